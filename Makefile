@@ -1,0 +1,38 @@
+# fraud-platform — the commands an operator runs. See README.md.
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc)
+DATA ?= data/demo
+BENCH ?=
+FP := $(BUILD_DIR)/tools/fp/fp
+SOURCES = $(shell git ls-files '*.hpp' '*.cpp' 2>/dev/null)
+
+.PHONY: deps configure build test demo bench format format-check clean
+
+deps:
+	@bash tools/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+format-check: deps
+	@clang-format --dry-run --Werror $(SOURCES) || \
+	  { echo "format-check: files above are not clang-formatted; run 'make format'" >&2; exit 1; }
+
+format: deps
+	@clang-format -i $(SOURCES)
+
+test: build format-check
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+demo: build
+	@$(FP) demo --data $(DATA)
+
+bench: build
+	@bash tests/bench/run.sh $(BUILD_DIR) $(BENCH)
+
+clean:
+	@rm -rf $(BUILD_DIR)

@@ -1,0 +1,767 @@
+#include "journal/journal.hpp"
+
+#include "journal/journal_impl.hpp"
+#include "journal/record_format.hpp"
+
+#include <chrono>
+#include <future>
+#include <system_error>
+
+namespace fp::journal {
+
+namespace {
+
+std::string_view as_view(const MDB_val& v) {
+  return {static_cast<const char*>(v.mv_data), v.mv_size};
+}
+
+MDB_val as_val(std::string_view s) {
+  return MDB_val{s.size(), const_cast<char*>(s.data())};
+}
+
+std::int64_t now_ns() {
+  using namespace std::chrono;
+  return duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+/// Checks what can be checked without the database, so that a bad request never reaches
+/// (and never fails) a shared commit.
+expected<void> validate_event(const options& o, std::string_view pid, const event_data& e) {
+  if (e.event_type.empty() || e.event_type.size() > format::max_type_bytes)
+    return error{errc::invalid_argument, "journal: append \"" + std::string(pid) +
+                                             "\": event_type must be 1.." +
+                                             std::to_string(format::max_type_bytes) + " bytes"};
+  auto size = format::header_size + pid.size() + e.event_type.size() + o.writer_id.size() +
+              e.payload.size();
+  if (size > o.max_record_bytes)
+    return error{errc::too_large, "journal: append \"" + std::string(pid) + "\": record of " +
+                                      std::to_string(size) + " bytes exceeds max_record_bytes " +
+                                      std::to_string(o.max_record_bytes)};
+  return {};
+}
+
+expected<void> validate_pid(std::string_view pid) {
+  if (pid.empty() || pid.size() > format::max_pid_bytes)
+    return error{errc::invalid_argument, "journal: persistence_id must be 1.." +
+                                             std::to_string(format::max_pid_bytes) +
+                                             " bytes, got " + std::to_string(pid.size())};
+  return {};
+}
+
+/// Thrown inside a batch to abort its transaction; never leaves this file.
+struct batch_abort {
+  int rc;
+  std::string what;
+};
+
+void put_or_abort(MDB_txn* txn, MDB_dbi dbi, std::string_view key, std::string_view value,
+                  unsigned flags, const char* what) {
+  auto k = as_val(key);
+  auto v = as_val(value);
+  if (auto rc = mdb_put(txn, dbi, &k, &v, flags); rc != 0) throw batch_abort{rc, what};
+}
+
+} // namespace
+
+error lmdb_error(int rc, std::string_view what) {
+  auto msg = "journal: " + std::string(what) + ": " + mdb_strerror(rc);
+  if (rc == MDB_MAP_FULL) return error{errc::map_full, std::move(msg)};
+  if (rc == MDB_NOTFOUND) return error{errc::not_found, std::move(msg)};
+  if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID)
+    return error{errc::corrupt, std::move(msg)};
+  if (rc == EACCES || rc == EROFS) return error{errc::read_only, std::move(msg)};
+  return error{errc::io, std::move(msg)};
+}
+
+// -- read transactions ------------------------------------------------------------------------
+
+read_txn::read_txn(const journal::impl& j)
+    : lock_(j.resize_mu) {
+  rc_ = mdb_txn_begin(j.env, nullptr, MDB_RDONLY, &txn_);
+  if (rc_ == MDB_MAP_RESIZED) {
+    // Another process grew the map; adopt its size and try again.
+    mdb_env_set_mapsize(j.env, 0);
+    rc_ = mdb_txn_begin(j.env, nullptr, MDB_RDONLY, &txn_);
+  }
+  if (rc_ != 0) txn_ = nullptr;
+}
+
+read_txn::~read_txn() {
+  if (txn_ != nullptr) mdb_txn_abort(txn_);
+}
+
+int head_in_txn(const journal::impl& j, MDB_txn* txn, std::string_view pid, std::uint64_t& head) {
+  head = 0;
+  MDB_cursor* cur = nullptr;
+  if (auto rc = mdb_cursor_open(txn, j.streams, &cur); rc != 0) return rc;
+  auto probe = format::stream_key(pid, UINT64_MAX);
+  auto key = as_val(probe);
+  MDB_val val;
+  auto rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+  if (rc == 0)
+    rc = mdb_cursor_get(cur, &key, &val, MDB_PREV);
+  else if (rc == MDB_NOTFOUND)
+    rc = mdb_cursor_get(cur, &key, &val, MDB_LAST);
+  if (rc == 0) {
+    std::string_view found_pid;
+    std::uint64_t seq = 0;
+    if (format::parse_stream_key(as_view(key), found_pid, seq) && found_pid == pid) head = seq;
+  }
+  mdb_cursor_close(cur);
+  return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+// -- open / close -----------------------------------------------------------------------------
+
+journal::journal(std::unique_ptr<impl> p)
+    : impl_(std::move(p)) {}
+
+journal::~journal() = default;
+
+journal::impl::~impl() {
+  {
+    std::lock_guard guard{queue_mu};
+    stopping = true;
+  }
+  queue_cv.notify_all();
+  if (writer.joinable()) writer.join();
+  if (env != nullptr) mdb_env_close(env);
+}
+
+expected<std::unique_ptr<journal>> journal::open(options opts) {
+  auto p = std::make_unique<impl>();
+  p->opts = std::move(opts);
+  auto& o = p->opts;
+  if (o.writer_id.size() > format::max_writer_bytes)
+    return error{errc::invalid_argument, "journal: writer_id longer than 255 bytes"};
+  std::error_code ec;
+  if (!o.read_only) {
+    std::filesystem::create_directories(o.dir, ec);
+    if (ec)
+      return error{errc::io, "journal: cannot create " + o.dir.string() + ": " + ec.message()};
+  } else if (!std::filesystem::exists(o.dir / "data.mdb")) {
+    return error{errc::not_found,
+                 "journal: no journal at " + o.dir.string() + " (expected data.mdb)"};
+  }
+  if (auto rc = mdb_env_create(&p->env); rc != 0) return lmdb_error(rc, "mdb_env_create");
+  mdb_env_set_maxdbs(p->env, 8);
+  mdb_env_set_maxreaders(p->env, 512);
+  mdb_env_set_mapsize(p->env, o.initial_map_bytes);
+  // Durability comes from LMDB's default: every commit fsyncs data and meta pages. The
+  // sync-weakening flags (NOSYNC, NOMETASYNC, MAPASYNC) are never set.
+  unsigned flags = MDB_NOTLS | (o.read_only ? MDB_RDONLY : 0u);
+  if (auto rc = mdb_env_open(p->env, o.dir.c_str(), flags, 0644); rc != 0)
+    return lmdb_error(rc, "open " + o.dir.string());
+  MDB_txn* txn = nullptr;
+  if (auto rc = mdb_txn_begin(p->env, nullptr, o.read_only ? MDB_RDONLY : 0, &txn); rc != 0)
+    return lmdb_error(rc, "begin open transaction");
+  unsigned create = o.read_only ? 0 : MDB_CREATE;
+  auto open_db = [&](const char* name, MDB_dbi& dbi) {
+    return mdb_dbi_open(txn, name, create, &dbi);
+  };
+  int rc = 0;
+  for (auto [name, dbi] :
+       {std::pair{format::events_db, &p->events}, std::pair{format::streams_db, &p->streams},
+        std::pair{format::snapshots_db, &p->snapshots}, std::pair{format::objects_db, &p->objects},
+        std::pair{format::meta_db, &p->meta}}) {
+    if ((rc = open_db(name, *dbi)) != 0) {
+      mdb_txn_abort(txn);
+      return lmdb_error(rc, std::string("open database ") + name);
+    }
+  }
+  std::string_view format_key = "format";
+  auto k = as_val(format_key);
+  MDB_val v;
+  rc = mdb_get(txn, p->meta, &k, &v);
+  if (rc == 0 &&
+      (v.mv_size != 1 || *static_cast<const unsigned char*>(v.mv_data) != format::version)) {
+    mdb_txn_abort(txn);
+    return error{errc::corrupt, "journal: " + o.dir.string() + " uses an unknown format version"};
+  }
+  if (rc == MDB_NOTFOUND && !o.read_only) {
+    std::string ver(1, static_cast<char>(format::version));
+    auto vv = as_val(ver);
+    rc = mdb_put(txn, p->meta, &k, &vv, 0);
+  }
+  if (rc != 0 && rc != MDB_NOTFOUND) {
+    mdb_txn_abort(txn);
+    return lmdb_error(rc, "read format version");
+  }
+  MDB_cursor* cur = nullptr;
+  mdb_cursor_open(txn, p->events, &cur);
+  MDB_val key, val;
+  if (mdb_cursor_get(cur, &key, &val, MDB_LAST) == 0 && key.mv_size == 8)
+    p->next_global = format::read_u64be(as_view(key)) + 1;
+  mdb_cursor_close(cur);
+  // Committing (even the read-only transaction) keeps the database handles open.
+  if ((rc = mdb_txn_commit(txn)) != 0) {
+    return lmdb_error(rc, "commit open transaction");
+  }
+  MDB_envinfo info;
+  mdb_env_info(p->env, &info);
+  p->stat.map_bytes = info.me_mapsize;
+  p->stat.next_global_seq = p->next_global;
+  if (!o.read_only) p->writer = std::thread([raw = p.get()] { raw->run_writer(); });
+  return std::unique_ptr<journal>(new journal(std::move(p)));
+}
+
+// -- the writer -------------------------------------------------------------------------------
+
+void journal::impl::enqueue(request r, std::size_t records) {
+  {
+    std::lock_guard guard{queue_mu};
+    if (!stopping) {
+      queue.push_back(std::move(r));
+      queued_records += records;
+      queue_cv.notify_one();
+      return;
+    }
+  }
+  auto closed = error{errc::closed, "journal: closed; write not accepted"};
+  std::visit([&](auto& req) { req.done(closed); }, r);
+}
+
+void journal::impl::run_writer() {
+  std::vector<request> batch;
+  for (;;) {
+    {
+      std::unique_lock lock{queue_mu};
+      queue_cv.wait(lock, [&] { return stopping || !queue.empty(); });
+      if (queue.empty()) return; // stopping, and everything queued has been written
+      if (opts.max_wait.count() > 0 && queued_records < opts.max_batch_records && !stopping)
+        queue_cv.wait_for(lock, opts.max_wait,
+                          [&] { return stopping || queued_records >= opts.max_batch_records; });
+      std::size_t records = 0;
+      while (!queue.empty() && (batch.empty() || records < opts.max_batch_records)) {
+        auto n = std::visit(
+            [](const auto& req) -> std::size_t {
+              if constexpr (std::is_same_v<std::decay_t<decltype(req)>, append_req>)
+                return req.events.size();
+              else
+                return 1;
+            },
+            queue.front());
+        records += n;
+        queued_records -= n;
+        batch.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
+    }
+    process(batch);
+    batch.clear();
+  }
+}
+
+bool journal::impl::grow_map() {
+  std::unique_lock lock{resize_mu};
+  MDB_envinfo info;
+  mdb_env_info(env, &info);
+  if (info.me_mapsize >= opts.max_map_bytes) return false;
+  auto next = std::min(info.me_mapsize * 2, opts.max_map_bytes);
+  if (mdb_env_set_mapsize(env, next) != 0) return false;
+  stat.map_resizes++;
+  stat.map_bytes = next;
+  return true;
+}
+
+void journal::impl::process(std::vector<request>& batch) {
+  // One outcome per request: empty optional = written in this commit.
+  std::vector<std::optional<error>> rejected(batch.size());
+  std::vector<append_result> appended(batch.size());
+  std::vector<std::string> stored_entries(batch.size());
+  for (;;) {
+    auto first_global = next_global;
+    MDB_txn* txn = nullptr;
+    int rc = mdb_txn_begin(env, nullptr, 0, &txn);
+    std::string what = "begin write transaction";
+    try {
+      if (rc != 0) throw batch_abort{rc, what};
+      auto written_at = now_ns();
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        rejected[i].reset();
+        if (auto* a = std::get_if<append_req>(&batch[i])) {
+          std::uint64_t head = 0;
+          if (auto hrc = head_in_txn(*this, txn, a->pid, head); hrc != 0)
+            throw batch_abort{hrc, "read head of \"" + a->pid + "\""};
+          if (head != a->expected_seq) {
+            rejected[i] =
+                error{errc::seq_conflict, "journal: append \"" + a->pid + "\": expected seq " +
+                                              std::to_string(a->expected_seq) + ", head is " +
+                                              std::to_string(head)};
+            continue;
+          }
+          auto& res = appended[i];
+          res.first_seq = head + 1;
+          res.first_global = next_global;
+          std::uint64_t seq = head;
+          for (auto& e : a->events) {
+            record_view r;
+            r.kind = record_kind::event;
+            r.persistence_id = a->pid;
+            r.seq = ++seq;
+            r.global_seq = next_global++;
+            r.event_type = e.event_type;
+            r.schema_version = e.schema_version;
+            r.written_at_ns = written_at;
+            r.writer = opts.writer_id;
+            r.payload = e.payload;
+            auto bytes = format::encode(r);
+            put_or_abort(txn, events, format::u64be(r.global_seq), bytes, MDB_APPEND, "put event");
+            put_or_abort(txn, streams, format::stream_key(a->pid, r.seq),
+                         format::u64be(r.global_seq), MDB_NOOVERWRITE, "put stream index");
+          }
+          res.last_seq = seq;
+          res.last_global = next_global - 1;
+        } else if (auto* s = std::get_if<snapshot_req>(&batch[i])) {
+          std::uint64_t head = 0;
+          if (auto hrc = head_in_txn(*this, txn, s->pid, head); hrc != 0)
+            throw batch_abort{hrc, "read head of \"" + s->pid + "\""};
+          if (s->seq == 0 || s->seq > head) {
+            rejected[i] =
+                error{errc::invalid_argument, "journal: snapshot \"" + s->pid + "\" at seq " +
+                                                  std::to_string(s->seq) + ": stream head is " +
+                                                  std::to_string(head)};
+            continue;
+          }
+          record_view r;
+          r.kind = record_kind::snapshot;
+          r.persistence_id = s->pid;
+          r.seq = s->seq;
+          r.event_type = s->snapshot.event_type;
+          r.schema_version = s->snapshot.schema_version;
+          r.written_at_ns = written_at;
+          r.writer = opts.writer_id;
+          r.payload = s->snapshot.payload;
+          put_or_abort(txn, snapshots, format::stream_key(s->pid, s->seq), format::encode(r), 0,
+                       "put snapshot");
+          // Keep the newest `snapshots_keep`: walk this stream's snapshots newest first.
+          MDB_cursor* cur = nullptr;
+          if (auto crc = mdb_cursor_open(txn, snapshots, &cur); crc != 0)
+            throw batch_abort{crc, "open snapshot cursor"};
+          auto prefix = format::stream_prefix(s->pid);
+          auto probe = format::stream_key(s->pid, UINT64_MAX);
+          MDB_val key = as_val(probe), val;
+          int crc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+          crc = crc == 0 ? mdb_cursor_get(cur, &key, &val, MDB_PREV)
+                         : mdb_cursor_get(cur, &key, &val, MDB_LAST);
+          std::uint32_t kept = 0;
+          while (crc == 0 && as_view(key).starts_with(prefix) && key.mv_size == prefix.size() + 8) {
+            if (++kept > opts.snapshots_keep) {
+              if (auto drc = mdb_cursor_del(cur, 0); drc != 0) {
+                mdb_cursor_close(cur);
+                throw batch_abort{drc, "prune snapshot"};
+              }
+            }
+            crc = mdb_cursor_get(cur, &key, &val, MDB_PREV);
+          }
+          mdb_cursor_close(cur);
+        } else {
+          auto& o = std::get<object_req>(batch[i]);
+          MDB_val key = as_val(o.path), val;
+          auto grc = mdb_get(txn, objects, &key, &val);
+          if (grc == 0) {
+            auto existing = as_view(val);
+            if (existing.size() < format::object_header_size ||
+                existing.substr(12, 32) != o.digest) {
+              rejected[i] = error{errc::object_conflict,
+                                  "journal: object \"" + o.path +
+                                      "\" already exists with other bytes (write-once)"};
+              continue;
+            }
+            stored_entries[i] = std::string(existing);
+            continue;
+          }
+          if (grc != MDB_NOTFOUND) throw batch_abort{grc, "read object \"" + o.path + "\""};
+          put_or_abort(txn, objects, o.path, o.entry, MDB_NOOVERWRITE, "put object");
+          stored_entries[i] = o.entry;
+        }
+      }
+      what = "commit";
+      rc = mdb_txn_commit(txn); // the fsync: durable when this returns 0
+      txn = nullptr;
+      if (rc != 0) throw batch_abort{rc, what};
+    } catch (const batch_abort& abort) {
+      if (txn != nullptr) mdb_txn_abort(txn);
+      next_global = first_global;
+      if (abort.rc == MDB_MAP_FULL && grow_map()) continue; // retry the whole batch in a bigger map
+      auto err = lmdb_error(abort.rc, abort.what);
+      for (auto& r : batch) {
+        stat.failed_batches++;
+        std::visit([&](auto& req) { req.done(err); }, r);
+      }
+      return;
+    }
+    break;
+  }
+  auto commit_id = ++stat.commits;
+  stat.next_global_seq = next_global;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (rejected[i]) {
+      stat.failed_batches++;
+      if (rejected[i]->is(errc::seq_conflict)) stat.seq_conflicts++;
+      std::visit([&](auto& req) { req.done(*rejected[i]); }, batch[i]);
+      continue;
+    }
+    stat.acked_batches++;
+    if (auto* a = std::get_if<append_req>(&batch[i])) {
+      appended[i].commit_id = commit_id;
+      stat.events_appended += a->events.size();
+      for (auto& e : a->events)
+        stat.bytes_appended += e.payload.size();
+      a->done(appended[i]);
+    } else if (auto* s = std::get_if<snapshot_req>(&batch[i])) {
+      stat.snapshots_saved++;
+      s->done(commit_id);
+    } else {
+      auto& o = std::get<object_req>(batch[i]);
+      stat.objects_written++;
+      o.done(std::move(stored_entries[i]));
+    }
+  }
+}
+
+// -- writes -----------------------------------------------------------------------------------
+
+void journal::append_async(std::string pid, std::uint64_t expected_seq,
+                           std::vector<event_data> events, append_callback done) {
+  if (impl_->opts.read_only)
+    return done(error{errc::read_only, "journal: opened read-only; append refused"});
+  if (auto ok = validate_pid(pid); !ok) return done(ok.error());
+  if (events.empty())
+    return done(error{errc::invalid_argument, "journal: append \"" + pid + "\": no events"});
+  for (auto& e : events)
+    if (auto ok = validate_event(impl_->opts, pid, e); !ok) return done(ok.error());
+  auto n = events.size();
+  impl_->enqueue(append_req{std::move(pid), expected_seq, std::move(events), std::move(done)}, n);
+}
+
+expected<append_result> journal::append(std::string pid, std::uint64_t expected_seq,
+                                        std::vector<event_data> events) {
+  std::promise<expected<append_result>> p;
+  auto f = p.get_future();
+  append_async(std::move(pid), expected_seq, std::move(events),
+               [&p](expected<append_result> r) { p.set_value(std::move(r)); });
+  return f.get();
+}
+
+void journal::save_snapshot_async(std::string pid, std::uint64_t seq, event_data snapshot,
+                                  ack_callback done) {
+  if (impl_->opts.read_only)
+    return done(error{errc::read_only, "journal: opened read-only; snapshot refused"});
+  if (auto ok = validate_pid(pid); !ok) return done(ok.error());
+  if (auto ok = validate_event(impl_->opts, pid, snapshot); !ok) return done(ok.error());
+  impl_->enqueue(snapshot_req{std::move(pid), seq, std::move(snapshot), std::move(done)}, 1);
+}
+
+expected<void> journal::save_snapshot(std::string pid, std::uint64_t seq, event_data snapshot) {
+  std::promise<expected<void>> p;
+  auto f = p.get_future();
+  save_snapshot_async(std::move(pid), seq, std::move(snapshot), [&p](expected<std::uint64_t> r) {
+    p.set_value(r ? expected<void>{} : expected<void>{r.error()});
+  });
+  return f.get();
+}
+
+// -- reads ------------------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::uint64_t read_chunk = 4096; // records per read transaction
+
+error corrupt_record(const journal::impl& j, std::string what, format::decode_status s) {
+  j.stat.checksum_failures++;
+  return error{errc::corrupt, "journal: " + what + ": " + format::to_string(s)};
+}
+
+} // namespace
+
+expected<std::uint64_t> journal::head_seq(std::string_view pid) const {
+  read_txn txn{*impl_};
+  if (txn.rc() != 0) return lmdb_error(txn.rc(), "begin read transaction");
+  std::uint64_t head = 0;
+  if (auto rc = head_in_txn(*impl_, txn.get(), pid, head); rc != 0)
+    return lmdb_error(rc, "read head");
+  return head;
+}
+
+expected<std::uint64_t> journal::read_entity(std::string_view pid, std::uint64_t from_seq,
+                                             const record_fn& fn) const {
+  auto& j = *impl_;
+  auto prefix = format::stream_prefix(pid);
+  std::uint64_t delivered = 0;
+  auto next = std::max<std::uint64_t>(from_seq, 1);
+  for (;;) {
+    read_txn txn{j};
+    if (txn.rc() != 0) return lmdb_error(txn.rc(), "begin read transaction");
+    MDB_cursor* cur = nullptr;
+    if (auto rc = mdb_cursor_open(txn.get(), j.streams, &cur); rc != 0)
+      return lmdb_error(rc, "open stream cursor");
+    auto start = format::stream_key(pid, next);
+    MDB_val key = as_val(start), val;
+    int rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+    std::uint64_t in_chunk = 0;
+    for (; rc == 0 && in_chunk < read_chunk; ++in_chunk) {
+      std::string_view kpid;
+      std::uint64_t seq = 0;
+      if (!format::parse_stream_key(as_view(key), kpid, seq) || kpid != pid) break;
+      if (val.mv_size != 8) {
+        mdb_cursor_close(cur);
+        return error{errc::corrupt, "journal: stream index of \"" + std::string(pid) + "\" seq " +
+                                        std::to_string(seq) + " is malformed"};
+      }
+      auto global = format::u64be(format::read_u64be(as_view(val)));
+      MDB_val gk = as_val(global), gv;
+      if (auto grc = mdb_get(txn.get(), j.events, &gk, &gv); grc != 0) {
+        mdb_cursor_close(cur);
+        return lmdb_error(grc,
+                          "read event \"" + std::string(pid) + "\" seq " + std::to_string(seq));
+      }
+      record_view r;
+      auto st = format::decode(as_view(gv), r);
+      if (st == format::decode_status::ok && (r.persistence_id != pid || r.seq != seq))
+        st = format::decode_status::bad_lengths;
+      if (st != format::decode_status::ok) {
+        mdb_cursor_close(cur);
+        return corrupt_record(j,
+                              "event \"" + std::string(pid) + "\" seq " + std::to_string(seq) +
+                                  " (global " + std::to_string(format::read_u64be(global)) + ")",
+                              st);
+      }
+      ++delivered;
+      next = seq + 1;
+      if (!fn(r)) {
+        mdb_cursor_close(cur);
+        return delivered;
+      }
+      rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+      return lmdb_error(rc, "scan stream \"" + std::string(pid) + "\"");
+    if (in_chunk < read_chunk) return delivered;
+  }
+}
+
+expected<std::uint64_t> journal::read_global(std::uint64_t from, std::uint64_t limit,
+                                             const record_fn& fn) const {
+  auto& j = *impl_;
+  auto next = std::max<std::uint64_t>(from, 1);
+  std::uint64_t delivered = 0;
+  while (delivered < limit) {
+    read_txn txn{j};
+    if (txn.rc() != 0) return lmdb_error(txn.rc(), "begin read transaction");
+    MDB_cursor* cur = nullptr;
+    if (auto rc = mdb_cursor_open(txn.get(), j.events, &cur); rc != 0)
+      return lmdb_error(rc, "open event cursor");
+    auto start = format::u64be(next);
+    MDB_val key = as_val(start), val;
+    int rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+    std::uint64_t in_chunk = 0;
+    for (; rc == 0 && in_chunk < read_chunk && delivered < limit; ++in_chunk) {
+      auto global = key.mv_size == 8 ? format::read_u64be(as_view(key)) : 0;
+      record_view r;
+      auto st = format::decode(as_view(val), r);
+      if (st == format::decode_status::ok && r.global_seq != global)
+        st = format::decode_status::bad_lengths;
+      if (st != format::decode_status::ok) {
+        mdb_cursor_close(cur);
+        return corrupt_record(j, "event at global seq " + std::to_string(global), st);
+      }
+      ++delivered;
+      next = global + 1;
+      if (!fn(r)) {
+        mdb_cursor_close(cur);
+        return next;
+      }
+      rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_error(rc, "scan events");
+    if (rc == MDB_NOTFOUND) break;
+  }
+  return next;
+}
+
+expected<bool> journal::read_snapshots(std::string_view pid, const record_fn& fn) const {
+  auto& j = *impl_;
+  read_txn txn{j};
+  if (txn.rc() != 0) return lmdb_error(txn.rc(), "begin read transaction");
+  MDB_cursor* cur = nullptr;
+  if (auto rc = mdb_cursor_open(txn.get(), j.snapshots, &cur); rc != 0)
+    return lmdb_error(rc, "open snapshot cursor");
+  auto probe = format::stream_key(pid, UINT64_MAX);
+  MDB_val key = as_val(probe), val;
+  int rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+  rc = rc == 0 ? mdb_cursor_get(cur, &key, &val, MDB_PREV)
+               : mdb_cursor_get(cur, &key, &val, MDB_LAST);
+  bool accepted = false;
+  while (rc == 0 && !accepted) {
+    std::string_view kpid;
+    std::uint64_t seq = 0;
+    if (!format::parse_stream_key(as_view(key), kpid, seq) || kpid != pid) break;
+    record_view r;
+    auto st = format::decode(as_view(val), r);
+    if (st == format::decode_status::ok && (r.persistence_id != pid || r.seq != seq))
+      st = format::decode_status::bad_lengths;
+    if (st != format::decode_status::ok) {
+      // A damaged snapshot is reported to the caller as one it could not decode.
+      j.stat.checksum_failures++;
+      r = record_view{};
+      r.kind = record_kind::snapshot;
+      r.persistence_id = pid;
+      r.seq = seq;
+      r.event_type = format::to_string(st);
+      r.schema_version = 0;
+    }
+    accepted = fn(r);
+    if (!accepted) rc = mdb_cursor_get(cur, &key, &val, MDB_PREV);
+  }
+  mdb_cursor_close(cur);
+  if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_error(rc, "scan snapshots");
+  return accepted;
+}
+
+expected<recovery_report> journal::recover(std::string_view pid, const record_fn& decode_snapshot,
+                                           const record_fn& apply_event) const {
+  recovery_report report;
+  std::vector<std::uint64_t> rejected;
+  auto used = read_snapshots(pid, [&](const record_view& r) {
+    // A snapshot whose record failed its checksum arrives with schema_version 0.
+    if (r.schema_version != 0 && decode_snapshot(r)) {
+      report.snapshot_seq = r.seq;
+      return true;
+    }
+    rejected.push_back(r.seq);
+    return false;
+  });
+  if (!used) return used.error();
+  report.used_snapshot = *used;
+  if (!rejected.empty()) {
+    impl_->stat.snapshot_fallbacks++;
+    report.fallback_reason =
+        "snapshot at seq " + std::to_string(rejected.front()) + " did not decode; " +
+        (report.used_snapshot
+             ? "recovered from older snapshot at seq " + std::to_string(report.snapshot_seq)
+             : std::string("replayed the full stream"));
+  }
+  report.last_seq = report.snapshot_seq;
+  auto n = read_entity(pid, report.snapshot_seq + 1, [&](const record_view& r) {
+    report.last_seq = r.seq;
+    return apply_event(r);
+  });
+  if (!n) return n.error();
+  report.events_replayed = *n;
+  return report;
+}
+
+expected<std::uint64_t>
+journal::list_streams(const std::function<bool(std::string_view, std::uint64_t)>& fn,
+                      std::string_view after) const {
+  auto& j = *impl_;
+  std::uint64_t count = 0;
+  std::string resume = after.empty() ? std::string() : format::stream_key(after, UINT64_MAX);
+  for (;;) {
+    read_txn txn{j};
+    if (txn.rc() != 0) return lmdb_error(txn.rc(), "begin read transaction");
+    MDB_cursor* cur = nullptr;
+    if (auto rc = mdb_cursor_open(txn.get(), j.streams, &cur); rc != 0)
+      return lmdb_error(rc, "open stream cursor");
+    MDB_val key = as_val(resume), val;
+    int rc = resume.empty() ? mdb_cursor_get(cur, &key, &val, MDB_FIRST)
+                            : mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+    std::uint64_t in_chunk = 0;
+    while (rc == 0 && in_chunk < read_chunk) {
+      std::string_view pid;
+      std::uint64_t seq = 0;
+      if (!format::parse_stream_key(as_view(key), pid, seq)) {
+        mdb_cursor_close(cur);
+        return error{errc::corrupt, "journal: malformed stream index key"};
+      }
+      // Jump to this stream's last key: its seq is the head.
+      auto last = format::stream_key(pid, UINT64_MAX);
+      MDB_val lk = as_val(last);
+      rc = mdb_cursor_get(cur, &lk, &val, MDB_SET_RANGE);
+      rc = rc == 0 ? mdb_cursor_get(cur, &lk, &val, MDB_PREV)
+                   : mdb_cursor_get(cur, &lk, &val, MDB_LAST);
+      if (rc != 0 || !format::parse_stream_key(as_view(lk), pid, seq)) {
+        mdb_cursor_close(cur);
+        return lmdb_error(rc == 0 ? MDB_CORRUPTED : rc, "scan streams");
+      }
+      ++count;
+      ++in_chunk;
+      std::string pid_copy(pid);
+      if (!fn(pid_copy, seq)) {
+        mdb_cursor_close(cur);
+        return count;
+      }
+      resume = format::stream_key(pid_copy, UINT64_MAX);
+      key = as_val(resume);
+      rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+    }
+    mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND) return count;
+    if (rc != 0) return lmdb_error(rc, "scan streams");
+  }
+}
+
+expected<std::uint64_t> journal::read_all_snapshots(const record_fn& fn) const {
+  auto& j = *impl_;
+  read_txn txn{j};
+  if (txn.rc() != 0) return lmdb_error(txn.rc(), "begin read transaction");
+  MDB_cursor* cur = nullptr;
+  if (auto rc = mdb_cursor_open(txn.get(), j.snapshots, &cur); rc != 0)
+    return lmdb_error(rc, "open snapshot cursor");
+  MDB_val key, val;
+  std::uint64_t count = 0;
+  int rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
+  for (; rc == 0; rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+    std::string_view pid;
+    std::uint64_t seq = 0;
+    record_view r;
+    auto st = format::decode(as_view(val), r);
+    if (st == format::decode_status::ok &&
+        (!format::parse_stream_key(as_view(key), pid, seq) || r.persistence_id != pid ||
+         r.seq != seq || r.kind != record_kind::snapshot))
+      st = format::decode_status::bad_lengths;
+    if (st != format::decode_status::ok) {
+      mdb_cursor_close(cur);
+      return corrupt_record(j, "snapshot record #" + std::to_string(count + 1), st);
+    }
+    ++count;
+    if (!fn(r)) break;
+  }
+  mdb_cursor_close(cur);
+  if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_error(rc, "scan snapshots");
+  return count;
+}
+
+journal_stats journal::stats() const {
+  auto& s = impl_->stat;
+  journal_stats out;
+  out.commits = s.commits;
+  out.acked_batches = s.acked_batches;
+  out.failed_batches = s.failed_batches;
+  out.events_appended = s.events_appended;
+  out.bytes_appended = s.bytes_appended;
+  out.seq_conflicts = s.seq_conflicts;
+  out.snapshots_saved = s.snapshots_saved;
+  out.snapshot_fallbacks = s.snapshot_fallbacks;
+  out.map_resizes = s.map_resizes;
+  out.objects_written = s.objects_written;
+  out.checksum_failures = s.checksum_failures;
+  out.map_bytes = s.map_bytes;
+  out.next_global_seq = s.next_global_seq;
+  return out;
+}
+
+unsigned journal::env_flags() const {
+  unsigned flags = 0;
+  mdb_env_get_flags(impl_->env, &flags);
+  return flags;
+}
+
+const options& journal::opts() const {
+  return impl_->opts;
+}
+
+} // namespace fp::journal

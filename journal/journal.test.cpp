@@ -1,0 +1,377 @@
+#include "journal/journal.hpp"
+
+#include "journal/verify.hpp"
+
+#include <doctest/doctest.h>
+#include <lmdb.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+#include <unistd.h>
+
+using namespace fp::journal;
+
+namespace {
+
+struct temp_dir {
+  std::filesystem::path path;
+  temp_dir() {
+    path = std::filesystem::temp_directory_path() /
+           ("fp-journal-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
+    std::filesystem::remove_all(path);
+  }
+  ~temp_dir() { std::filesystem::remove_all(path); }
+  static std::atomic<int>& counter() {
+    static std::atomic<int> c{0};
+    return c;
+  }
+};
+
+std::unique_ptr<journal> open_at(const std::filesystem::path& dir, options o = {}) {
+  o.dir = dir;
+  auto j = journal::open(o);
+  REQUIRE_MESSAGE(j.has_value(), (j ? "" : j.error().to_string()));
+  return std::move(*j);
+}
+
+event_data ev(std::string type, std::string payload) {
+  return event_data{std::move(type), 1, std::move(payload)};
+}
+
+} // namespace
+
+TEST_CASE("append acks seqs and global seqs, and reads return them") {
+  temp_dir dir;
+  auto j = open_at(dir.path);
+  auto r1 = j->append("acct-1", 0, {ev("opened", "a"), ev("deposited", "bb")});
+  REQUIRE(r1);
+  CHECK(r1->first_seq == 1);
+  CHECK(r1->last_seq == 2);
+  CHECK(r1->first_global == 1);
+  CHECK(r1->last_global == 2);
+  CHECK(r1->commit_id >= 1);
+  auto r2 = j->append("acct-2", 0, {ev("opened", "c")});
+  REQUIRE(r2);
+  CHECK(r2->first_global == 3);
+  CHECK(*j->head_seq("acct-1") == 2);
+  CHECK(*j->head_seq("acct-2") == 1);
+  CHECK(*j->head_seq("acct-3") == 0);
+
+  std::vector<std::string> payloads;
+  auto n = j->read_entity("acct-1", 1, [&](const record_view& r) {
+    payloads.emplace_back(r.payload);
+    CHECK(r.persistence_id == "acct-1");
+    CHECK(r.writer == "fp");
+    return true;
+  });
+  REQUIRE(n);
+  CHECK(*n == 2);
+  CHECK(payloads == std::vector<std::string>{"a", "bb"});
+
+  std::vector<std::uint64_t> globals;
+  auto next = j->read_global(1, 100, [&](const record_view& r) {
+    globals.push_back(r.global_seq);
+    return true;
+  });
+  REQUIRE(next);
+  CHECK(*next == 4);
+  CHECK(globals == std::vector<std::uint64_t>{1, 2, 3});
+}
+
+TEST_CASE("a stale expected seq is a conflict and writes nothing") {
+  temp_dir dir;
+  auto j = open_at(dir.path);
+  REQUIRE(j->append("x", 0, {ev("e", "1")}));
+  auto bad = j->append("x", 0, {ev("e", "overwrite?")});
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error() == errc::seq_conflict);
+  CHECK(bad.error().message().find("expected seq 0, head is 1") != std::string::npos);
+  std::string first;
+  (void)j->read_entity("x", 1, [&](const record_view& r) {
+    first = std::string(r.payload);
+    return true;
+  });
+  CHECK(first == "1");
+  CHECK(*j->head_seq("x") == 1);
+  CHECK(j->stats().seq_conflicts == 1);
+  // The global sequence did not move for the rejected append.
+  auto r = j->append("y", 0, {ev("e", "2")});
+  REQUIRE(r);
+  CHECK(r->first_global == 2);
+}
+
+TEST_CASE("the environment never weakens fsync, and every ack follows a durable commit") {
+  temp_dir dir;
+  auto j = open_at(dir.path);
+  auto flags = j->env_flags();
+  CHECK((flags & MDB_NOSYNC) == 0);
+  CHECK((flags & MDB_NOMETASYNC) == 0);
+  CHECK((flags & MDB_MAPASYNC) == 0);
+  CHECK((flags & MDB_WRITEMAP) == 0);
+  std::atomic<int> acks{0};
+  std::atomic<bool> ack_before_commit{false};
+  for (int i = 0; i < 200; ++i)
+    j->append_async("p" + std::to_string(i % 7), 0, {ev("e", "x")},
+                    [&](fp::expected<append_result> r) {
+                      if (r && j->stats().commits < r->commit_id) ack_before_commit = true;
+                      acks++;
+                    });
+  while (acks < 200)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  CHECK_FALSE(ack_before_commit);
+  auto s = j->stats();
+  CHECK(s.acked_batches == 7); // one append per stream at expected seq 0 succeeds
+  CHECK(s.seq_conflicts == 193);
+  CHECK(s.commits >= 1);
+  CHECK(s.commits <= 200);
+}
+
+TEST_CASE("group commit: concurrent appenders share commits") {
+  temp_dir dir;
+  auto j = open_at(dir.path);
+  constexpr int threads = 16, per_thread = 50;
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t)
+    ts.emplace_back([&, t] {
+      std::uint64_t seq = 0;
+      for (int i = 0; i < per_thread; ++i) {
+        auto r = j->append("stream-" + std::to_string(t), seq, {ev("e", std::string(300, 'x'))});
+        REQUIRE(r);
+        seq = r->last_seq;
+      }
+    });
+  for (auto& t : ts)
+    t.join();
+  auto s = j->stats();
+  CHECK(s.events_appended == threads * per_thread);
+  CHECK(s.acked_batches == threads * per_thread);
+  CHECK(s.commits < threads * per_thread); // batching happened
+  auto report = verify(*j);
+  REQUIRE(report);
+  CHECK(report->ok());
+  CHECK(report->events == threads * per_thread);
+  CHECK(report->streams == threads);
+}
+
+TEST_CASE("data survives reopening, and the global sequence continues without a gap") {
+  temp_dir dir;
+  {
+    auto j = open_at(dir.path);
+    REQUIRE(j->append("a", 0, {ev("e", "1"), ev("e", "2")}));
+  }
+  auto j = open_at(dir.path);
+  CHECK(*j->head_seq("a") == 2);
+  auto r = j->append("a", 2, {ev("e", "3")});
+  REQUIRE(r);
+  CHECK(r->first_global == 3);
+  CHECK(r->first_seq == 3);
+}
+
+TEST_CASE("the map grows when full instead of failing the write") {
+  temp_dir dir;
+  options o;
+  o.initial_map_bytes = 1 << 20; // 1 MiB
+  auto j = open_at(dir.path, o);
+  std::uint64_t seq = 0;
+  for (int i = 0; i < 100; ++i) {
+    std::vector<event_data> batch;
+    for (int k = 0; k < 10; ++k)
+      batch.push_back(ev("e", std::string(1000, static_cast<char>('a' + k))));
+    auto r = j->append("big", seq, std::move(batch));
+    REQUIRE_MESSAGE(r, (r ? "" : r.error().to_string()));
+    seq = r->last_seq;
+  }
+  CHECK(j->stats().map_resizes >= 1);
+  CHECK(j->stats().map_bytes > (1u << 20));
+  auto report = verify(*j);
+  REQUIRE(report);
+  CHECK(report->ok());
+  CHECK(report->events == 1000);
+}
+
+TEST_CASE("the map stops growing at max_map_bytes with map_full, and nothing is half-written") {
+  temp_dir dir;
+  options o;
+  o.initial_map_bytes = 1 << 20;
+  o.max_map_bytes = 1 << 20;
+  auto j = open_at(dir.path, o);
+  fp::expected<append_result> last = append_result{};
+  std::uint64_t seq = 0;
+  for (int i = 0; i < 2000 && last; ++i) {
+    last = j->append("s", seq, {ev("e", std::string(2000, 'z'))});
+    if (last) seq = last->last_seq;
+  }
+  REQUIRE_FALSE(last);
+  CHECK(last.error() == errc::map_full);
+  CHECK(*j->head_seq("s") == seq);
+  auto report = verify(*j);
+  REQUIRE(report);
+  CHECK(report->ok());
+}
+
+TEST_CASE("oversized records and bad persistence ids are rejected before the commit") {
+  temp_dir dir;
+  options o;
+  o.max_record_bytes = 1024;
+  auto j = open_at(dir.path, o);
+  auto r = j->append("p", 0, {ev("e", std::string(2000, 'x'))});
+  REQUIRE_FALSE(r);
+  CHECK(r.error() == errc::too_large);
+  auto empty = j->append("", 0, {ev("e", "x")});
+  REQUIRE_FALSE(empty);
+  CHECK(empty.error() == errc::invalid_argument);
+  auto none = j->append("p", 0, {});
+  REQUIRE_FALSE(none);
+  CHECK(none.error() == errc::invalid_argument);
+  CHECK(*j->head_seq("p") == 0);
+}
+
+TEST_CASE("read_entity streams long entities across read transactions") {
+  temp_dir dir;
+  auto j = open_at(dir.path);
+  std::uint64_t seq = 0;
+  for (int b = 0; b < 5; ++b) {
+    std::vector<event_data> batch;
+    for (int i = 0; i < 2000; ++i)
+      batch.push_back(ev("e", std::to_string(seq + i + 1)));
+    auto r = j->append("long", seq, std::move(batch));
+    REQUIRE(r);
+    seq = r->last_seq;
+  }
+  REQUIRE(j->append("other", 0, {ev("e", "o")}));
+  std::uint64_t expect = 5001, count = 0;
+  bool in_order = true;
+  auto n = j->read_entity("long", 5001, [&](const record_view& r) {
+    in_order = in_order && r.seq == expect && r.payload == std::to_string(expect);
+    ++expect;
+    ++count;
+    return true;
+  });
+  REQUIRE(n);
+  CHECK(in_order);
+  CHECK(count == 5000);
+  // Stopping early returns what was delivered.
+  auto stopped = j->read_entity("long", 1, [](const record_view& r) { return r.seq < 10; });
+  CHECK(*stopped == 10);
+  // Global reads resume where they stopped.
+  std::uint64_t seen = 0;
+  std::uint64_t from = 1;
+  while (true) {
+    auto next = j->read_global(from, 777, [&](const record_view&) {
+      ++seen;
+      return true;
+    });
+    REQUIRE(next);
+    if (*next == from) break;
+    from = *next;
+  }
+  CHECK(seen == 10001);
+}
+
+TEST_CASE("snapshots: newest kept N, recovery uses the newest, a bad one falls back") {
+  temp_dir dir;
+  options o;
+  o.snapshots_keep = 2;
+  auto j = open_at(dir.path, o);
+  std::uint64_t seq = 0;
+  for (int i = 1; i <= 30; ++i) {
+    auto r = j->append("acct", seq, {ev("add", std::to_string(i))});
+    REQUIRE(r);
+    seq = r->last_seq;
+    if (i % 10 == 0)
+      REQUIRE(j->save_snapshot("acct", seq, ev("state", "sum-through-" + std::to_string(i))));
+  }
+  auto bad_seq = j->save_snapshot("acct", 99, ev("state", "future"));
+  REQUIRE_FALSE(bad_seq);
+  CHECK(bad_seq.error() == errc::invalid_argument);
+
+  std::vector<std::uint64_t> snaps;
+  (void)j->read_all_snapshots([&](const record_view& r) {
+    snaps.push_back(r.seq);
+    return true;
+  });
+  CHECK(snaps == std::vector<std::uint64_t>{20, 30}); // the snapshot at 10 was pruned
+
+  std::uint64_t applied = 0;
+  auto rep = j->recover(
+      "acct", [](const record_view& r) { return r.payload == "sum-through-30"; },
+      [&](const record_view&) {
+        ++applied;
+        return true;
+      });
+  REQUIRE(rep);
+  CHECK(rep->used_snapshot);
+  CHECK(rep->snapshot_seq == 30);
+  CHECK(rep->events_replayed == 0);
+  CHECK(rep->fallback_reason.empty());
+
+  // The newest snapshot does not decode: the older one is used and the report says why.
+  applied = 0;
+  rep = j->recover(
+      "acct", [](const record_view& r) { return r.payload == "sum-through-20"; },
+      [&](const record_view&) {
+        ++applied;
+        return true;
+      });
+  REQUIRE(rep);
+  CHECK(rep->used_snapshot);
+  CHECK(rep->snapshot_seq == 20);
+  CHECK(applied == 10);
+  CHECK(rep->fallback_reason.find("seq 30 did not decode") != std::string::npos);
+
+  // None decodes: full replay.
+  applied = 0;
+  rep = j->recover(
+      "acct", [](const record_view&) { return false; },
+      [&](const record_view&) {
+        ++applied;
+        return true;
+      });
+  REQUIRE(rep);
+  CHECK_FALSE(rep->used_snapshot);
+  CHECK(applied == 30);
+  CHECK(rep->last_seq == 30);
+  CHECK(rep->fallback_reason.find("replayed the full stream") != std::string::npos);
+  CHECK(j->stats().snapshot_fallbacks == 2);
+}
+
+TEST_CASE("list_streams reports every stream with its head") {
+  temp_dir dir;
+  auto j = open_at(dir.path);
+  for (int i = 0; i < 5000; ++i)
+    j->append_async("s" + std::to_string(i), 0, {ev("e", "x"), ev("e", "y")},
+                    [](fp::expected<append_result>) {});
+  REQUIRE(j->append("zz", 0, {ev("e", "x")})); // queued last: all before it are committed
+  std::uint64_t count = 0;
+  bool heads_ok = true;
+  auto n = j->list_streams([&](std::string_view pid, std::uint64_t head) {
+    ++count;
+    heads_ok = heads_ok && head == (pid == "zz" ? 1u : 2u);
+    return true;
+  });
+  REQUIRE(n);
+  CHECK(count == 5001);
+  CHECK(heads_ok);
+}
+
+TEST_CASE("a read-only journal reads but refuses writes") {
+  temp_dir dir;
+  {
+    auto j = open_at(dir.path);
+    REQUIRE(j->append("a", 0, {ev("e", "1")}));
+  }
+  options o;
+  o.read_only = true;
+  auto j = open_at(dir.path, o);
+  CHECK(*j->head_seq("a") == 1);
+  auto r = j->append("a", 1, {ev("e", "2")});
+  REQUIRE_FALSE(r);
+  CHECK(r.error() == errc::read_only);
+  options missing;
+  missing.dir = dir.path / "nope";
+  missing.read_only = true;
+  auto none = journal::open(missing);
+  REQUIRE_FALSE(none);
+  CHECK(none.error() == errc::not_found);
+}

@@ -1,0 +1,97 @@
+#pragma once
+
+// Internal to journal/: the LMDB environment and the writer thread shared by journal,
+// object_store and verify. Nothing outside journal/ includes this header.
+
+#include "journal/journal.hpp"
+
+#include <lmdb.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <variant>
+
+namespace fp::journal {
+
+/// Translates an LMDB return code into our error, naming the operation.
+error lmdb_error(int rc, std::string_view what);
+
+struct append_req {
+  std::string pid;
+  std::uint64_t expected_seq;
+  std::vector<event_data> events;
+  journal::append_callback done;
+};
+
+struct snapshot_req {
+  std::string pid;
+  std::uint64_t seq;
+  event_data snapshot;
+  journal::ack_callback done;
+};
+
+/// Receives the entry bytes stored at the path: the new one, or the identical existing one.
+struct object_req {
+  std::string path;
+  std::string entry;
+  std::string digest; ///< raw 32 bytes, compared with an existing entry's
+  std::function<void(expected<std::string>)> done;
+};
+
+using request = std::variant<append_req, snapshot_req, object_req>;
+
+/// A read transaction that also holds the resize lock shared, so the writer can grow the map
+/// only between read transactions.
+class read_txn {
+public:
+  explicit read_txn(const journal::impl& j);
+  ~read_txn();
+  read_txn(const read_txn&) = delete;
+  read_txn& operator=(const read_txn&) = delete;
+  int rc() const { return rc_; }
+  MDB_txn* get() const { return txn_; }
+
+private:
+  std::shared_lock<std::shared_mutex> lock_;
+  MDB_txn* txn_ = nullptr;
+  int rc_ = 0;
+};
+
+struct journal::impl {
+  options opts;
+  MDB_env* env = nullptr;
+  MDB_dbi events = 0, streams = 0, snapshots = 0, objects = 0, meta = 0;
+  mutable std::shared_mutex resize_mu;
+
+  std::mutex queue_mu;
+  std::condition_variable queue_cv;
+  std::deque<request> queue;
+  std::size_t queued_records = 0;
+  bool stopping = false;
+  std::thread writer;
+
+  std::uint64_t next_global = 1; // writer thread only
+  struct counters {
+    std::atomic<std::uint64_t> commits{0}, acked_batches{0}, failed_batches{0}, events_appended{0},
+        bytes_appended{0}, seq_conflicts{0}, snapshots_saved{0}, snapshot_fallbacks{0},
+        map_resizes{0}, objects_written{0}, checksum_failures{0}, map_bytes{0}, next_global_seq{1};
+  };
+  mutable counters stat;
+
+  ~impl();
+  void enqueue(request r, std::size_t records);
+  void run_writer();
+  void process(std::vector<request>& batch);
+  bool grow_map();
+  std::filesystem::path object_file(std::string_view digest_hex) const;
+};
+
+/// Finds the last seq of `pid` inside `txn` (0 when none).
+int head_in_txn(const journal::impl& j, MDB_txn* txn, std::string_view pid, std::uint64_t& head);
+
+} // namespace fp::journal

@@ -1,0 +1,330 @@
+#include "journal/object_store.hpp"
+
+#include "journal/journal.hpp"
+#include "journal/journal_impl.hpp"
+#include "journal/record_format.hpp"
+
+#include <openssl/sha.h>
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <future>
+#include <unistd.h>
+
+namespace fp::journal {
+
+namespace {
+
+constexpr std::size_t max_path_bytes = 400;
+constexpr std::size_t off_storage = 1, off_sv_len = 2, off_size = 4, off_digest = 12,
+                      off_obj_checksum = 44;
+
+std::string sha256_raw(std::string_view bytes) {
+  std::string out(SHA256_DIGEST_LENGTH, '\0');
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+         reinterpret_cast<unsigned char*>(out.data()));
+  return out;
+}
+
+std::string hex(std::string_view raw) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(raw.size() * 2);
+  for (unsigned char c : raw) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 0xf]);
+  }
+  return out;
+}
+
+std::uint64_t entry_checksum(std::string_view e) {
+  XXH3_state_t st;
+  XXH3_64bits_reset(&st);
+  XXH3_64bits_update(&st, e.data(), off_obj_checksum);
+  XXH3_64bits_update(&st, e.data() + format::object_header_size,
+                     e.size() - format::object_header_size);
+  return XXH3_64bits_digest(&st);
+}
+
+void put_le(std::string& out, std::size_t off, std::uint64_t x, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i)
+    out[off + i] = static_cast<char>((x >> (8 * i)) & 0xff);
+}
+
+std::uint64_t get_le(std::string_view in, std::size_t off, std::size_t n) {
+  std::uint64_t x = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    x |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[off + i])) << (8 * i);
+  return x;
+}
+
+std::string encode_entry(std::uint8_t storage, std::uint64_t size, std::string_view digest,
+                         std::string_view schema_version, std::string_view inline_bytes) {
+  std::string e(format::object_header_size, '\0');
+  e[0] = static_cast<char>(format::version);
+  e[off_storage] = static_cast<char>(storage);
+  put_le(e, off_sv_len, schema_version.size(), 2);
+  put_le(e, off_size, size, 8);
+  e.replace(off_digest, 32, digest);
+  e.append(schema_version);
+  e.append(inline_bytes);
+  put_le(e, off_obj_checksum, entry_checksum(e), 8);
+  return e;
+}
+
+struct entry {
+  std::uint8_t storage = 0;
+  std::uint64_t size = 0;
+  std::string_view digest; // raw 32 bytes
+  std::string_view schema_version;
+  std::string_view inline_bytes;
+};
+
+bool decode_entry(std::string_view e, entry& out) {
+  if (e.size() < format::object_header_size || static_cast<std::uint8_t>(e[0]) != format::version)
+    return false;
+  out.storage = static_cast<std::uint8_t>(e[off_storage]);
+  auto sv_len = get_le(e, off_sv_len, 2);
+  out.size = get_le(e, off_size, 8);
+  if (format::object_header_size + sv_len > e.size()) return false;
+  if (get_le(e, off_obj_checksum, 8) != entry_checksum(e)) return false;
+  out.digest = e.substr(off_digest, 32);
+  out.schema_version = e.substr(format::object_header_size, sv_len);
+  out.inline_bytes = e.substr(format::object_header_size + sv_len);
+  if (out.storage == format::object_inline) return out.inline_bytes.size() == out.size;
+  return out.storage == format::object_file && out.inline_bytes.empty();
+}
+
+artifact_ref to_ref(std::string path, const entry& e) {
+  artifact_ref ref;
+  ref.ref = std::move(path);
+  ref.digest = hex(e.digest);
+  ref.digest_alg = "sha256";
+  if (!e.schema_version.empty()) ref.schema_version = std::string(e.schema_version);
+  ref.size_bytes = e.size;
+  return ref;
+}
+
+error errno_error(const std::string& what) {
+  return error{errc::io, "journal: " + what + ": " + std::strerror(errno)};
+}
+
+expected<void> fsync_path(const std::filesystem::path& p, int flags) {
+  int fd = ::open(p.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return errno_error("open " + p.string());
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return errno_error("fsync " + p.string());
+  return {};
+}
+
+/// Writes a content-addressed file durably: temp file, fsync, rename, fsync the directory.
+expected<void> write_blob(const std::filesystem::path& file, std::string_view bytes) {
+  std::error_code ec;
+  if (std::filesystem::exists(file, ec) && std::filesystem::file_size(file, ec) == bytes.size())
+    return {}; // same digest, same size: the same content is already durable
+  auto dir = file.parent_path();
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return error{errc::io, "journal: create " + dir.string() + ": " + ec.message()};
+  static std::atomic<std::uint64_t> counter{0};
+  auto tmp = file;
+  tmp += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return errno_error("create " + tmp.string());
+  const char* p = bytes.data();
+  auto left = bytes.size();
+  while (left > 0) {
+    auto n = ::write(fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      auto err = errno_error("write " + tmp.string());
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return err;
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    auto err = errno_error("fsync " + tmp.string());
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return err;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), file.c_str()) != 0) {
+    auto err = errno_error("rename " + tmp.string());
+    ::unlink(tmp.c_str());
+    return err;
+  }
+  return fsync_path(dir, O_RDONLY | O_DIRECTORY);
+}
+
+} // namespace
+
+std::filesystem::path journal::impl::object_file(std::string_view digest_hex) const {
+  return opts.dir / "objects" / std::string(digest_hex.substr(0, 2)) / std::string(digest_hex);
+}
+
+expected<void> object_store::validate_path(std::string_view path) {
+  auto fail = [&](const std::string& rule) {
+    return error{errc::invalid_argument,
+                 "journal: object path \"" + std::string(path) + "\": " + rule};
+  };
+  if (path.empty() || path.size() > max_path_bytes)
+    return fail("must be 1.." + std::to_string(max_path_bytes) + " bytes");
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    auto seg = path.substr(start, end - start);
+    if (seg.empty()) return fail("empty segment (leading, trailing or double '/')");
+    if (seg == "." || seg == "..") return fail("'.' and '..' segments are not allowed");
+    for (char c : seg) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '_' || c == '=' || c == '-';
+      if (!ok)
+        return fail("segment \"" + std::string(seg) + "\" has a character outside [A-Za-z0-9._=-]");
+    }
+    start = end + 1;
+  }
+  return {};
+}
+
+void object_store::put_async(std::string path, std::string bytes,
+                             std::optional<std::string> schema_version, put_callback done) {
+  auto& j = journal_->internals();
+  if (j.opts.read_only)
+    return done(error{errc::read_only, "journal: opened read-only; object put refused"});
+  if (auto ok = validate_path(path); !ok) return done(ok.error());
+  auto sv = schema_version.value_or("");
+  if (sv.size() > 255)
+    return done(error{errc::invalid_argument,
+                      "journal: object \"" + path + "\": schema_version longer than 255 bytes"});
+  auto digest = sha256_raw(bytes);
+  std::string e;
+  if (bytes.size() <= j.opts.max_inline_object_bytes) {
+    e = encode_entry(format::object_inline, bytes.size(), digest, sv, bytes);
+  } else {
+    // Large artifacts go to their own file first; only the reference joins the group commit.
+    if (auto ok = write_blob(j.object_file(hex(digest)), bytes); !ok) return done(ok.error());
+    e = encode_entry(format::object_file, bytes.size(), digest, sv, {});
+  }
+  j.enqueue(object_req{path, std::move(e), digest,
+                       [path, done = std::move(done)](expected<std::string> stored) {
+                         if (!stored) return done(stored.error());
+                         entry en;
+                         if (!decode_entry(*stored, en))
+                           return done(error{errc::corrupt, "journal: object \"" + path +
+                                                                "\": stored entry is damaged"});
+                         done(to_ref(path, en));
+                       }},
+            1);
+}
+
+expected<artifact_ref> object_store::put(std::string path, std::string bytes,
+                                         std::optional<std::string> schema_version) {
+  std::promise<expected<artifact_ref>> p;
+  auto f = p.get_future();
+  put_async(std::move(path), std::move(bytes), std::move(schema_version),
+            [&p](expected<artifact_ref> r) { p.set_value(std::move(r)); });
+  return f.get();
+}
+
+namespace {
+
+/// Reads the entry at `path` and hands it to `fn` inside the read transaction.
+template <class F>
+auto with_entry(const journal::impl& j, std::string_view path, F&& fn) -> decltype(fn(entry{})) {
+  if (auto ok = object_store::validate_path(path); !ok) return ok.error();
+  read_txn txn{j};
+  if (txn.rc() != 0) return lmdb_error(txn.rc(), "begin read transaction");
+  MDB_val key{path.size(), const_cast<char*>(path.data())}, val;
+  if (auto rc = mdb_get(txn.get(), j.objects, &key, &val); rc != 0) {
+    if (rc == MDB_NOTFOUND)
+      return error{errc::not_found, "journal: no object at \"" + std::string(path) + "\""};
+    return lmdb_error(rc, "read object \"" + std::string(path) + "\"");
+  }
+  entry e;
+  if (!decode_entry({static_cast<const char*>(val.mv_data), val.mv_size}, e)) {
+    j.stat.checksum_failures++;
+    return error{errc::corrupt,
+                 "journal: object \"" + std::string(path) + "\": entry fails its checksum"};
+  }
+  return fn(e);
+}
+
+} // namespace
+
+expected<artifact_ref> object_store::stat(std::string_view path) const {
+  return with_entry(journal_->internals(), path, [&](const entry& e) -> expected<artifact_ref> {
+    return to_ref(std::string(path), e);
+  });
+}
+
+expected<std::string> object_store::get(std::string_view path) const {
+  auto& j = journal_->internals();
+  return with_entry(j, path, [&](const entry& e) -> expected<std::string> {
+    std::string bytes;
+    if (e.storage == format::object_inline) {
+      bytes = std::string(e.inline_bytes);
+    } else {
+      auto file = j.object_file(hex(e.digest));
+      int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return errno_error("object \"" + std::string(path) + "\": open " + file.string());
+      bytes.resize(e.size);
+      std::size_t got = 0;
+      while (got < e.size) {
+        auto n = ::read(fd, bytes.data() + got, e.size - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += static_cast<std::size_t>(n);
+      }
+      ::close(fd);
+      bytes.resize(got);
+    }
+    if (bytes.size() != e.size || sha256_raw(bytes) != e.digest) {
+      j.stat.checksum_failures++;
+      return error{errc::corrupt, "journal: object \"" + std::string(path) +
+                                      "\": bytes do not match digest sha256:" + hex(e.digest)};
+    }
+    return bytes;
+  });
+}
+
+expected<std::uint64_t>
+object_store::list(std::string_view prefix,
+                   const std::function<bool(const artifact_ref&)>& fn) const {
+  auto& j = journal_->internals();
+  read_txn txn{j};
+  if (txn.rc() != 0) return lmdb_error(txn.rc(), "begin read transaction");
+  MDB_cursor* cur = nullptr;
+  if (auto rc = mdb_cursor_open(txn.get(), j.objects, &cur); rc != 0)
+    return lmdb_error(rc, "open object cursor");
+  MDB_val key{prefix.size(), const_cast<char*>(prefix.data())}, val;
+  int rc = prefix.empty() ? mdb_cursor_get(cur, &key, &val, MDB_FIRST)
+                          : mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+  std::uint64_t count = 0;
+  for (; rc == 0; rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+    std::string_view path{static_cast<const char*>(key.mv_data), key.mv_size};
+    if (!path.starts_with(prefix)) break;
+    entry e;
+    if (!decode_entry({static_cast<const char*>(val.mv_data), val.mv_size}, e)) {
+      mdb_cursor_close(cur);
+      j.stat.checksum_failures++;
+      return error{errc::corrupt,
+                   "journal: object \"" + std::string(path) + "\": entry fails its checksum"};
+    }
+    ++count;
+    if (!fn(to_ref(std::string(path), e))) break;
+  }
+  mdb_cursor_close(cur);
+  if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_error(rc, "scan objects");
+  return count;
+}
+
+} // namespace fp::journal

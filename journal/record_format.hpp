@@ -1,0 +1,70 @@
+#pragma once
+
+// The on-disk record layout. journal/FORMAT.md is the prose description; a change here
+// is a new format version and needs an upcaster plus golden-bytes tests in tests/compat/.
+
+#include "journal/types.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace fp::journal::format {
+
+constexpr std::uint8_t version = 1;
+
+// -- database names -------------------------------------------------------------------------
+
+constexpr const char* events_db = "events";       ///< u64be global seq -> record
+constexpr const char* streams_db = "streams";     ///< stream key -> u64be global seq
+constexpr const char* snapshots_db = "snapshots"; ///< stream key -> record (kind snapshot)
+constexpr const char* objects_db = "objects";     ///< object path -> object entry
+constexpr const char* meta_db = "meta";           ///< "format" -> u8 version
+
+// -- record header (little-endian) ----------------------------------------------------------
+
+constexpr std::size_t off_version = 0;         // u8
+constexpr std::size_t off_kind = 1;            // u8  record_kind
+constexpr std::size_t off_type_len = 2;        // u16 event_type length
+constexpr std::size_t off_payload_len = 4;     // u32 payload length
+constexpr std::size_t off_seq = 8;             // u64 per-entity seq
+constexpr std::size_t off_global_seq = 16;     // u64 global seq (0 for snapshots)
+constexpr std::size_t off_written_at = 24;     // i64 ns since the Unix epoch (metadata)
+constexpr std::size_t off_schema_version = 32; // u32 event encoding version
+constexpr std::size_t off_pid_len = 36;        // u16 persistence id length
+constexpr std::size_t off_writer_len = 38;     // u16 writer id length
+constexpr std::size_t off_checksum = 40;       // u64 XXH3-64 of every byte except these 8
+constexpr std::size_t header_size = 48;        // then pid, event_type, writer, payload
+
+constexpr std::size_t max_pid_bytes = 400; ///< keeps stream keys under LMDB's 511-byte limit
+constexpr std::size_t max_type_bytes = 255;
+constexpr std::size_t max_writer_bytes = 255;
+
+/// Stream key: u16be pid length, pid bytes, u64be seq. All keys of one stream are adjacent
+/// and ordered by seq.
+std::string stream_key(std::string_view pid, std::uint64_t seq);
+/// Splits a stream key; false when malformed.
+bool parse_stream_key(std::string_view key, std::string_view& pid, std::uint64_t& seq);
+/// The key prefix shared by every record of `pid`.
+std::string stream_prefix(std::string_view pid);
+
+std::string u64be(std::uint64_t x);
+std::uint64_t read_u64be(std::string_view bytes); ///< needs 8 bytes
+
+/// Encodes a record (checksum included).
+std::string encode(const record_view& r);
+
+enum class decode_status { ok, too_short, bad_version, bad_kind, bad_lengths, bad_checksum };
+const char* to_string(decode_status s);
+
+/// Decodes and verifies `bytes`; the views in `out` point into `bytes`.
+decode_status decode(std::string_view bytes, record_view& out);
+
+/// Object entry: u8 version, u8 storage (1 inline, 2 file), u16 schema_version length,
+/// u64 size, 32-byte sha256, u64 XXH3-64 of every other byte, schema_version, inline bytes.
+constexpr std::uint8_t object_inline = 1;
+constexpr std::uint8_t object_file = 2;
+constexpr std::size_t object_header_size = 52;
+
+} // namespace fp::journal::format

@@ -1,0 +1,84 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace fp::journal {
+
+/// An event (or snapshot) to store: its type, the version of its encoding and its bytes
+/// (versioned msgpack produced by the owning entity's codec; opaque to the journal).
+struct event_data {
+  std::string event_type;
+  std::uint32_t schema_version = 1;
+  std::string payload;
+};
+
+/// What an acknowledged append got. Returned only after the commit holding it is durable.
+struct append_result {
+  std::uint64_t first_seq = 0;    ///< per-entity seq of the first event (1-based)
+  std::uint64_t last_seq = 0;     ///< per-entity seq of the last event
+  std::uint64_t first_global = 0; ///< global seq of the first event (1-based, gap-free)
+  std::uint64_t last_global = 0;
+  std::uint64_t commit_id = 0; ///< the durable commit that holds the events (1-based)
+};
+
+enum class record_kind : std::uint8_t { event = 1, snapshot = 2 };
+
+/// A stored record, decoded and checksum-verified. The views point into the database map and
+/// are valid only inside the callback that receives them.
+struct record_view {
+  record_kind kind = record_kind::event;
+  std::string_view persistence_id;
+  std::uint64_t seq = 0;
+  std::uint64_t global_seq = 0; ///< 0 for snapshots
+  std::string_view event_type;
+  std::uint32_t schema_version = 0;
+  std::int64_t written_at_ns = 0; ///< record metadata, not entity state
+  std::string_view writer;        ///< record metadata, not entity state
+  std::string_view payload;
+};
+
+struct options {
+  std::filesystem::path dir;                       ///< holds `data.mdb` and `objects/`
+  std::size_t initial_map_bytes = 64ull << 20;     ///< the map doubles when full
+  std::size_t max_map_bytes = 1ull << 40;          ///< growth stops here (errc::map_full)
+  std::size_t max_batch_records = 8192;            ///< records in one commit
+  std::chrono::microseconds max_wait{0};           ///< linger for more appends before a commit
+  std::size_t max_record_bytes = 16ull << 20;      ///< larger events are errc::too_large
+  std::size_t max_inline_object_bytes = 256 << 10; ///< larger objects are stored as files
+  std::uint32_t snapshots_keep = 2;                ///< newest N snapshots kept per entity
+  std::string writer_id = "fp";                    ///< stamped on records (metadata only)
+  bool read_only = false;                          ///< inspection tools open read-only
+};
+
+/// Counters, read at any time. `acked_batches` counts append/snapshot/object requests whose
+/// callback ran after their commit; `commits` counts durable (fsynced) transactions.
+struct journal_stats {
+  std::uint64_t commits = 0;
+  std::uint64_t acked_batches = 0;
+  std::uint64_t failed_batches = 0;
+  std::uint64_t events_appended = 0;
+  std::uint64_t bytes_appended = 0;
+  std::uint64_t seq_conflicts = 0;
+  std::uint64_t snapshots_saved = 0;
+  std::uint64_t snapshot_fallbacks = 0; ///< recoveries that could not use a snapshot
+  std::uint64_t map_resizes = 0;
+  std::uint64_t objects_written = 0;
+  std::uint64_t checksum_failures = 0;
+  std::uint64_t map_bytes = 0;
+  std::uint64_t next_global_seq = 1;
+};
+
+/// How an entity was recovered: from which snapshot, or why none could be used.
+struct recovery_report {
+  bool used_snapshot = false;
+  std::uint64_t snapshot_seq = 0;
+  std::uint64_t events_replayed = 0;
+  std::uint64_t last_seq = 0;
+  std::string fallback_reason; ///< non-empty when a snapshot existed but failed to decode
+};
+
+} // namespace fp::journal

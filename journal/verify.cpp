@@ -1,0 +1,164 @@
+#include "journal/verify.hpp"
+
+#include "journal/journal_impl.hpp"
+#include "journal/object_store.hpp"
+#include "journal/record_format.hpp"
+
+#include <optional>
+#include <unordered_map>
+
+namespace fp::journal {
+
+namespace {
+
+std::string_view as_view(const MDB_val& v) {
+  return {static_cast<const char*>(v.mv_data), v.mv_size};
+}
+
+struct checker {
+  verify_report report;
+  void problem(std::string where, std::string what) {
+    if (!report.first_problem)
+      report.first_problem = verify_problem{std::move(where), std::move(what)};
+    ++report.problems;
+  }
+};
+
+std::string event_where(std::uint64_t global, std::string_view pid, std::uint64_t seq) {
+  return "event global_seq=" + std::to_string(global) + " (persistence_id \"" + std::string(pid) +
+         "\" seq " + std::to_string(seq) + ")";
+}
+
+} // namespace
+
+expected<verify_report> verify(const journal& jr,
+                               const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
+  auto& j = jr.internals();
+  checker c;
+  std::unordered_map<std::string, std::uint64_t> heads;
+  std::optional<read_txn> holder;
+  holder.emplace(j);
+  auto& txn = *holder;
+  if (txn.rc() != 0) return lmdb_error(txn.rc(), "begin read transaction");
+  MDB_stat st;
+  mdb_stat(txn.get(), j.events, &st);
+  const std::uint64_t total = st.ms_entries;
+
+  // 1. Events in global order: checksums, gap-free global seq, per-stream continuity.
+  MDB_cursor* cur = nullptr;
+  if (auto rc = mdb_cursor_open(txn.get(), j.events, &cur); rc != 0)
+    return lmdb_error(rc, "open event cursor");
+  MDB_val key, val;
+  std::uint64_t expected_global = 1;
+  int rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
+  for (; rc == 0; rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+    ++c.report.events;
+    if (progress && c.report.events % 65536 == 0) progress(c.report.events, total);
+    if (key.mv_size != 8) {
+      c.problem("event key #" + std::to_string(c.report.events), "key is not 8 bytes");
+      continue;
+    }
+    auto global = format::read_u64be(as_view(key));
+    if (global != expected_global)
+      c.problem("event global_seq=" + std::to_string(global),
+                "global sequence gap: expected " + std::to_string(expected_global));
+    expected_global = global + 1;
+    record_view r;
+    auto status = format::decode(as_view(val), r);
+    if (status != format::decode_status::ok) {
+      c.problem("event global_seq=" + std::to_string(global), format::to_string(status));
+      continue;
+    }
+    if (r.global_seq != global || r.kind != record_kind::event) {
+      c.problem(event_where(global, r.persistence_id, r.seq),
+                "record says global_seq " + std::to_string(r.global_seq));
+      continue;
+    }
+    auto& head = heads[std::string(r.persistence_id)];
+    if (r.seq != head + 1)
+      c.problem(event_where(global, r.persistence_id, r.seq),
+                "stream seq gap: expected seq " + std::to_string(head + 1));
+    head = r.seq;
+  }
+  mdb_cursor_close(cur);
+  if (rc != MDB_NOTFOUND) return lmdb_error(rc, "scan events");
+  if (progress) progress(c.report.events, total);
+
+  // 2. The stream index points at the records that claim its (persistence_id, seq).
+  if ((rc = mdb_cursor_open(txn.get(), j.streams, &cur)) != 0)
+    return lmdb_error(rc, "open stream cursor");
+  std::uint64_t index_entries = 0;
+  for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == 0;
+       rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+    ++index_entries;
+    std::string_view pid;
+    std::uint64_t seq = 0;
+    if (!format::parse_stream_key(as_view(key), pid, seq) || val.mv_size != 8) {
+      c.problem("stream index entry #" + std::to_string(index_entries), "malformed key or value");
+      continue;
+    }
+    MDB_val ev;
+    if (mdb_get(txn.get(), j.events, &val, &ev) != 0) {
+      c.problem("stream index \"" + std::string(pid) + "\" seq " + std::to_string(seq),
+                "points at missing global_seq " + std::to_string(format::read_u64be(as_view(val))));
+      continue;
+    }
+    record_view r;
+    if (format::decode(as_view(ev), r) == format::decode_status::ok &&
+        (r.persistence_id != pid || r.seq != seq))
+      c.problem("stream index \"" + std::string(pid) + "\" seq " + std::to_string(seq),
+                "points at a record of another stream or seq");
+  }
+  mdb_cursor_close(cur);
+  if (rc != MDB_NOTFOUND) return lmdb_error(rc, "scan stream index");
+  if (index_entries != c.report.events)
+    c.problem("stream index", std::to_string(index_entries) + " entries for " +
+                                  std::to_string(c.report.events) + " events");
+  c.report.streams = heads.size();
+
+  // 3. Snapshots decode and point at an event that exists.
+  if ((rc = mdb_cursor_open(txn.get(), j.snapshots, &cur)) != 0)
+    return lmdb_error(rc, "open snapshot cursor");
+  for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == 0;
+       rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+    ++c.report.snapshots;
+    std::string_view pid;
+    std::uint64_t seq = 0;
+    if (!format::parse_stream_key(as_view(key), pid, seq)) {
+      c.problem("snapshot #" + std::to_string(c.report.snapshots), "malformed key");
+      continue;
+    }
+    auto where = "snapshot persistence_id \"" + std::string(pid) + "\" seq " + std::to_string(seq);
+    record_view r;
+    auto status = format::decode(as_view(val), r);
+    if (status != format::decode_status::ok) {
+      c.problem(where, format::to_string(status));
+      continue;
+    }
+    auto it = heads.find(std::string(pid));
+    if (r.kind != record_kind::snapshot || r.persistence_id != pid || r.seq != seq)
+      c.problem(where, "record does not match its key");
+    else if (it == heads.end() || it->second < seq)
+      c.problem(where, "snapshot is newer than the stream's last event");
+  }
+  mdb_cursor_close(cur);
+  if (rc != MDB_NOTFOUND) return lmdb_error(rc, "scan snapshots");
+
+  holder.reset(); // object reads below open their own transactions
+
+  // 4. Objects: bytes match their digest (files included).
+  object_store objects{const_cast<journal&>(jr)};
+  std::vector<std::string> paths;
+  auto listed = objects.list("", [&](const artifact_ref& ref) {
+    paths.push_back(ref.ref);
+    return true;
+  });
+  if (!listed) c.problem("object index", listed.error().message());
+  for (auto& p : paths) {
+    ++c.report.objects;
+    if (auto got = objects.get(p); !got) c.problem("object \"" + p + "\"", got.error().message());
+  }
+  return c.report;
+}
+
+} // namespace fp::journal
