@@ -29,6 +29,28 @@ std::string event_where(std::uint64_t global, std::string_view pid, std::uint64_
          "\" seq " + std::to_string(seq) + ")";
 }
 
+/// Damaged records are looked up in the stream index (a full scan each), up to this many.
+constexpr std::uint64_t max_owner_lookups = 16;
+
+bool find_owner(const journal::impl& j, MDB_txn* txn, std::uint64_t global, std::string& pid,
+                std::uint64_t& seq) {
+  MDB_cursor* cur = nullptr;
+  if (mdb_cursor_open(txn, j.streams, &cur) != 0) return false;
+  MDB_val key, val;
+  bool found = false;
+  for (int rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == 0 && !found;
+       rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+    std::string_view kpid;
+    if (val.mv_size == 8 && format::read_u64be(as_view(val)) == global &&
+        format::parse_stream_key(as_view(key), kpid, seq)) {
+      pid = std::string(kpid);
+      found = true;
+    }
+  }
+  mdb_cursor_close(cur);
+  return found;
+}
+
 } // namespace
 
 expected<verify_report> verify(const journal& jr,
@@ -66,7 +88,16 @@ expected<verify_report> verify(const journal& jr,
     record_view r;
     auto status = format::decode(as_view(val), r);
     if (status != format::decode_status::ok) {
-      c.problem("event global_seq=" + std::to_string(global), format::to_string(status));
+      // The damaged record cannot say whose it is; the stream index can.
+      std::string owner;
+      std::uint64_t owner_seq = 0;
+      if (c.report.problems < max_owner_lookups &&
+          find_owner(j, txn.get(), global, owner, owner_seq)) {
+        c.problem(event_where(global, owner, owner_seq), format::to_string(status));
+        heads[owner] = owner_seq;
+      } else {
+        c.problem("event global_seq=" + std::to_string(global), format::to_string(status));
+      }
       continue;
     }
     if (r.global_seq != global || r.kind != record_kind::event) {
@@ -144,16 +175,17 @@ expected<verify_report> verify(const journal& jr,
   mdb_cursor_close(cur);
   if (rc != MDB_NOTFOUND) return lmdb_error(rc, "scan snapshots");
 
-  holder.reset(); // object reads below open their own transactions
-
-  // 4. Objects: bytes match their digest (files included).
-  object_store objects{const_cast<journal&>(jr)};
+  // 4. Objects: every entry and its bytes match their checksum and digest (files included).
   std::vector<std::string> paths;
-  auto listed = objects.list("", [&](const artifact_ref& ref) {
-    paths.push_back(ref.ref);
-    return true;
-  });
-  if (!listed) c.problem("object index", listed.error().message());
+  if ((rc = mdb_cursor_open(txn.get(), j.objects, &cur)) != 0)
+    return lmdb_error(rc, "open object cursor");
+  for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == 0;
+       rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
+    paths.emplace_back(as_view(key));
+  mdb_cursor_close(cur);
+  if (rc != MDB_NOTFOUND) return lmdb_error(rc, "scan objects");
+  holder.reset(); // object reads below open their own transactions
+  object_store objects{const_cast<journal&>(jr)};
   for (auto& p : paths) {
     ++c.report.objects;
     if (auto got = objects.get(p); !got) c.problem("object \"" + p + "\"", got.error().message());
