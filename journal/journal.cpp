@@ -3,9 +3,14 @@
 #include "journal/journal_impl.hpp"
 #include "journal/record_format.hpp"
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <fcntl.h>
 #include <future>
+#include <sys/file.h>
 #include <system_error>
+#include <unistd.h>
 
 namespace fp::journal {
 
@@ -58,18 +63,22 @@ void put_or_abort(MDB_txn* txn, MDB_dbi dbi, std::string_view key, std::string_v
                   unsigned flags, const char* what) {
   auto k = as_val(key);
   auto v = as_val(value);
-  if (auto rc = mdb_put(txn, dbi, &k, &v, flags); rc != 0) throw batch_abort{rc, what};
+  if (auto rc = mdb_put(txn, dbi, &k, &v, flags); rc != 0)
+    throw batch_abort{rc, what};
 }
 
 } // namespace
 
 error lmdb_error(int rc, std::string_view what) {
   auto msg = "journal: " + std::string(what) + ": " + mdb_strerror(rc);
-  if (rc == MDB_MAP_FULL) return error{errc::map_full, std::move(msg)};
-  if (rc == MDB_NOTFOUND) return error{errc::not_found, std::move(msg)};
+  if (rc == MDB_MAP_FULL)
+    return error{errc::map_full, std::move(msg)};
+  if (rc == MDB_NOTFOUND)
+    return error{errc::not_found, std::move(msg)};
   if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID)
     return error{errc::corrupt, std::move(msg)};
-  if (rc == EACCES || rc == EROFS) return error{errc::read_only, std::move(msg)};
+  if (rc == EACCES || rc == EROFS)
+    return error{errc::read_only, std::move(msg)};
   return error{errc::io, std::move(msg)};
 }
 
@@ -83,17 +92,20 @@ read_txn::read_txn(const journal::impl& j)
     mdb_env_set_mapsize(j.env, 0);
     rc_ = mdb_txn_begin(j.env, nullptr, MDB_RDONLY, &txn_);
   }
-  if (rc_ != 0) txn_ = nullptr;
+  if (rc_ != 0)
+    txn_ = nullptr;
 }
 
 read_txn::~read_txn() {
-  if (txn_ != nullptr) mdb_txn_abort(txn_);
+  if (txn_ != nullptr)
+    mdb_txn_abort(txn_);
 }
 
 int head_in_txn(const journal::impl& j, MDB_txn* txn, std::string_view pid, std::uint64_t& head) {
   head = 0;
   MDB_cursor* cur = nullptr;
-  if (auto rc = mdb_cursor_open(txn, j.streams, &cur); rc != 0) return rc;
+  if (auto rc = mdb_cursor_open(txn, j.streams, &cur); rc != 0)
+    return rc;
   auto probe = format::stream_key(pid, UINT64_MAX);
   auto key = as_val(probe);
   MDB_val val;
@@ -105,7 +117,8 @@ int head_in_txn(const journal::impl& j, MDB_txn* txn, std::string_view pid, std:
   if (rc == 0) {
     std::string_view found_pid;
     std::uint64_t seq = 0;
-    if (format::parse_stream_key(as_view(key), found_pid, seq) && found_pid == pid) head = seq;
+    if (format::parse_stream_key(as_view(key), found_pid, seq) && found_pid == pid)
+      head = seq;
   }
   mdb_cursor_close(cur);
   return rc == MDB_NOTFOUND ? 0 : rc;
@@ -124,8 +137,12 @@ journal::impl::~impl() {
     stopping = true;
   }
   queue_cv.notify_all();
-  if (writer.joinable()) writer.join();
-  if (env != nullptr) mdb_env_close(env);
+  if (writer.joinable())
+    writer.join();
+  if (env != nullptr)
+    mdb_env_close(env);
+  if (writer_lock_fd >= 0)
+    ::close(writer_lock_fd); // releases the flock
 }
 
 expected<std::unique_ptr<journal>> journal::open(options opts) {
@@ -143,7 +160,20 @@ expected<std::unique_ptr<journal>> journal::open(options opts) {
     return error{errc::not_found,
                  "journal: no journal at " + o.dir.string() + " (expected data.mdb)"};
   }
-  if (auto rc = mdb_env_create(&p->env); rc != 0) return lmdb_error(rc, "mdb_env_create");
+  if (!o.read_only) {
+    // One writer process per journal: each writer assigns global seqs from its own view.
+    auto lock_path = o.dir / "writer.lock";
+    p->writer_lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (p->writer_lock_fd < 0)
+      return error{errc::io,
+                   "journal: cannot open " + lock_path.string() + ": " + std::strerror(errno)};
+    if (::flock(p->writer_lock_fd, LOCK_EX | LOCK_NB) != 0)
+      return error{errc::io, "journal: " + o.dir.string() +
+                                 " is already open for writing by another process (fpnode or "
+                                 "fp demo); stop it, or open read-only (fp replay)"};
+  }
+  if (auto rc = mdb_env_create(&p->env); rc != 0)
+    return lmdb_error(rc, "mdb_env_create");
   mdb_env_set_maxdbs(p->env, 8);
   mdb_env_set_maxreaders(p->env, 512);
   mdb_env_set_mapsize(p->env, o.initial_map_bytes);
@@ -201,7 +231,8 @@ expected<std::unique_ptr<journal>> journal::open(options opts) {
   mdb_env_info(p->env, &info);
   p->stat.map_bytes = info.me_mapsize;
   p->stat.next_global_seq = p->next_global;
-  if (!o.read_only) p->writer = std::thread([raw = p.get()] { raw->run_writer(); });
+  if (!o.read_only)
+    p->writer = std::thread([raw = p.get()] { raw->run_writer(); });
   return std::unique_ptr<journal>(new journal(std::move(p)));
 }
 
@@ -227,7 +258,8 @@ void journal::impl::run_writer() {
     {
       std::unique_lock lock{queue_mu};
       queue_cv.wait(lock, [&] { return stopping || !queue.empty(); });
-      if (queue.empty()) return; // stopping, and everything queued has been written
+      if (queue.empty())
+        return; // stopping, and everything queued has been written
       if (opts.max_wait.count() > 0 && queued_records < opts.max_batch_records && !stopping)
         queue_cv.wait_for(lock, opts.max_wait,
                           [&] { return stopping || queued_records >= opts.max_batch_records; });
@@ -256,9 +288,11 @@ bool journal::impl::grow_map() {
   std::unique_lock lock{resize_mu};
   MDB_envinfo info;
   mdb_env_info(env, &info);
-  if (info.me_mapsize >= opts.max_map_bytes) return false;
+  if (info.me_mapsize >= opts.max_map_bytes)
+    return false;
   auto next = std::min(info.me_mapsize * 2, opts.max_map_bytes);
-  if (mdb_env_set_mapsize(env, next) != 0) return false;
+  if (mdb_env_set_mapsize(env, next) != 0)
+    return false;
   stat.map_resizes++;
   stat.map_bytes = next;
   return true;
@@ -275,7 +309,8 @@ void journal::impl::process(std::vector<request>& batch) {
     int rc = mdb_txn_begin(env, nullptr, 0, &txn);
     std::string what = "begin write transaction";
     try {
-      if (rc != 0) throw batch_abort{rc, what};
+      if (rc != 0)
+        throw batch_abort{rc, what};
       auto written_at = now_ns();
       for (std::size_t i = 0; i < batch.size(); ++i) {
         rejected[i].reset();
@@ -371,7 +406,8 @@ void journal::impl::process(std::vector<request>& batch) {
             stored_entries[i] = std::string(existing);
             continue;
           }
-          if (grc != MDB_NOTFOUND) throw batch_abort{grc, "read object \"" + o.path + "\""};
+          if (grc != MDB_NOTFOUND)
+            throw batch_abort{grc, "read object \"" + o.path + "\""};
           put_or_abort(txn, objects, o.path, o.entry, MDB_NOOVERWRITE, "put object");
           stored_entries[i] = o.entry;
         }
@@ -379,11 +415,14 @@ void journal::impl::process(std::vector<request>& batch) {
       what = "commit";
       rc = mdb_txn_commit(txn); // the fsync: durable when this returns 0
       txn = nullptr;
-      if (rc != 0) throw batch_abort{rc, what};
+      if (rc != 0)
+        throw batch_abort{rc, what};
     } catch (const batch_abort& abort) {
-      if (txn != nullptr) mdb_txn_abort(txn);
+      if (txn != nullptr)
+        mdb_txn_abort(txn);
       next_global = first_global;
-      if (abort.rc == MDB_MAP_FULL && grow_map()) continue; // retry the whole batch in a bigger map
+      if (abort.rc == MDB_MAP_FULL && grow_map())
+        continue; // retry the whole batch in a bigger map
       auto err = lmdb_error(abort.rc, abort.what);
       for (auto& r : batch) {
         stat.failed_batches++;
@@ -398,7 +437,8 @@ void journal::impl::process(std::vector<request>& batch) {
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (rejected[i]) {
       stat.failed_batches++;
-      if (rejected[i]->is(errc::seq_conflict)) stat.seq_conflicts++;
+      if (rejected[i]->is(errc::seq_conflict))
+        stat.seq_conflicts++;
       std::visit([&](auto& req) { req.done(*rejected[i]); }, batch[i]);
       continue;
     }
@@ -426,11 +466,13 @@ void journal::append_async(std::string pid, std::uint64_t expected_seq,
                            std::vector<event_data> events, append_callback done) {
   if (impl_->opts.read_only)
     return done(error{errc::read_only, "journal: opened read-only; append refused"});
-  if (auto ok = validate_pid(pid); !ok) return done(ok.error());
+  if (auto ok = validate_pid(pid); !ok)
+    return done(ok.error());
   if (events.empty())
     return done(error{errc::invalid_argument, "journal: append \"" + pid + "\": no events"});
   for (auto& e : events)
-    if (auto ok = validate_event(impl_->opts, pid, e); !ok) return done(ok.error());
+    if (auto ok = validate_event(impl_->opts, pid, e); !ok)
+      return done(ok.error());
   auto n = events.size();
   impl_->enqueue(append_req{std::move(pid), expected_seq, std::move(events), std::move(done)}, n);
 }
@@ -448,8 +490,10 @@ void journal::save_snapshot_async(std::string pid, std::uint64_t seq, event_data
                                   ack_callback done) {
   if (impl_->opts.read_only)
     return done(error{errc::read_only, "journal: opened read-only; snapshot refused"});
-  if (auto ok = validate_pid(pid); !ok) return done(ok.error());
-  if (auto ok = validate_event(impl_->opts, pid, snapshot); !ok) return done(ok.error());
+  if (auto ok = validate_pid(pid); !ok)
+    return done(ok.error());
+  if (auto ok = validate_event(impl_->opts, pid, snapshot); !ok)
+    return done(ok.error());
   impl_->enqueue(snapshot_req{std::move(pid), seq, std::move(snapshot), std::move(done)}, 1);
 }
 
@@ -477,7 +521,8 @@ error corrupt_record(const journal::impl& j, std::string what, format::decode_st
 
 expected<std::uint64_t> journal::head_seq(std::string_view pid) const {
   read_txn txn{*impl_};
-  if (txn.rc() != 0) return lmdb_error(txn.rc(), "begin read transaction");
+  if (txn.rc() != 0)
+    return lmdb_error(txn.rc(), "begin read transaction");
   std::uint64_t head = 0;
   if (auto rc = head_in_txn(*impl_, txn.get(), pid, head); rc != 0)
     return lmdb_error(rc, "read head");
@@ -492,7 +537,8 @@ expected<std::uint64_t> journal::read_entity(std::string_view pid, std::uint64_t
   auto next = std::max<std::uint64_t>(from_seq, 1);
   for (;;) {
     read_txn txn{j};
-    if (txn.rc() != 0) return lmdb_error(txn.rc(), "begin read transaction");
+    if (txn.rc() != 0)
+      return lmdb_error(txn.rc(), "begin read transaction");
     MDB_cursor* cur = nullptr;
     if (auto rc = mdb_cursor_open(txn.get(), j.streams, &cur); rc != 0)
       return lmdb_error(rc, "open stream cursor");
@@ -503,7 +549,8 @@ expected<std::uint64_t> journal::read_entity(std::string_view pid, std::uint64_t
     for (; rc == 0 && in_chunk < read_chunk; ++in_chunk) {
       std::string_view kpid;
       std::uint64_t seq = 0;
-      if (!format::parse_stream_key(as_view(key), kpid, seq) || kpid != pid) break;
+      if (!format::parse_stream_key(as_view(key), kpid, seq) || kpid != pid)
+        break;
       if (val.mv_size != 8) {
         mdb_cursor_close(cur);
         return error{errc::corrupt, "journal: stream index of \"" + std::string(pid) + "\" seq " +
@@ -538,7 +585,8 @@ expected<std::uint64_t> journal::read_entity(std::string_view pid, std::uint64_t
     mdb_cursor_close(cur);
     if (rc != 0 && rc != MDB_NOTFOUND)
       return lmdb_error(rc, "scan stream \"" + std::string(pid) + "\"");
-    if (in_chunk < read_chunk) return delivered;
+    if (in_chunk < read_chunk)
+      return delivered;
   }
 }
 
@@ -549,7 +597,8 @@ expected<std::uint64_t> journal::read_global(std::uint64_t from, std::uint64_t l
   std::uint64_t delivered = 0;
   while (delivered < limit) {
     read_txn txn{j};
-    if (txn.rc() != 0) return lmdb_error(txn.rc(), "begin read transaction");
+    if (txn.rc() != 0)
+      return lmdb_error(txn.rc(), "begin read transaction");
     MDB_cursor* cur = nullptr;
     if (auto rc = mdb_cursor_open(txn.get(), j.events, &cur); rc != 0)
       return lmdb_error(rc, "open event cursor");
@@ -576,8 +625,10 @@ expected<std::uint64_t> journal::read_global(std::uint64_t from, std::uint64_t l
       rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
     }
     mdb_cursor_close(cur);
-    if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_error(rc, "scan events");
-    if (rc == MDB_NOTFOUND) break;
+    if (rc != 0 && rc != MDB_NOTFOUND)
+      return lmdb_error(rc, "scan events");
+    if (rc == MDB_NOTFOUND)
+      break;
   }
   return next;
 }
@@ -585,7 +636,8 @@ expected<std::uint64_t> journal::read_global(std::uint64_t from, std::uint64_t l
 expected<bool> journal::read_snapshots(std::string_view pid, const record_fn& fn) const {
   auto& j = *impl_;
   read_txn txn{j};
-  if (txn.rc() != 0) return lmdb_error(txn.rc(), "begin read transaction");
+  if (txn.rc() != 0)
+    return lmdb_error(txn.rc(), "begin read transaction");
   MDB_cursor* cur = nullptr;
   if (auto rc = mdb_cursor_open(txn.get(), j.snapshots, &cur); rc != 0)
     return lmdb_error(rc, "open snapshot cursor");
@@ -598,7 +650,8 @@ expected<bool> journal::read_snapshots(std::string_view pid, const record_fn& fn
   while (rc == 0 && !accepted) {
     std::string_view kpid;
     std::uint64_t seq = 0;
-    if (!format::parse_stream_key(as_view(key), kpid, seq) || kpid != pid) break;
+    if (!format::parse_stream_key(as_view(key), kpid, seq) || kpid != pid)
+      break;
     record_view r;
     auto st = format::decode(as_view(val), r);
     if (st == format::decode_status::ok && (r.persistence_id != pid || r.seq != seq))
@@ -614,10 +667,12 @@ expected<bool> journal::read_snapshots(std::string_view pid, const record_fn& fn
       r.schema_version = 0;
     }
     accepted = fn(r);
-    if (!accepted) rc = mdb_cursor_get(cur, &key, &val, MDB_PREV);
+    if (!accepted)
+      rc = mdb_cursor_get(cur, &key, &val, MDB_PREV);
   }
   mdb_cursor_close(cur);
-  if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_error(rc, "scan snapshots");
+  if (rc != 0 && rc != MDB_NOTFOUND)
+    return lmdb_error(rc, "scan snapshots");
   return accepted;
 }
 
@@ -634,7 +689,8 @@ expected<recovery_report> journal::recover(std::string_view pid, const record_fn
     rejected.push_back(r.seq);
     return false;
   });
-  if (!used) return used.error();
+  if (!used)
+    return used.error();
   report.used_snapshot = *used;
   if (!rejected.empty()) {
     impl_->stat.snapshot_fallbacks++;
@@ -649,7 +705,8 @@ expected<recovery_report> journal::recover(std::string_view pid, const record_fn
     report.last_seq = r.seq;
     return apply_event(r);
   });
-  if (!n) return n.error();
+  if (!n)
+    return n.error();
   report.events_replayed = *n;
   return report;
 }
@@ -662,7 +719,8 @@ journal::list_streams(const std::function<bool(std::string_view, std::uint64_t)>
   std::string resume = after.empty() ? std::string() : format::stream_key(after, UINT64_MAX);
   for (;;) {
     read_txn txn{j};
-    if (txn.rc() != 0) return lmdb_error(txn.rc(), "begin read transaction");
+    if (txn.rc() != 0)
+      return lmdb_error(txn.rc(), "begin read transaction");
     MDB_cursor* cur = nullptr;
     if (auto rc = mdb_cursor_open(txn.get(), j.streams, &cur); rc != 0)
       return lmdb_error(rc, "open stream cursor");
@@ -699,15 +757,18 @@ journal::list_streams(const std::function<bool(std::string_view, std::uint64_t)>
       rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
     }
     mdb_cursor_close(cur);
-    if (rc == MDB_NOTFOUND) return count;
-    if (rc != 0) return lmdb_error(rc, "scan streams");
+    if (rc == MDB_NOTFOUND)
+      return count;
+    if (rc != 0)
+      return lmdb_error(rc, "scan streams");
   }
 }
 
 expected<std::uint64_t> journal::read_all_snapshots(const record_fn& fn) const {
   auto& j = *impl_;
   read_txn txn{j};
-  if (txn.rc() != 0) return lmdb_error(txn.rc(), "begin read transaction");
+  if (txn.rc() != 0)
+    return lmdb_error(txn.rc(), "begin read transaction");
   MDB_cursor* cur = nullptr;
   if (auto rc = mdb_cursor_open(txn.get(), j.snapshots, &cur); rc != 0)
     return lmdb_error(rc, "open snapshot cursor");
@@ -728,10 +789,12 @@ expected<std::uint64_t> journal::read_all_snapshots(const record_fn& fn) const {
       return corrupt_record(j, "snapshot record #" + std::to_string(count + 1), st);
     }
     ++count;
-    if (!fn(r)) break;
+    if (!fn(r))
+      break;
   }
   mdb_cursor_close(cur);
-  if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_error(rc, "scan snapshots");
+  if (rc != 0 && rc != MDB_NOTFOUND)
+    return lmdb_error(rc, "scan snapshots");
   return count;
 }
 

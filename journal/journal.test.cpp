@@ -114,7 +114,8 @@ TEST_CASE("the environment never weakens fsync, and every ack follows a durable 
   for (int i = 0; i < 200; ++i)
     j->append_async("p" + std::to_string(i % 7), 0, {ev("e", "x")},
                     [&](fp::expected<append_result> r) {
-                      if (r && j->stats().commits < r->commit_id) ack_before_commit = true;
+                      if (r && j->stats().commits < r->commit_id)
+                        ack_before_commit = true;
                       acks++;
                     });
   while (acks < 200)
@@ -200,7 +201,8 @@ TEST_CASE("the map stops growing at max_map_bytes with map_full, and nothing is 
   std::uint64_t seq = 0;
   for (int i = 0; i < 2000 && last; ++i) {
     last = j->append("s", seq, {ev("e", std::string(2000, 'z'))});
-    if (last) seq = last->last_seq;
+    if (last)
+      seq = last->last_seq;
   }
   REQUIRE_FALSE(last);
   CHECK(last.error() == errc::map_full);
@@ -263,7 +265,8 @@ TEST_CASE("read_entity streams long entities across read transactions") {
       return true;
     });
     REQUIRE(next);
-    if (*next == from) break;
+    if (*next == from)
+      break;
     from = *next;
   }
   CHECK(seen == 10001);
@@ -374,4 +377,20 @@ TEST_CASE("a read-only journal reads but refuses writes") {
   auto none = journal::open(missing);
   REQUIRE_FALSE(none);
   CHECK(none.error() == errc::not_found);
+}
+
+TEST_CASE("a second writer on the same journal is refused; readers are not") {
+  temp_dir dir;
+  auto j = open_at(dir.path);
+  REQUIRE(j->append("a", 0, {ev("e", "1")}));
+  options o;
+  o.dir = dir.path;
+  auto second = journal::open(o);
+  REQUIRE_FALSE(second);
+  CHECK(second.error() == errc::io);
+  CHECK(second.error().message().find("already open for writing") != std::string::npos);
+  o.read_only = true;
+  auto reader = journal::open(o);
+  REQUIRE(reader);
+  CHECK(*(*reader)->head_seq("a") == 1);
 }

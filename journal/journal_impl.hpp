@@ -65,6 +65,7 @@ private:
 struct journal::impl {
   options opts;
   MDB_env* env = nullptr;
+  int writer_lock_fd = -1; ///< holds an exclusive flock while this process writes
   MDB_dbi events = 0, streams = 0, snapshots = 0, objects = 0, meta = 0;
   mutable std::shared_mutex resize_mu;
 

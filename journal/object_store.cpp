@@ -3,8 +3,8 @@
 #include "journal/journal.hpp"
 #include "journal/journal_impl.hpp"
 #include "journal/record_format.hpp"
+#include "schemas/hash.hpp"
 
-#include <openssl/sha.h>
 #define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 
@@ -24,21 +24,12 @@ constexpr std::size_t off_storage = 1, off_sv_len = 2, off_size = 4, off_digest 
                       off_obj_checksum = 44;
 
 std::string sha256_raw(std::string_view bytes) {
-  std::string out(SHA256_DIGEST_LENGTH, '\0');
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-         reinterpret_cast<unsigned char*>(out.data()));
-  return out;
+  auto d = schemas::sha256(bytes);
+  return {reinterpret_cast<const char*>(d.data()), d.size()};
 }
 
 std::string hex(std::string_view raw) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(raw.size() * 2);
-  for (unsigned char c : raw) {
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 0xf]);
-  }
-  return out;
+  return schemas::to_hex(raw);
 }
 
 std::uint64_t entry_checksum(std::string_view e) {
@@ -90,12 +81,15 @@ bool decode_entry(std::string_view e, entry& out) {
   out.storage = static_cast<std::uint8_t>(e[off_storage]);
   auto sv_len = get_le(e, off_sv_len, 2);
   out.size = get_le(e, off_size, 8);
-  if (format::object_header_size + sv_len > e.size()) return false;
-  if (get_le(e, off_obj_checksum, 8) != entry_checksum(e)) return false;
+  if (format::object_header_size + sv_len > e.size())
+    return false;
+  if (get_le(e, off_obj_checksum, 8) != entry_checksum(e))
+    return false;
   out.digest = e.substr(off_digest, 32);
   out.schema_version = e.substr(format::object_header_size, sv_len);
   out.inline_bytes = e.substr(format::object_header_size + sv_len);
-  if (out.storage == format::object_inline) return out.inline_bytes.size() == out.size;
+  if (out.storage == format::object_inline)
+    return out.inline_bytes.size() == out.size;
   return out.storage == format::object_file && out.inline_bytes.empty();
 }
 
@@ -104,7 +98,8 @@ artifact_ref to_ref(std::string path, const entry& e) {
   ref.ref = std::move(path);
   ref.digest = hex(e.digest);
   ref.digest_alg = "sha256";
-  if (!e.schema_version.empty()) ref.schema_version = std::string(e.schema_version);
+  if (!e.schema_version.empty())
+    ref.schema_version = std::string(e.schema_version);
   ref.size_bytes = e.size;
   return ref;
 }
@@ -115,10 +110,12 @@ error errno_error(const std::string& what) {
 
 expected<void> fsync_path(const std::filesystem::path& p, int flags) {
   int fd = ::open(p.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return errno_error("open " + p.string());
+  if (fd < 0)
+    return errno_error("open " + p.string());
   int rc = ::fsync(fd);
   ::close(fd);
-  if (rc != 0) return errno_error("fsync " + p.string());
+  if (rc != 0)
+    return errno_error("fsync " + p.string());
   return {};
 }
 
@@ -129,17 +126,20 @@ expected<void> write_blob(const std::filesystem::path& file, std::string_view by
     return {}; // same digest, same size: the same content is already durable
   auto dir = file.parent_path();
   std::filesystem::create_directories(dir, ec);
-  if (ec) return error{errc::io, "journal: create " + dir.string() + ": " + ec.message()};
+  if (ec)
+    return error{errc::io, "journal: create " + dir.string() + ": " + ec.message()};
   static std::atomic<std::uint64_t> counter{0};
   auto tmp = file;
   tmp += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return errno_error("create " + tmp.string());
+  if (fd < 0)
+    return errno_error("create " + tmp.string());
   const char* p = bytes.data();
   auto left = bytes.size();
   while (left > 0) {
     auto n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINTR)
+      continue;
     if (n < 0) {
       auto err = errno_error("write " + tmp.string());
       ::close(fd);
@@ -180,10 +180,13 @@ expected<void> object_store::validate_path(std::string_view path) {
   std::size_t start = 0;
   while (start <= path.size()) {
     auto end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
+    if (end == std::string_view::npos)
+      end = path.size();
     auto seg = path.substr(start, end - start);
-    if (seg.empty()) return fail("empty segment (leading, trailing or double '/')");
-    if (seg == "." || seg == "..") return fail("'.' and '..' segments are not allowed");
+    if (seg.empty())
+      return fail("empty segment (leading, trailing or double '/')");
+    if (seg == "." || seg == "..")
+      return fail("'.' and '..' segments are not allowed");
     for (char c : seg) {
       bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                 c == '.' || c == '_' || c == '=' || c == '-';
@@ -200,7 +203,8 @@ void object_store::put_async(std::string path, std::string bytes,
   auto& j = journal_->internals();
   if (j.opts.read_only)
     return done(error{errc::read_only, "journal: opened read-only; object put refused"});
-  if (auto ok = validate_path(path); !ok) return done(ok.error());
+  if (auto ok = validate_path(path); !ok)
+    return done(ok.error());
   auto sv = schema_version.value_or("");
   if (sv.size() > 255)
     return done(error{errc::invalid_argument,
@@ -211,12 +215,14 @@ void object_store::put_async(std::string path, std::string bytes,
     e = encode_entry(format::object_inline, bytes.size(), digest, sv, bytes);
   } else {
     // Large artifacts go to their own file first; only the reference joins the group commit.
-    if (auto ok = write_blob(j.object_file(hex(digest)), bytes); !ok) return done(ok.error());
+    if (auto ok = write_blob(j.object_file(hex(digest)), bytes); !ok)
+      return done(ok.error());
     e = encode_entry(format::object_file, bytes.size(), digest, sv, {});
   }
   j.enqueue(object_req{path, std::move(e), digest,
                        [path, done = std::move(done)](expected<std::string> stored) {
-                         if (!stored) return done(stored.error());
+                         if (!stored)
+                           return done(stored.error());
                          entry en;
                          if (!decode_entry(*stored, en))
                            return done(error{errc::corrupt, "journal: object \"" + path +
@@ -240,9 +246,11 @@ namespace {
 /// Reads the entry at `path` and hands it to `fn` inside the read transaction.
 template <class F>
 auto with_entry(const journal::impl& j, std::string_view path, F&& fn) -> decltype(fn(entry{})) {
-  if (auto ok = object_store::validate_path(path); !ok) return ok.error();
+  if (auto ok = object_store::validate_path(path); !ok)
+    return ok.error();
   read_txn txn{j};
-  if (txn.rc() != 0) return lmdb_error(txn.rc(), "begin read transaction");
+  if (txn.rc() != 0)
+    return lmdb_error(txn.rc(), "begin read transaction");
   MDB_val key{path.size(), const_cast<char*>(path.data())}, val;
   if (auto rc = mdb_get(txn.get(), j.objects, &key, &val); rc != 0) {
     if (rc == MDB_NOTFOUND)
@@ -275,13 +283,16 @@ expected<std::string> object_store::get(std::string_view path) const {
     } else {
       auto file = j.object_file(hex(e.digest));
       int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) return errno_error("object \"" + std::string(path) + "\": open " + file.string());
+      if (fd < 0)
+        return errno_error("object \"" + std::string(path) + "\": open " + file.string());
       bytes.resize(e.size);
       std::size_t got = 0;
       while (got < e.size) {
         auto n = ::read(fd, bytes.data() + got, e.size - got);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
+        if (n < 0 && errno == EINTR)
+          continue;
+        if (n <= 0)
+          break;
         got += static_cast<std::size_t>(n);
       }
       ::close(fd);
@@ -301,7 +312,8 @@ object_store::list(std::string_view prefix,
                    const std::function<bool(const artifact_ref&)>& fn) const {
   auto& j = journal_->internals();
   read_txn txn{j};
-  if (txn.rc() != 0) return lmdb_error(txn.rc(), "begin read transaction");
+  if (txn.rc() != 0)
+    return lmdb_error(txn.rc(), "begin read transaction");
   MDB_cursor* cur = nullptr;
   if (auto rc = mdb_cursor_open(txn.get(), j.objects, &cur); rc != 0)
     return lmdb_error(rc, "open object cursor");
@@ -311,7 +323,8 @@ object_store::list(std::string_view prefix,
   std::uint64_t count = 0;
   for (; rc == 0; rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
     std::string_view path{static_cast<const char*>(key.mv_data), key.mv_size};
-    if (!path.starts_with(prefix)) break;
+    if (!path.starts_with(prefix))
+      break;
     entry e;
     if (!decode_entry({static_cast<const char*>(val.mv_data), val.mv_size}, e)) {
       mdb_cursor_close(cur);
@@ -320,10 +333,12 @@ object_store::list(std::string_view prefix,
                    "journal: object \"" + std::string(path) + "\": entry fails its checksum"};
     }
     ++count;
-    if (!fn(to_ref(std::string(path), e))) break;
+    if (!fn(to_ref(std::string(path), e)))
+      break;
   }
   mdb_cursor_close(cur);
-  if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_error(rc, "scan objects");
+  if (rc != 0 && rc != MDB_NOTFOUND)
+    return lmdb_error(rc, "scan objects");
   return count;
 }
 

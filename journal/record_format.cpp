@@ -63,10 +63,12 @@ std::string stream_key(std::string_view pid, std::uint64_t seq) {
 }
 
 bool parse_stream_key(std::string_view key, std::string_view& pid, std::uint64_t& seq) {
-  if (key.size() < 10) return false;
+  if (key.size() < 10)
+    return false;
   auto len = (static_cast<std::size_t>(static_cast<unsigned char>(key[0])) << 8) |
              static_cast<unsigned char>(key[1]);
-  if (key.size() != 2 + len + 8) return false;
+  if (key.size() != 2 + len + 8)
+    return false;
   pid = key.substr(2, len);
   seq = read_u64be(key.substr(2 + len));
   return true;
@@ -113,8 +115,10 @@ const char* to_string(decode_status s) {
 }
 
 decode_status decode(std::string_view bytes, record_view& out) {
-  if (bytes.size() < header_size) return decode_status::too_short;
-  if (get_le<std::uint8_t>(bytes, off_version) != version) return decode_status::bad_version;
+  if (bytes.size() < header_size)
+    return decode_status::too_short;
+  if (get_le<std::uint8_t>(bytes, off_version) != version)
+    return decode_status::bad_version;
   auto kind = get_le<std::uint8_t>(bytes, off_kind);
   if (kind != static_cast<std::uint8_t>(record_kind::event) &&
       kind != static_cast<std::uint8_t>(record_kind::snapshot))

@@ -35,7 +35,8 @@ constexpr std::uint64_t max_owner_lookups = 16;
 bool find_owner(const journal::impl& j, MDB_txn* txn, std::uint64_t global, std::string& pid,
                 std::uint64_t& seq) {
   MDB_cursor* cur = nullptr;
-  if (mdb_cursor_open(txn, j.streams, &cur) != 0) return false;
+  if (mdb_cursor_open(txn, j.streams, &cur) != 0)
+    return false;
   MDB_val key, val;
   bool found = false;
   for (int rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == 0 && !found;
@@ -61,7 +62,8 @@ expected<verify_report> verify(const journal& jr,
   std::optional<read_txn> holder;
   holder.emplace(j);
   auto& txn = *holder;
-  if (txn.rc() != 0) return lmdb_error(txn.rc(), "begin read transaction");
+  if (txn.rc() != 0)
+    return lmdb_error(txn.rc(), "begin read transaction");
   MDB_stat st;
   mdb_stat(txn.get(), j.events, &st);
   const std::uint64_t total = st.ms_entries;
@@ -75,7 +77,8 @@ expected<verify_report> verify(const journal& jr,
   int rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
   for (; rc == 0; rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
     ++c.report.events;
-    if (progress && c.report.events % 65536 == 0) progress(c.report.events, total);
+    if (progress && c.report.events % 65536 == 0)
+      progress(c.report.events, total);
     if (key.mv_size != 8) {
       c.problem("event key #" + std::to_string(c.report.events), "key is not 8 bytes");
       continue;
@@ -112,8 +115,10 @@ expected<verify_report> verify(const journal& jr,
     head = r.seq;
   }
   mdb_cursor_close(cur);
-  if (rc != MDB_NOTFOUND) return lmdb_error(rc, "scan events");
-  if (progress) progress(c.report.events, total);
+  if (rc != MDB_NOTFOUND)
+    return lmdb_error(rc, "scan events");
+  if (progress)
+    progress(c.report.events, total);
 
   // 2. The stream index points at the records that claim its (persistence_id, seq).
   if ((rc = mdb_cursor_open(txn.get(), j.streams, &cur)) != 0)
@@ -141,7 +146,8 @@ expected<verify_report> verify(const journal& jr,
                 "points at a record of another stream or seq");
   }
   mdb_cursor_close(cur);
-  if (rc != MDB_NOTFOUND) return lmdb_error(rc, "scan stream index");
+  if (rc != MDB_NOTFOUND)
+    return lmdb_error(rc, "scan stream index");
   if (index_entries != c.report.events)
     c.problem("stream index", std::to_string(index_entries) + " entries for " +
                                   std::to_string(c.report.events) + " events");
@@ -173,7 +179,8 @@ expected<verify_report> verify(const journal& jr,
       c.problem(where, "snapshot is newer than the stream's last event");
   }
   mdb_cursor_close(cur);
-  if (rc != MDB_NOTFOUND) return lmdb_error(rc, "scan snapshots");
+  if (rc != MDB_NOTFOUND)
+    return lmdb_error(rc, "scan snapshots");
 
   // 4. Objects: every entry and its bytes match their checksum and digest (files included).
   std::vector<std::string> paths;
@@ -183,12 +190,14 @@ expected<verify_report> verify(const journal& jr,
        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
     paths.emplace_back(as_view(key));
   mdb_cursor_close(cur);
-  if (rc != MDB_NOTFOUND) return lmdb_error(rc, "scan objects");
+  if (rc != MDB_NOTFOUND)
+    return lmdb_error(rc, "scan objects");
   holder.reset(); // object reads below open their own transactions
   object_store objects{const_cast<journal&>(jr)};
   for (auto& p : paths) {
     ++c.report.objects;
-    if (auto got = objects.get(p); !got) c.problem("object \"" + p + "\"", got.error().message());
+    if (auto got = objects.get(p); !got)
+      c.problem("object \"" + p + "\"", got.error().message());
   }
   return c.report;
 }

@@ -6,28 +6,28 @@ namespace fp::schemas {
 
 std::string to_string(errc code) {
   switch (code) {
-    case errc::malformed_json:
-      return "malformed_json";
-    case errc::duplicate_key:
-      return "duplicate_key";
-    case errc::number_out_of_range:
-      return "number_out_of_range";
-    case errc::missing_field:
-      return "missing_field";
-    case errc::unknown_field:
-      return "unknown_field";
-    case errc::legacy_field:
-      return "legacy_field";
-    case errc::wrong_type:
-      return "wrong_type";
-    case errc::bad_format:
-      return "bad_format";
-    case errc::not_path_safe:
-      return "not_path_safe";
-    case errc::bad_encoding:
-      return "bad_encoding";
-    case errc::unsupported_version:
-      return "unsupported_version";
+  case errc::malformed_json:
+    return "malformed_json";
+  case errc::duplicate_key:
+    return "duplicate_key";
+  case errc::number_out_of_range:
+    return "number_out_of_range";
+  case errc::missing_field:
+    return "missing_field";
+  case errc::unknown_field:
+    return "unknown_field";
+  case errc::legacy_field:
+    return "legacy_field";
+  case errc::wrong_type:
+    return "wrong_type";
+  case errc::bad_format:
+    return "bad_format";
+  case errc::not_path_safe:
+    return "not_path_safe";
+  case errc::bad_encoding:
+    return "bad_encoding";
+  case errc::unsupported_version:
+    return "unsupported_version";
   }
   return "unknown";
 }
@@ -38,10 +38,11 @@ std::string_view field_of(const fp::error& err) noexcept {
   return colon == std::string_view::npos ? msg : msg.substr(0, colon);
 }
 
-std::string quoted(std::string_view value, std::size_t max_bytes) {
+std::string quote_value(std::string_view value, std::size_t max_bytes) {
   std::string out = "\"";
   bool cut = value.size() > max_bytes;
-  if (cut) value = value.substr(0, max_bytes);
+  if (cut)
+    value = value.substr(0, max_bytes);
   for (unsigned char c : value) {
     if (c == '"' || c == '\\') {
       out += '\\';

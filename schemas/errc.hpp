@@ -32,7 +32,7 @@ std::string_view field_of(const fp::error& err) noexcept;
 
 /// `value` as a JSON string literal for a message, cut to `max_bytes` (then `...` appended), so
 /// that a hostile value cannot flood a log line or smuggle control characters into it.
-std::string quoted(std::string_view value, std::size_t max_bytes = 80);
+std::string quote_value(std::string_view value, std::size_t max_bytes = 80);
 
 } // namespace fp::schemas
 

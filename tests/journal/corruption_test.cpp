@@ -241,7 +241,8 @@ void check_damaged_event(const journal& j,
 
   SUBCASE("the other streams still read, byte for byte") {
     for (auto& pid : pids) {
-      if (pid == bad_pid) continue;
+      if (pid == bad_pid)
+        continue;
       std::uint64_t next = 1;
       auto n = j.read_entity(pid, 1, [&](const record_view& r) {
         CHECK(r.seq == next);
@@ -323,7 +324,8 @@ std::string snapshot_payload(std::uint64_t seq, long sum) {
 
 bool decode_sum(std::string_view payload, long& sum) {
   auto pos = payload.find(">> sum=");
-  if (!payload.starts_with("<<snapshot acct-s/") || pos == std::string_view::npos) return false;
+  if (!payload.starts_with("<<snapshot acct-s/") || pos == std::string_view::npos)
+    return false;
   try {
     std::size_t used = 0;
     auto digits = std::string(payload.substr(pos + 7));
@@ -388,7 +390,8 @@ TEST_CASE("a damaged snapshot: recovery falls back with a reason, verify names i
       [&](const record_view& r) {
         decoded_payloads.emplace_back(r.payload);
         long s = 0;
-        if (!decode_sum(r.payload, s)) return false;
+        if (!decode_sum(r.payload, s))
+          return false;
         sum = s;
         return true;
       },
@@ -483,7 +486,8 @@ TEST_CASE("a damaged object is refused with corrupt and named by verify") {
   CHECK(got.error().is(errc::corrupt));
   CHECK(got.error().message().find("\"" + bad_path + "\"") != std::string::npos);
   for (auto& [path, bytes] : objects) {
-    if (path == bad_path) continue;
+    if (path == bad_path)
+      continue;
     auto ok = store.get(path);
     REQUIRE_MESSAGE(ok.has_value(), (ok ? "" : ok.error().to_string()));
     CHECK(*ok == bytes);

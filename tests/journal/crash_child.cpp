@@ -31,8 +31,10 @@ void write_ack(const crash::ack_record& rec) {
   std::size_t left = sizeof(rec);
   while (left > 0) {
     auto n = ::write(crash::ack_fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) die("write ack: " + std::string(std::strerror(errno)));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      die("write ack: " + std::string(std::strerror(errno)));
     p += n;
     left -= static_cast<std::size_t>(n);
   }
@@ -49,13 +51,15 @@ int main(int argc, char** argv) {
   o.dir = argv[1];
   o.writer_id = "crash-child";
   auto opened = journal::open(o);
-  if (!opened) die("open: " + opened.error().to_string());
+  if (!opened)
+    die("open: " + opened.error().to_string());
   auto& j = **opened;
 
   std::vector<std::uint64_t> heads(crash::streams);
   for (int s = 0; s < crash::streams; ++s) {
     auto h = j.head_seq(crash::stream_pid(s));
-    if (!h) die("head_seq: " + h.error().to_string());
+    if (!h)
+      die("head_seq: " + h.error().to_string());
     if (*h % crash::events_per_append != 0)
       die("stream " + crash::stream_pid(s) + " head " + std::to_string(*h) +
           " is not a multiple of K: a half-written append");

@@ -92,9 +92,12 @@ child_run run_child(const std::filesystem::path& dir, std::chrono::milliseconds 
         buf.append(chunk, static_cast<std::size_t>(n));
         continue;
       }
-      if (n == 0) return false;
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
+      if (n == 0)
+        return false;
+      if (errno == EINTR)
+        continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return true;
       FAIL("read ack pipe: " << std::strerror(errno));
       return false;
     }
@@ -107,7 +110,8 @@ child_run run_child(const std::filesystem::path& dir, std::chrono::milliseconds 
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
     pollfd p{rd, POLLIN, 0};
     ::poll(&p, 1, static_cast<int>(std::max<long long>(left, 1)));
-    if (open_pipe) open_pipe = drain();
+    if (open_pipe)
+      open_pipe = drain();
     if (!open_pipe) { // the child closed its end early (it died): just wait out the delay
       std::this_thread::sleep_until(deadline);
       break;
@@ -176,8 +180,10 @@ std::uint64_t check_journal(const journal& j, const std::vector<crash::ack_recor
   by_global.reserve(total);
   std::uint64_t bad_payloads = 0, bad_globals = 0, bad_meta = 0;
   auto next = j.read_global(1, UINT64_MAX, [&](const record_view& r) {
-    if (r.global_seq != by_global.size() + 1) ++bad_globals;
-    if (r.payload != crash::payload_for(r.persistence_id, r.seq)) ++bad_payloads;
+    if (r.global_seq != by_global.size() + 1)
+      ++bad_globals;
+    if (r.payload != crash::payload_for(r.persistence_id, r.seq))
+      ++bad_payloads;
     if (r.kind != record_kind::event || r.writer != "crash-child" || r.schema_version != 1 ||
         r.event_type != crash::event_type_for(r.seq))
       ++bad_meta;
@@ -240,7 +246,8 @@ std::uint64_t check_journal(const journal& j, const std::vector<crash::ack_recor
       continue;
     }
     for (auto seq = a.first_seq; seq <= a.last_seq; ++seq)
-      if (g[seq - 1] != a.first_global + (seq - a.first_seq)) ++mismatched;
+      if (g[seq - 1] != a.first_global + (seq - a.first_seq))
+        ++mismatched;
   }
   CHECK_MESSAGE(missing == 0, missing << " acked appends are missing after the kill");
   CHECK_MESSAGE(mismatched == 0, mismatched << " acked events have other seqs or globals");
@@ -279,12 +286,15 @@ TEST_CASE("kill -9 while appending: acked events survive, no append is half-writ
                         << (WIFEXITED(run.status) ? WEXITSTATUS(run.status) : -1));
     REQUIRE(WTERMSIG(run.status) == SIGKILL);
     CHECK(run.bad_records == 0);
-    if (run.partial_bytes != 0) ++partial_records;
-    if (!run.acks.empty()) ++rounds_with_acks;
+    if (run.partial_bytes != 0)
+      ++partial_records;
+    if (!run.acks.empty())
+      ++rounds_with_acks;
     bool resumed = false;
     for (auto& a : run.acks)
       resumed = resumed || a.first_seq > 1;
-    if (resumed && prev_total > 0) ++resumed_rounds;
+    if (resumed && prev_total > 0)
+      ++resumed_rounds;
     acks.insert(acks.end(), run.acks.begin(), run.acks.end());
 
     auto j = open_at(dir.path);

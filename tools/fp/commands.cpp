@@ -1,0 +1,101 @@
+// The two tables that define `fp`: its subcommands and its options.
+
+#include "tools/fp/cli_table.hpp"
+
+#include <array>
+
+namespace fp::tools::cli {
+
+namespace {
+
+constexpr std::array command_table{
+    command_spec{"replay stats", on::replay_stats, "replay stats --data DIR [--json]", 0, 0,
+                 "count entities, events, bytes per event type, snapshots and objects",
+                 "Scans the whole journal in global order (read-only; safe while a node runs).\n"
+                 "--json prints one JSON object instead of the table.",
+                 replay_stats},
+    command_spec{"replay dump", on::replay_dump,
+                 "replay dump --data DIR [--pid ID | --global] [--from N] [--limit N]", 0, 0,
+                 "print events as JSON lines, payloads decoded from msgpack",
+                 "One JSON object a line: global_seq, persistence_id, seq, event_type,\n"
+                 "schema_version, written_at (RFC 3339 UTC, ns), writer, payload. A payload that\n"
+                 "is not exactly one msgpack value is printed as \"payload_hex\" instead.\n"
+                 "--global (the default) walks the global order and --from is a global seq;\n"
+                 "--pid walks one entity's stream and --from is its seq.",
+                 replay_dump},
+    command_spec{"replay verify", on::replay_verify, "replay verify --data DIR", 0, 0,
+                 "check every record's checksum, seq continuity, snapshots and object digests",
+                 "Prints a summary; on a problem also the first bad record (naming its\n"
+                 "persistence_id and seq when they can be found) and exits 1.",
+                 replay_verify},
+    command_spec{"objects ls", on::objects_ls, "objects ls [PREFIX] --data DIR [--json]", 0, 1,
+                 "list objects whose path starts with PREFIX",
+                 "One line an object: path, size in bytes, sha256 digest (hex), schema_version\n"
+                 "('-' when none). --json prints each ArtifactRef as a JSON line instead.",
+                 objects_ls},
+    command_spec{"objects cat", on::objects_cat, "objects cat REF --data DIR", 1, 1,
+                 "write an object's bytes to stdout after checking its digest",
+                 "REF is the object's path. When the stored bytes do not match their digest,\n"
+                 "nothing is written to stdout and the exit code is 1.",
+                 objects_cat},
+    command_spec{"objects put", on::objects_put,
+                 "objects put PATH FILE --data DIR [--schema-version V]", 2, 2,
+                 "store FILE's bytes (or stdin for '-') at PATH; print its ArtifactRef as JSON",
+                 "Objects are write-once: the same bytes at the same path again is a no-op;\n"
+                 "other bytes at an existing path are refused (exit 1) and change nothing.",
+                 objects_put},
+    command_spec{"demo", on::demo,
+                 "demo --data DIR [--entities N] [--events-per-entity M] [--threads T] "
+                 "[--receipts R]",
+                 0, 0, "the journal demonstration: write, snapshot, recover, replay, verify",
+                 "Appends M deterministic events to each of N account entities from T threads\n"
+                 "(append_async pipelining, group commit), snapshots every 5th event of every\n"
+                 "4th entity, stores R receipt objects, then reopens the journal read-only,\n"
+                 "recovers a sample of entities from snapshot+tail and from full replay and\n"
+                 "compares their balances, replays everything in global order and verifies.\n"
+                 "If DIR already holds a journal the demo continues it: each entity's new\n"
+                 "events follow its head seq, and receipts already stored are left as they are.\n"
+                 "Exits 0 only if every check passed.",
+                 demo},
+    command_spec{"version", on::version, "version", 0, 0,
+                 "print the git SHA this binary was built from", "", version},
+};
+
+constexpr std::array option_table{
+    option_spec{"--data", "DIR", value_kind::text, on::with_data, on::with_data,
+                "node data dir; the journal is DIR/journal"},
+    option_spec{"--json", "", value_kind::flag, on::replay_stats | on::objects_ls, 0,
+                "print JSON instead of text"},
+    option_spec{"--pid", "ID", value_kind::text, on::replay_dump, 0,
+                "dump the stream of this persistence id"},
+    option_spec{"--global", "", value_kind::flag, on::replay_dump, 0,
+                "dump in global order (default)"},
+    option_spec{"--from", "N", value_kind::number, on::replay_dump, 0,
+                "first seq (--pid) or global seq (--global) to print; default 1"},
+    option_spec{"--limit", "N", value_kind::number, on::replay_dump, 0,
+                "print at most N events; default all"},
+    option_spec{"--schema-version", "V", value_kind::text, on::objects_put, 0,
+                "schema_version recorded in the object's ArtifactRef"},
+    option_spec{"--entities", "N", value_kind::number, on::demo, 0,
+                "account entities to write; default 20000"},
+    option_spec{"--events-per-entity", "M", value_kind::number, on::demo, 0,
+                "events appended to each entity; default 10"},
+    option_spec{"--threads", "T", value_kind::number, on::demo, 0, "appending threads; default 16"},
+    option_spec{"--receipts", "R", value_kind::number, on::demo, 0,
+                "receipt objects to store; default 300"},
+};
+
+} // namespace
+
+std::span<const command_spec> commands() {
+  return command_table;
+}
+std::span<const option_spec> options() {
+  return option_table;
+}
+
+bool is_group(std::string_view word) {
+  return word == "replay" || word == "objects";
+}
+
+} // namespace fp::tools::cli

@@ -1,0 +1,5 @@
+#include "tools/fp/cli.hpp"
+
+int main(int argc, char** argv) {
+  return fp::tools::run(argc, argv);
+}

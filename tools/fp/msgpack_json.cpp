@@ -1,0 +1,73 @@
+#include "tools/fp/msgpack_json.hpp"
+
+#include "tools/fp/text.hpp"
+
+#include <msgpack.hpp>
+
+namespace fp::tools {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+constexpr std::size_t max_depth = 256;
+
+json to_json(const msgpack::object& o) {
+  switch (o.type) {
+  case msgpack::type::NIL:
+    return nullptr;
+  case msgpack::type::BOOLEAN:
+    return o.via.boolean;
+  case msgpack::type::POSITIVE_INTEGER:
+    return o.via.u64;
+  case msgpack::type::NEGATIVE_INTEGER:
+    return o.via.i64;
+  case msgpack::type::FLOAT32:
+  case msgpack::type::FLOAT64:
+    return o.via.f64;
+  case msgpack::type::STR:
+    return std::string(o.via.str.ptr, o.via.str.size);
+  case msgpack::type::BIN:
+    return json{{"$bin_hex", to_hex({o.via.bin.ptr, o.via.bin.size})}};
+  case msgpack::type::EXT:
+    return json{{"$ext_type", o.via.ext.type()},
+                {"$ext_hex", to_hex({o.via.ext.data(), o.via.ext.size})}};
+  case msgpack::type::ARRAY: {
+    auto out = json::array();
+    for (std::uint32_t i = 0; i < o.via.array.size; ++i)
+      out.push_back(to_json(o.via.array.ptr[i]));
+    return out;
+  }
+  case msgpack::type::MAP: {
+    auto out = json::object();
+    for (std::uint32_t i = 0; i < o.via.map.size; ++i) {
+      const auto& kv = o.via.map.ptr[i];
+      auto key = kv.key.type == msgpack::type::STR
+                     ? std::string(kv.key.via.str.ptr, kv.key.via.str.size)
+                     : to_json(kv.key).dump(-1, ' ', false, json::error_handler_t::replace);
+      out[key] = to_json(kv.val);
+    }
+    return out;
+  }
+  }
+  return nullptr;
+}
+
+} // namespace
+
+std::optional<nlohmann::ordered_json> msgpack_to_json(std::string_view bytes) {
+  // Every element takes at least one byte, so no honest count exceeds the payload's size;
+  // the limits stop a forged header from asking for a huge allocation.
+  auto n = bytes.size();
+  msgpack::unpack_limit limit(n, n, n, n, n, max_depth);
+  std::size_t offset = 0;
+  try {
+    auto handle = msgpack::unpack(bytes.data(), n, offset, nullptr, nullptr, limit);
+    if (offset != n) return std::nullopt;
+    return to_json(handle.get());
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+} // namespace fp::tools

@@ -1,0 +1,67 @@
+#include "tools/fp/msgpack_json.hpp"
+
+#include "tools/fp/text.hpp"
+
+#include <doctest/doctest.h>
+#include <msgpack.hpp>
+
+#include <string>
+
+using fp::tools::msgpack_to_json;
+
+namespace {
+
+template <class F>
+std::string packed(F&& fill) {
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> pk(buf);
+  fill(pk);
+  return {buf.data(), buf.size()};
+}
+
+} // namespace
+
+TEST_CASE("a versioned array decodes to a JSON array") {
+  auto bytes = packed([](auto& pk) {
+    pk.pack_array(5);
+    pk.pack(1);
+    pk.pack(std::string("deposited"));
+    pk.pack(-42);
+    pk.pack(2.5);
+    pk.pack_nil();
+  });
+  auto j = msgpack_to_json(bytes);
+  REQUIRE(j);
+  CHECK(j->dump() == R"([1,"deposited",-42,2.5,null])");
+}
+
+TEST_CASE("maps keep their order; bin and non-string keys are spelled out") {
+  auto bytes = packed([](auto& pk) {
+    pk.pack_map(3);
+    pk.pack(std::string("z"));
+    pk.pack(true);
+    pk.pack(7);
+    pk.pack(std::string("int key"));
+    pk.pack(std::string("b"));
+    pk.pack_bin(2);
+    pk.pack_bin_body("\x01\xff", 2);
+  });
+  auto j = msgpack_to_json(bytes);
+  REQUIRE(j);
+  CHECK(j->dump() == R"({"z":true,"7":"int key","b":{"$bin_hex":"01ff"}})");
+}
+
+TEST_CASE("anything but exactly one msgpack value is refused") {
+  auto one = packed([](auto& pk) { pk.pack(1); });
+  CHECK_FALSE(msgpack_to_json(""));
+  CHECK_FALSE(msgpack_to_json(one + one));                              // trailing bytes
+  CHECK_FALSE(msgpack_to_json(std::string("\x93\x01", 2)));             // array of 3, one present
+  CHECK_FALSE(msgpack_to_json(std::string("\xdd\xff\xff\xff\xff", 5))); // forged huge count
+  CHECK_FALSE(msgpack_to_json(std::string(1000, '\x91'))); // nesting deeper than the limit
+}
+
+TEST_CASE("written_at is RFC 3339 UTC with nanoseconds") {
+  CHECK(fp::tools::rfc3339_ns(0) == "1970-01-01T00:00:00.000000000Z");
+  CHECK(fp::tools::rfc3339_ns(1767225600123456789) == "2026-01-01T00:00:00.123456789Z");
+  CHECK(fp::tools::rfc3339_ns(-1) == "1969-12-31T23:59:59.999999999Z");
+}

@@ -1,0 +1,92 @@
+// `fp objects ls|cat|put`: the write-once object store of a node's journal.
+
+#include "cluster/data_dir.hpp"
+#include "journal/object_store.hpp"
+#include "tools/fp/cli.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+namespace fp::tools {
+
+namespace {
+
+std::string ref_json(const artifact_ref& r) {
+  nlohmann::ordered_json out{{"ref", r.ref}};
+  out["digest"] = r.digest ? nlohmann::ordered_json(*r.digest) : nullptr;
+  out["digest_alg"] = r.digest_alg ? nlohmann::ordered_json(*r.digest_alg) : nullptr;
+  out["schema_version"] = r.schema_version ? nlohmann::ordered_json(*r.schema_version) : nullptr;
+  out["size_bytes"] = r.size_bytes ? nlohmann::ordered_json(*r.size_bytes) : nullptr;
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+expected<std::string> read_input(const std::string& file) {
+  std::ostringstream buf;
+  if (file == "-") {
+    buf << std::cin.rdbuf();
+    return buf.str();
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return error{journal::errc::not_found, "cannot read " + file};
+  buf << in.rdbuf();
+  if (in.bad()) return error{journal::errc::io, "error reading " + file};
+  return buf.str();
+}
+
+} // namespace
+
+exit_code objects_ls(const args& a) {
+  auto j = cluster::open_journal(a.text("--data"), true);
+  if (!j) return fail(a, exit_code::failed, j.error().message());
+  journal::object_store store{**j};
+  auto prefix = a.positionals().empty() ? std::string() : a.positionals()[0];
+  bool as_json = a.has("--json");
+  auto listed = store.list(prefix, [&](const artifact_ref& r) {
+    if (as_json) {
+      std::printf("%s\n", ref_json(r).c_str());
+      return true;
+    }
+    std::printf("%s %llu %s %s\n", r.ref.c_str(),
+                static_cast<unsigned long long>(r.size_bytes.value_or(0)),
+                r.digest.value_or("-").c_str(), r.schema_version.value_or("-").c_str());
+    return true;
+  });
+  if (!listed) return fail(a, exit_code::failed, listed.error().message());
+  return exit_code::ok;
+}
+
+exit_code objects_cat(const args& a) {
+  auto j = cluster::open_journal(a.text("--data"), true);
+  if (!j) return fail(a, exit_code::failed, j.error().message());
+  journal::object_store store{**j};
+  auto bytes = store.get(a.positionals()[0]);
+  if (!bytes) return fail(a, exit_code::failed, bytes.error().message());
+  if (std::fwrite(bytes->data(), 1, bytes->size(), stdout) != bytes->size() ||
+      std::fflush(stdout) != 0)
+    return fail(a, exit_code::failed, "cannot write to stdout");
+  return exit_code::ok;
+}
+
+exit_code objects_put(const args& a) {
+  const auto& path = a.positionals()[0];
+  if (auto valid = journal::object_store::validate_path(path); !valid)
+    return fail(a, exit_code::usage, valid.error().message());
+  auto bytes = read_input(a.positionals()[1]);
+  if (!bytes) return fail(a, exit_code::failed, bytes.error().message());
+  auto j = cluster::open_journal(a.text("--data"), false);
+  if (!j) return fail(a, exit_code::failed, j.error().message());
+  journal::object_store store{**j};
+  std::optional<std::string> schema_version;
+  if (a.has("--schema-version")) schema_version = a.text("--schema-version");
+  auto ref = store.put(path, std::move(*bytes), schema_version);
+  if (!ref) return fail(a, exit_code::failed, ref.error().message());
+  std::printf("%s\n", ref_json(*ref).c_str());
+  return exit_code::ok;
+}
+
+} // namespace fp::tools
