@@ -46,6 +46,8 @@ expected<void> validate_event(const options& o, std::string_view pid, const even
 }
 
 expected<void> validate_pid(std::string_view pid) {
+  if (pid.find('\0') != std::string_view::npos)
+    return error{errc::invalid_argument, "journal: persistence_id must not contain NUL bytes"};
   if (pid.empty() || pid.size() > format::max_pid_bytes)
     return error{errc::invalid_argument, "journal: persistence_id must be 1.." +
                                              std::to_string(format::max_pid_bytes) +
@@ -713,10 +715,10 @@ expected<recovery_report> journal::recover(std::string_view pid, const record_fn
 
 expected<std::uint64_t>
 journal::list_streams(const std::function<bool(std::string_view, std::uint64_t)>& fn,
-                      std::string_view after) const {
+                      std::string_view after, std::string_view prefix) const {
   auto& j = *impl_;
   std::uint64_t count = 0;
-  std::string resume = after.empty() ? std::string() : format::stream_key(after, UINT64_MAX);
+  std::string resume = after.empty() ? std::string(prefix) : format::stream_key(after, UINT64_MAX);
   for (;;) {
     read_txn txn{j};
     if (txn.rc() != 0)
@@ -734,6 +736,10 @@ journal::list_streams(const std::function<bool(std::string_view, std::uint64_t)>
       if (!format::parse_stream_key(as_view(key), pid, seq)) {
         mdb_cursor_close(cur);
         return error{errc::corrupt, "journal: malformed stream index key"};
+      }
+      if (!pid.starts_with(prefix)) {
+        mdb_cursor_close(cur);
+        return count;
       }
       // Jump to this stream's last key: its seq is the head.
       auto last = format::stream_key(pid, UINT64_MAX);

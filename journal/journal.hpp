@@ -76,10 +76,11 @@ public:
   expected<recovery_report> recover(std::string_view pid, const record_fn& decode_snapshot,
                                     const record_fn& apply_event) const;
 
-  /// Every persistence id with its head seq, in key order, from `after` (exclusive).
+  /// Every persistence id starting with `prefix`, with its head seq, in byte order, from
+  /// `after` (exclusive).
   expected<std::uint64_t>
   list_streams(const std::function<bool(std::string_view pid, std::uint64_t head)>& fn,
-               std::string_view after = {}) const;
+               std::string_view after = {}, std::string_view prefix = {}) const;
 
   /// Every snapshot record of every stream, in key order (for verification tools).
   expected<std::uint64_t> read_all_snapshots(const record_fn& fn) const;

@@ -394,3 +394,30 @@ TEST_CASE("a second writer on the same journal is refused; readers are not") {
   REQUIRE(reader);
   CHECK(*(*reader)->head_seq("a") == 1);
 }
+
+TEST_CASE("list_streams by prefix sees only that prefix, in byte order") {
+  temp_dir dir;
+  auto j = open_at(dir.path);
+  for (auto pid : {"counter/b", "counter/a", "counter/ab", "counterx", "counte", "account/a"})
+    REQUIRE(j->append(pid, 0, {ev("e", "x")}));
+  std::vector<std::string> seen;
+  auto n = j->list_streams(
+      [&](std::string_view pid, std::uint64_t) {
+        seen.emplace_back(pid);
+        return true;
+      },
+      {}, "counter/");
+  REQUIRE(n);
+  CHECK(seen == std::vector<std::string>{"counter/a", "counter/ab", "counter/b"});
+  seen.clear();
+  (void)j->list_streams(
+      [&](std::string_view pid, std::uint64_t) {
+        seen.emplace_back(pid);
+        return true;
+      },
+      "counter/a", "counter/");
+  CHECK(seen == std::vector<std::string>{"counter/ab", "counter/b"});
+  auto nul = j->append(std::string("a\0b", 3), 0, {ev("e", "x")});
+  REQUIRE_FALSE(nul);
+  CHECK(nul.error() == errc::invalid_argument);
+}

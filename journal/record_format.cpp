@@ -49,10 +49,9 @@ std::uint64_t read_u64be(std::string_view bytes) {
 
 std::string stream_prefix(std::string_view pid) {
   std::string out;
-  out.reserve(2 + pid.size() + 8);
-  out.push_back(static_cast<char>((pid.size() >> 8) & 0xff));
-  out.push_back(static_cast<char>(pid.size() & 0xff));
+  out.reserve(pid.size() + 1 + 8);
   out.append(pid);
+  out.push_back('\0');
   return out;
 }
 
@@ -63,14 +62,10 @@ std::string stream_key(std::string_view pid, std::uint64_t seq) {
 }
 
 bool parse_stream_key(std::string_view key, std::string_view& pid, std::uint64_t& seq) {
-  if (key.size() < 10)
+  if (key.size() < 10 || key[key.size() - 9] != '\0')
     return false;
-  auto len = (static_cast<std::size_t>(static_cast<unsigned char>(key[0])) << 8) |
-             static_cast<unsigned char>(key[1]);
-  if (key.size() != 2 + len + 8)
-    return false;
-  pid = key.substr(2, len);
-  seq = read_u64be(key.substr(2 + len));
+  pid = key.substr(0, key.size() - 9);
+  seq = read_u64be(key.substr(key.size() - 8));
   return true;
 }
 

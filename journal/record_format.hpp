@@ -41,8 +41,8 @@ constexpr std::size_t max_pid_bytes = 400; ///< keeps stream keys under LMDB's 5
 constexpr std::size_t max_type_bytes = 255;
 constexpr std::size_t max_writer_bytes = 255;
 
-/// Stream key: u16be pid length, pid bytes, u64be seq. All keys of one stream are adjacent
-/// and ordered by seq.
+/// Stream key: pid bytes, a NUL, u64be seq. Persistence ids hold no NUL, so all keys of one
+/// stream are adjacent and ordered by seq, and ids sharing a prefix (`counter/`) are adjacent.
 std::string stream_key(std::string_view pid, std::uint64_t seq);
 /// Splits a stream key; false when malformed.
 bool parse_stream_key(std::string_view key, std::string_view& pid, std::uint64_t& seq);

@@ -1,0 +1,13 @@
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace fp::actors {
+
+/// `key -> partition`: the Java Kafka clients' default partitioner (murmur2, positive, modulo
+/// `partitions`), taken from librdkafka so the entity runtime, both bus backends and any Kafka
+/// or Redpanda client place a key on the same partition number.
+std::int32_t partition_for(std::string_view key, std::int32_t partitions);
+
+} // namespace fp::actors

@@ -1,0 +1,83 @@
+#pragma once
+
+// Internal to actors/: the CAF side of the runtime. Included only by .cpp files that
+// register an entity type (through region_impl.hpp) and by runtime.cpp.
+
+#include "actors/core/runtime.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+namespace fp::actors {
+
+struct runtime::impl {
+  journal::journal* journal = nullptr;
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> system;
+
+  mutable std::mutex types_mu;
+  std::vector<std::unique_ptr<entity_type_view>> views;
+  std::vector<std::function<void()>> stop_hooks; ///< each region's "stop your actors"
+
+  std::atomic<bool> stopping{false};
+  std::atomic<std::int64_t> in_flight{0}; ///< commands accepted and not yet answered
+
+  void add_view(std::unique_ptr<entity_type_view> v, std::function<void()> stop_hook);
+};
+
+namespace detail {
+
+/// Caps how many entities of one region recover at once. An entity that cannot get a permit
+/// waits for one (its commands stash meanwhile); `release` hands the permit to the next.
+class recovery_gate {
+public:
+  explicit recovery_gate(std::uint32_t cap)
+      : cap_(cap == 0 ? 1 : cap) {}
+
+  /// True when the caller may recover now; otherwise `wake` runs once a permit is free.
+  bool try_acquire(std::function<void()> wake) {
+    std::lock_guard guard{mu_};
+    if (in_use_ < cap_) {
+      ++in_use_;
+      high_water_ = std::max(high_water_, in_use_);
+      return true;
+    }
+    waiters_.push_back(std::move(wake));
+    return false;
+  }
+
+  void release() {
+    std::function<void()> next;
+    {
+      std::lock_guard guard{mu_};
+      if (waiters_.empty()) {
+        --in_use_;
+        return;
+      }
+      next = std::move(waiters_.front());
+      waiters_.pop_front();
+    }
+    next(); // the permit passes on; in_use_ is unchanged
+  }
+
+  std::uint32_t high_water() const {
+    std::lock_guard guard{mu_};
+    return high_water_;
+  }
+
+private:
+  mutable std::mutex mu_;
+  std::uint32_t cap_;
+  std::uint32_t in_use_ = 0;
+  std::uint32_t high_water_ = 0;
+  std::deque<std::function<void()>> waiters_;
+};
+
+} // namespace detail
+} // namespace fp::actors

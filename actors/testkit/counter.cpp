@@ -1,0 +1,118 @@
+#include "actors/testkit/counter.hpp"
+
+#include "actors/core/region_impl.hpp"
+
+#include <msgpack.hpp>
+#include <nlohmann/json.hpp>
+
+#include <stdexcept>
+
+namespace fp::testkit {
+
+std::atomic<int> counter_def::crash_budget{0};
+
+namespace {
+
+error bad_bytes(const journal::record_view& r, const std::string& what) {
+  return error{actors::errc::recovery_failed, "testkit: counter " + std::string(r.event_type) +
+                                                  " seq " + std::to_string(r.seq) + ": " + what};
+}
+
+/// Decodes a msgpack array of int64 fields `[version, a, b, ...]`; never throws.
+bool decode_ints(std::string_view bytes, std::vector<std::int64_t>& out) {
+  try {
+    auto handle = msgpack::unpack(bytes.data(), bytes.size());
+    auto obj = handle.get();
+    if (obj.type != msgpack::type::ARRAY)
+      return false;
+    out.clear();
+    for (std::uint32_t i = 0; i < obj.via.array.size; ++i)
+      out.push_back(obj.via.array.ptr[i].as<std::int64_t>());
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+std::string encode_ints(std::initializer_list<std::int64_t> xs) {
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> pk(buf);
+  pk.pack_array(static_cast<std::uint32_t>(xs.size()));
+  for (auto x : xs)
+    pk.pack(x);
+  return {buf.data(), buf.size()};
+}
+
+} // namespace
+
+expected<std::vector<counter_event>> counter_def::handle(const state& s, const command& c) {
+  switch (c.op) {
+  case counter_op::add:
+    if (c.amount == 0)
+      return error{actors::errc::rejected, "amount: must not be 0"};
+    if ((c.amount > 0 && s.value > INT64_MAX - c.amount) ||
+        (c.amount < 0 && s.value < INT64_MIN - c.amount))
+      return error{actors::errc::rejected, "amount: the counter would overflow"};
+    return std::vector<event>{event{c.amount, c.at_ns}};
+  case counter_op::get:
+    return std::vector<event>{};
+  case counter_op::crash:
+    if (crash_budget.fetch_sub(1) > 0)
+      throw std::runtime_error("injected crash");
+    crash_budget = 0;
+    return std::vector<event>{};
+  }
+  return error{actors::errc::rejected, "op: unknown operation"};
+}
+
+void counter_def::apply(state& s, const event& e) {
+  s.value += e.amount;
+  s.adds += 1;
+  s.last_at_ns = e.at_ns;
+}
+
+counter_reply counter_def::reply_for(const state& s, const command&) {
+  return counter_reply{s.value, s.adds};
+}
+
+journal::event_data counter_def::encode(const event& e) {
+  return journal::event_data{"counter.added", 1, encode_ints({1, e.amount, e.at_ns})};
+}
+
+expected<counter_event> counter_def::decode(const journal::record_view& r) {
+  if (r.event_type != "counter.added" || r.schema_version != 1)
+    return bad_bytes(r, "unknown event type or version " + std::to_string(r.schema_version));
+  std::vector<std::int64_t> f;
+  if (!decode_ints(r.payload, f) || f.size() != 3 || f[0] != 1)
+    return bad_bytes(r, "payload is not [1, amount, at_ns]");
+  return event{f[1], f[2]};
+}
+
+std::string counter_def::encode_state(const state& s) {
+  return encode_ints({1, s.value, static_cast<std::int64_t>(s.adds), s.last_at_ns});
+}
+
+expected<counter_state> counter_def::decode_state(const journal::record_view& r) {
+  std::vector<std::int64_t> f;
+  if (r.schema_version != state_version() || !decode_ints(r.payload, f) || f.size() != 4 ||
+      f[0] != 1)
+    return bad_bytes(r, "snapshot is not [1, value, adds, last_at_ns]");
+  return state{f[1], static_cast<std::uint64_t>(f[2]), f[3]};
+}
+
+nlohmann::json counter_def::to_json(const state& s) {
+  return {{"value", s.value}, {"adds", s.adds}, {"last_at_ns", s.last_at_ns}};
+}
+
+std::string counter_def::fingerprint(const command& c) {
+  static constexpr const char* names[] = {"?", "add", "get", "crash"};
+  auto op = static_cast<unsigned>(c.op);
+  return std::string(op < 4 ? names[op] : "?") + "(" + std::to_string(c.amount) + ")";
+}
+
+actors::entity_client<counter_def> start_counters(actors::runtime& rt,
+                                                  const actors::entity_options& opts) {
+  return actors::detail::start_region<counter_def>(rt, opts);
+}
+
+} // namespace fp::testkit
