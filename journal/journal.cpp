@@ -11,6 +11,7 @@
 #include <sys/file.h>
 #include <system_error>
 #include <unistd.h>
+#include <unordered_map>
 
 namespace fp::journal {
 
@@ -103,7 +104,8 @@ read_txn::~read_txn() {
     mdb_txn_abort(txn_);
 }
 
-int head_in_txn(const journal::impl& j, MDB_txn* txn, std::string_view pid, std::uint64_t& head) {
+int flushed_head_in_txn(const journal::impl& j, MDB_txn* txn, std::string_view pid,
+                        std::uint64_t& head) {
   head = 0;
   MDB_cursor* cur = nullptr;
   if (auto rc = mdb_cursor_open(txn, j.streams, &cur); rc != 0)
@@ -124,6 +126,41 @@ int head_in_txn(const journal::impl& j, MDB_txn* txn, std::string_view pid, std:
   }
   mdb_cursor_close(cur);
   return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int head_in_txn(const journal::impl& j, MDB_txn* txn, std::string_view pid, std::uint64_t& head) {
+  if (auto rc = flushed_head_in_txn(j, txn, pid, head); rc != 0)
+    return rc;
+  if (auto d = j.index.delta_head(pid); d && *d > head)
+    head = *d;
+  return 0;
+}
+
+std::function<std::uint64_t(std::string_view)> flushed_heads(const journal::impl& j, MDB_txn* txn) {
+  return [&j, txn](std::string_view pid) {
+    std::uint64_t head = 0;
+    (void)flushed_head_in_txn(j, txn, pid, head);
+    return head;
+  };
+}
+
+/// Per-stream reads fail closed while a damaged record cannot be attributed to a stream.
+expected<void> check_attributable(const journal::impl& j) {
+  auto bad = j.index.unattributed();
+  if (bad.empty())
+    return {};
+  return error{errc::corrupt, "journal: the event at global seq " + std::to_string(bad.front()) +
+                                  " is damaged and names no stream; per-stream reads are "
+                                  "refused until it is repaired (fp replay verify)"};
+}
+
+void journal::impl::refresh() const {
+  if (!opts.read_only)
+    return;
+  read_txn txn{*this};
+  if (txn.rc() == 0)
+    const_cast<stream_index&>(index).catch_up(txn.get(), events, meta,
+                                              flushed_heads(*this, txn.get()));
 }
 
 // -- open / close -----------------------------------------------------------------------------
@@ -225,6 +262,11 @@ expected<std::unique_ptr<journal>> journal::open(options opts) {
   if (mdb_cursor_get(cur, &key, &val, MDB_LAST) == 0 && key.mv_size == 8)
     p->next_global = format::read_u64be(as_view(key)) + 1;
   mdb_cursor_close(cur);
+  // Events committed after the last index flush are indexed in memory again.
+  if (rc = p->index.catch_up(txn, p->events, p->meta, flushed_heads(*p, txn)); rc != 0) {
+    mdb_txn_abort(txn);
+    return lmdb_error(rc, "rebuild the stream index");
+  }
   // Committing (even the read-only transaction) keeps the database handles open.
   if ((rc = mdb_txn_commit(txn)) != 0) {
     return lmdb_error(rc, "commit open transaction");
@@ -305,8 +347,24 @@ void journal::impl::process(std::vector<request>& batch) {
   std::vector<std::optional<error>> rejected(batch.size());
   std::vector<append_result> appended(batch.size());
   std::vector<std::string> stored_entries(batch.size());
+  std::vector<staged_entry> staged;
+  std::unordered_map<std::string_view, std::uint64_t> batch_heads;
+  bool flushed = false;
   for (;;) {
     auto first_global = next_global;
+    staged.clear();
+    batch_heads.clear();
+    flushed = false;
+    // Appends earlier in this batch are not in the index yet: their heads are tracked here.
+    auto head_of = [&](MDB_txn* txn, const std::string& pid, std::uint64_t& head) {
+      if (auto it = batch_heads.find(pid); it != batch_heads.end()) {
+        head = it->second;
+        return 0;
+      }
+      if (!index.unattributed().empty())
+        return MDB_CORRUPTED; // fail closed: this stream may own the damaged record
+      return head_in_txn(*this, txn, pid, head);
+    };
     MDB_txn* txn = nullptr;
     int rc = mdb_txn_begin(env, nullptr, 0, &txn);
     std::string what = "begin write transaction";
@@ -318,7 +376,7 @@ void journal::impl::process(std::vector<request>& batch) {
         rejected[i].reset();
         if (auto* a = std::get_if<append_req>(&batch[i])) {
           std::uint64_t head = 0;
-          if (auto hrc = head_in_txn(*this, txn, a->pid, head); hrc != 0)
+          if (auto hrc = head_of(txn, a->pid, head); hrc != 0)
             throw batch_abort{hrc, "read head of \"" + a->pid + "\""};
           if (head != a->expected_seq) {
             rejected[i] =
@@ -344,14 +402,14 @@ void journal::impl::process(std::vector<request>& batch) {
             r.payload = e.payload;
             auto bytes = format::encode(r);
             put_or_abort(txn, events, format::u64be(r.global_seq), bytes, MDB_APPEND, "put event");
-            put_or_abort(txn, streams, format::stream_key(a->pid, r.seq),
-                         format::u64be(r.global_seq), MDB_NOOVERWRITE, "put stream index");
+            staged.push_back({a->pid, {r.seq, r.global_seq}});
           }
+          batch_heads[a->pid] = seq;
           res.last_seq = seq;
           res.last_global = next_global - 1;
         } else if (auto* s = std::get_if<snapshot_req>(&batch[i])) {
           std::uint64_t head = 0;
-          if (auto hrc = head_in_txn(*this, txn, s->pid, head); hrc != 0)
+          if (auto hrc = head_of(txn, s->pid, head); hrc != 0)
             throw batch_abort{hrc, "read head of \"" + s->pid + "\""};
           if (s->seq == 0 || s->seq > head) {
             rejected[i] =
@@ -414,6 +472,11 @@ void journal::impl::process(std::vector<request>& batch) {
           stored_entries[i] = o.entry;
         }
       }
+      if (!staged.empty() && index.size() + staged.size() >= opts.index_flush_records) {
+        if (auto frc = index.flush(txn, streams, meta, staged, next_global - 1); frc != 0)
+          throw batch_abort{frc, "flush the stream index"};
+        flushed = true;
+      }
       what = "commit";
       rc = mdb_txn_commit(txn); // the fsync: durable when this returns 0
       txn = nullptr;
@@ -434,6 +497,11 @@ void journal::impl::process(std::vector<request>& batch) {
     }
     break;
   }
+  // The index learns the batch before any caller hears of it, so an acked event is readable.
+  if (flushed)
+    index.clear_through(next_global - 1);
+  else
+    index.add(staged);
   auto commit_id = ++stat.commits;
   stat.next_global_seq = next_global;
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -522,6 +590,9 @@ error corrupt_record(const journal::impl& j, std::string what, format::decode_st
 } // namespace
 
 expected<std::uint64_t> journal::head_seq(std::string_view pid) const {
+  impl_->refresh();
+  if (auto ok = check_attributable(*impl_); !ok)
+    return ok.error();
   read_txn txn{*impl_};
   if (txn.rc() != 0)
     return lmdb_error(txn.rc(), "begin read transaction");
@@ -534,21 +605,30 @@ expected<std::uint64_t> journal::head_seq(std::string_view pid) const {
 expected<std::uint64_t> journal::read_entity(std::string_view pid, std::uint64_t from_seq,
                                              const record_fn& fn) const {
   auto& j = *impl_;
-  auto prefix = format::stream_prefix(pid);
+  j.refresh();
+  if (auto ok = check_attributable(j); !ok)
+    return ok.error();
   std::uint64_t delivered = 0;
   auto next = std::max<std::uint64_t>(from_seq, 1);
+  std::vector<index_entry> chunk;
   for (;;) {
+    // The delta is copied before the transaction begins (see stream_index.hpp).
+    auto delta = j.index.delta_for(pid);
     read_txn txn{j};
     if (txn.rc() != 0)
       return lmdb_error(txn.rc(), "begin read transaction");
+    std::uint64_t through = 0;
+    if (auto rc = stream_index::indexed_through(txn.get(), j.meta, through); rc != 0)
+      return lmdb_error(rc, "read the index watermark");
+    // Up to read_chunk (seq, global) pairs from `streams`, then from the delta above it.
+    chunk.clear();
     MDB_cursor* cur = nullptr;
     if (auto rc = mdb_cursor_open(txn.get(), j.streams, &cur); rc != 0)
       return lmdb_error(rc, "open stream cursor");
     auto start = format::stream_key(pid, next);
     MDB_val key = as_val(start), val;
     int rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-    std::uint64_t in_chunk = 0;
-    for (; rc == 0 && in_chunk < read_chunk; ++in_chunk) {
+    for (; rc == 0 && chunk.size() < read_chunk; rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
       std::string_view kpid;
       std::uint64_t seq = 0;
       if (!format::parse_stream_key(as_view(key), kpid, seq) || kpid != pid)
@@ -558,36 +638,39 @@ expected<std::uint64_t> journal::read_entity(std::string_view pid, std::uint64_t
         return error{errc::corrupt, "journal: stream index of \"" + std::string(pid) + "\" seq " +
                                         std::to_string(seq) + " is malformed"};
       }
-      auto global = format::u64be(format::read_u64be(as_view(val)));
-      MDB_val gk = as_val(global), gv;
-      if (auto grc = mdb_get(txn.get(), j.events, &gk, &gv); grc != 0) {
-        mdb_cursor_close(cur);
-        return lmdb_error(grc,
-                          "read event \"" + std::string(pid) + "\" seq " + std::to_string(seq));
-      }
-      record_view r;
-      auto st = format::decode(as_view(gv), r);
-      if (st == format::decode_status::ok && (r.persistence_id != pid || r.seq != seq))
-        st = format::decode_status::bad_lengths;
-      if (st != format::decode_status::ok) {
-        mdb_cursor_close(cur);
-        return corrupt_record(j,
-                              "event \"" + std::string(pid) + "\" seq " + std::to_string(seq) +
-                                  " (global " + std::to_string(format::read_u64be(global)) + ")",
-                              st);
-      }
-      ++delivered;
-      next = seq + 1;
-      if (!fn(r)) {
-        mdb_cursor_close(cur);
-        return delivered;
-      }
-      rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+      chunk.push_back({seq, format::read_u64be(as_view(val))});
     }
     mdb_cursor_close(cur);
     if (rc != 0 && rc != MDB_NOTFOUND)
       return lmdb_error(rc, "scan stream \"" + std::string(pid) + "\"");
-    if (in_chunk < read_chunk)
+    auto after = chunk.empty() ? next : chunk.back().seq + 1;
+    for (auto& e : delta)
+      if (chunk.size() < read_chunk && e.global > through && e.seq >= after)
+        chunk.push_back(e);
+    for (auto& e : chunk) {
+      auto global = format::u64be(e.global);
+      MDB_val gk = as_val(global), gv;
+      if (auto grc = mdb_get(txn.get(), j.events, &gk, &gv); grc != 0) {
+        if (grc == MDB_NOTFOUND && e.global > through)
+          return delivered; // committed after this read began
+        return lmdb_error(grc,
+                          "read event \"" + std::string(pid) + "\" seq " + std::to_string(e.seq));
+      }
+      record_view r;
+      auto st = format::decode(as_view(gv), r);
+      if (st == format::decode_status::ok && (r.persistence_id != pid || r.seq != e.seq))
+        st = format::decode_status::bad_lengths;
+      if (st != format::decode_status::ok)
+        return corrupt_record(j,
+                              "event \"" + std::string(pid) + "\" seq " + std::to_string(e.seq) +
+                                  " (global " + std::to_string(e.global) + ")",
+                              st);
+      ++delivered;
+      next = e.seq + 1;
+      if (!fn(r))
+        return delivered;
+    }
+    if (chunk.size() < read_chunk)
       return delivered;
   }
 }
@@ -713,10 +796,12 @@ expected<recovery_report> journal::recover(std::string_view pid, const record_fn
   return report;
 }
 
-expected<std::uint64_t>
-journal::list_streams(const std::function<bool(std::string_view, std::uint64_t)>& fn,
-                      std::string_view after, std::string_view prefix) const {
-  auto& j = *impl_;
+namespace {
+
+/// Streams whose entries are in the `streams` database, from `after`, with `prefix`.
+expected<std::uint64_t> list_flushed(const journal::impl& j,
+                                     const std::function<bool(std::string_view, std::uint64_t)>& fn,
+                                     std::string_view after, std::string_view prefix) {
   std::uint64_t count = 0;
   std::string resume = after.empty() ? std::string(prefix) : format::stream_key(after, UINT64_MAX);
   for (;;) {
@@ -768,6 +853,45 @@ journal::list_streams(const std::function<bool(std::string_view, std::uint64_t)>
     if (rc != 0)
       return lmdb_error(rc, "scan streams");
   }
+}
+
+} // namespace
+
+expected<std::uint64_t>
+journal::list_streams(const std::function<bool(std::string_view, std::uint64_t)>& fn,
+                      std::string_view after, std::string_view prefix) const {
+  auto& j = *impl_;
+  j.refresh();
+  // Merge the streams that only the index delta knows yet (new ones, or newer heads).
+  auto pending = j.index.delta_heads(prefix);
+  std::size_t di = 0;
+  while (di < pending.size() && !after.empty() && pending[di].first <= after)
+    ++di;
+  std::uint64_t count = 0;
+  bool stopped = false;
+  auto emit = [&](std::string_view pid, std::uint64_t head) {
+    ++count;
+    stopped = !fn(pid, head);
+    return !stopped;
+  };
+  auto listed = list_flushed(
+      j,
+      [&](std::string_view pid, std::uint64_t head) {
+        while (di < pending.size() && pending[di].first < pid)
+          if (!emit(pending[di].first, pending[di].second))
+            return false;
+          else
+            ++di;
+        if (di < pending.size() && pending[di].first == pid)
+          head = std::max(head, pending[di++].second);
+        return emit(pid, head);
+      },
+      after, prefix);
+  if (!listed)
+    return listed.error();
+  for (; !stopped && di < pending.size(); ++di)
+    emit(pending[di].first, pending[di].second);
+  return count;
 }
 
 expected<std::uint64_t> journal::read_all_snapshots(const record_fn& fn) const {

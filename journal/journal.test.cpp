@@ -421,3 +421,70 @@ TEST_CASE("list_streams by prefix sees only that prefix, in byte order") {
   REQUIRE_FALSE(nul);
   CHECK(nul.error() == errc::invalid_argument);
 }
+
+TEST_CASE("the stream index: flushed and in-memory parts read as one, and survive reopening") {
+  temp_dir dir;
+  options o;
+  o.index_flush_records = 25; // flush often: reads cross the flushed/in-memory boundary
+  {
+    auto j = open_at(dir.path, o);
+    for (int round = 0; round < 20; ++round)
+      for (int s = 0; s < 7; ++s) {
+        auto pid = "s" + std::to_string(s);
+        auto head = *j->head_seq(pid);
+        REQUIRE(j->append(pid, head, {ev("e", pid + ":" + std::to_string(head + 1))}));
+      }
+    std::uint64_t n = 0;
+    bool ok = true;
+    (void) j->read_entity("s3", 1, [&](const record_view& r) {
+      ok = ok && r.seq == n + 1 && r.payload == "s3:" + std::to_string(n + 1);
+      ++n;
+      return true;
+    });
+    CHECK(ok);
+    CHECK(n == 20);
+    auto report = verify(*j);
+    REQUIRE(report);
+    CHECK(report->ok());
+  }
+  auto j = open_at(dir.path, o); // rebuilds the in-memory part from the log's tail
+  std::uint64_t streams = 0;
+  bool heads_ok = true;
+  (void) j->list_streams([&](std::string_view, std::uint64_t head) {
+    ++streams;
+    heads_ok = heads_ok && head == 20;
+    return true;
+  });
+  CHECK(streams == 7);
+  CHECK(heads_ok);
+  CHECK(*j->head_seq("s6") == 20);
+  auto stale = j->append("s6", 19, {ev("e", "x")});
+  REQUIRE_FALSE(stale);
+  CHECK(stale.error() == errc::seq_conflict);
+  REQUIRE(j->append("s6", 20, {ev("e", "s6:21")}));
+  std::uint64_t n = 0;
+  (void) j->read_entity("s6", 19, [&](const record_view&) {
+    ++n;
+    return true;
+  });
+  CHECK(n == 3);
+}
+
+TEST_CASE("a read-only journal sees events committed after it was opened") {
+  temp_dir dir;
+  auto writer = open_at(dir.path);
+  REQUIRE(writer->append("a", 0, {ev("e", "1")}));
+  options o;
+  o.read_only = true;
+  auto reader = open_at(dir.path, o);
+  CHECK(*reader->head_seq("a") == 1);
+  REQUIRE(writer->append("a", 1, {ev("e", "2")}));
+  REQUIRE(writer->append("b", 0, {ev("e", "3")}));
+  CHECK(*reader->head_seq("a") == 2);
+  std::uint64_t streams = 0;
+  (void) reader->list_streams([&](std::string_view, std::uint64_t) {
+    ++streams;
+    return true;
+  });
+  CHECK(streams == 2);
+}

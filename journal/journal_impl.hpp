@@ -4,6 +4,7 @@
 // object_store and verify. Nothing outside journal/ includes this header.
 
 #include "journal/journal.hpp"
+#include "journal/stream_index.hpp"
 
 #include <lmdb.h>
 
@@ -77,6 +78,7 @@ struct journal::impl {
   std::thread writer;
 
   std::uint64_t next_global = 1; // writer thread only
+  stream_index index;
   struct counters {
     std::atomic<std::uint64_t> commits{0}, acked_batches{0}, failed_batches{0}, events_appended{0},
         bytes_appended{0}, seq_conflicts{0}, snapshots_saved{0}, snapshot_fallbacks{0},
@@ -90,9 +92,11 @@ struct journal::impl {
   void process(std::vector<request>& batch);
   bool grow_map();
   std::filesystem::path object_file(std::string_view digest_hex) const;
+  /// Read-only journals: index events another process committed since the last read.
+  void refresh() const;
 };
 
-/// Finds the last seq of `pid` inside `txn` (0 when none).
+/// Finds the last seq of `pid` as of `txn` and the index delta (0 when none).
 int head_in_txn(const journal::impl& j, MDB_txn* txn, std::string_view pid, std::uint64_t& head);
 
 } // namespace fp::journal

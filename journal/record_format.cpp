@@ -142,4 +142,17 @@ decode_status decode(std::string_view bytes, record_view& out) {
   return decode_status::ok;
 }
 
+bool stream_of(std::string_view bytes, std::string_view& pid) {
+  if (bytes.size() < header_size)
+    return false;
+  std::size_t type_len = get_le<std::uint16_t>(bytes, off_type_len);
+  std::size_t payload_len = get_le<std::uint32_t>(bytes, off_payload_len);
+  std::size_t pid_len = get_le<std::uint16_t>(bytes, off_pid_len);
+  std::size_t writer_len = get_le<std::uint16_t>(bytes, off_writer_len);
+  if (pid_len == 0 || header_size + pid_len + type_len + writer_len + payload_len != bytes.size())
+    return false;
+  pid = bytes.substr(header_size, pid_len);
+  return pid.find('\0') == std::string_view::npos;
+}
+
 } // namespace fp::journal::format

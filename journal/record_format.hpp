@@ -20,7 +20,10 @@ constexpr const char* events_db = "events";       ///< u64be global seq -> recor
 constexpr const char* streams_db = "streams";     ///< stream key -> u64be global seq
 constexpr const char* snapshots_db = "snapshots"; ///< stream key -> record (kind snapshot)
 constexpr const char* objects_db = "objects";     ///< object path -> object entry
-constexpr const char* meta_db = "meta";           ///< "format" -> u8 version
+constexpr const char* meta_db = "meta"; ///< "format" -> u8 version; "indexed_through" -> u64be
+
+/// Every event with a global seq up to this value has its entry in `streams`.
+constexpr std::string_view indexed_through_key = "indexed_through";
 
 // -- record header (little-endian) ----------------------------------------------------------
 
@@ -60,6 +63,10 @@ const char* to_string(decode_status s);
 
 /// Decodes and verifies `bytes`; the views in `out` point into `bytes`.
 decode_status decode(std::string_view bytes, record_view& out);
+
+/// The persistence id a record's header names, even when its checksum fails; false when its
+/// lengths do not add up (then nothing in it can be trusted).
+bool stream_of(std::string_view bytes, std::string_view& pid);
 
 /// Object entry: u8 version, u8 storage (1 inline, 2 file), u16 schema_version length,
 /// u64 size, 32-byte sha256, u64 XXH3-64 of every other byte, schema_version, inline bytes.

@@ -1,0 +1,178 @@
+#include "journal/stream_index.hpp"
+
+#include "journal/record_format.hpp"
+
+#include <algorithm>
+
+namespace fp::journal {
+
+namespace {
+
+std::string_view as_view(const MDB_val& v) {
+  return {static_cast<const char*>(v.mv_data), v.mv_size};
+}
+
+MDB_val as_val(std::string_view s) {
+  return MDB_val{s.size(), const_cast<char*>(s.data())};
+}
+
+} // namespace
+
+int stream_index::indexed_through(MDB_txn* txn, MDB_dbi meta, std::uint64_t& out) {
+  auto k = as_val(format::indexed_through_key);
+  MDB_val v;
+  out = 0;
+  auto rc = mdb_get(txn, meta, &k, &v);
+  if (rc == MDB_NOTFOUND)
+    return 0;
+  if (rc != 0)
+    return rc;
+  if (v.mv_size != 8)
+    return MDB_CORRUPTED;
+  out = format::read_u64be(as_view(v));
+  return 0;
+}
+
+int stream_index::catch_up(MDB_txn* txn, MDB_dbi events, MDB_dbi meta,
+                           const std::function<std::uint64_t(std::string_view)>& flushed_head) {
+  std::uint64_t through = 0;
+  if (auto rc = indexed_through(txn, meta, through); rc != 0)
+    return rc;
+  std::lock_guard guard{mu_};
+  auto from = std::max(last_seen_, through) + 1;
+  MDB_cursor* cur = nullptr;
+  if (auto rc = mdb_cursor_open(txn, events, &cur); rc != 0)
+    return rc;
+  auto start = format::u64be(from);
+  MDB_val key = as_val(start), val;
+  int rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+  for (; rc == 0; rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+    if (key.mv_size != 8)
+      continue;
+    auto global = format::read_u64be(as_view(key));
+    record_view r;
+    std::string_view pid;
+    std::uint64_t seq = 0;
+    if (format::decode(as_view(val), r) == format::decode_status::ok) {
+      pid = r.persistence_id;
+      seq = r.seq;
+    } else if (!format::stream_of(as_view(val), pid)) {
+      unattributed_.push_back(global);
+      last_seen_ = global;
+      continue;
+    }
+    auto& v = delta_[std::string(pid)];
+    if (seq == 0) // damaged: a stream's records are consecutive in global order
+      seq = (v.empty() ? flushed_head(pid) : v.back().seq) + 1;
+    v.push_back({seq, global});
+    ++count_;
+    last_seen_ = global;
+  }
+  mdb_cursor_close(cur);
+  return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+std::vector<std::uint64_t> stream_index::unattributed() const {
+  std::lock_guard guard{mu_};
+  return unattributed_;
+}
+
+std::vector<index_entry> stream_index::delta_for(std::string_view pid) const {
+  std::lock_guard guard{mu_};
+  auto it = delta_.find(std::string(pid));
+  return it == delta_.end() ? std::vector<index_entry>{} : it->second;
+}
+
+std::optional<std::uint64_t> stream_index::delta_head(std::string_view pid) const {
+  std::lock_guard guard{mu_};
+  auto it = delta_.find(std::string(pid));
+  if (it == delta_.end() || it->second.empty())
+    return std::nullopt;
+  return it->second.back().seq;
+}
+
+std::vector<std::pair<std::string, std::uint64_t>>
+stream_index::delta_heads(std::string_view prefix) const {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  {
+    std::lock_guard guard{mu_};
+    for (auto& [pid, v] : delta_)
+      if (!v.empty() && std::string_view(pid).starts_with(prefix))
+        out.emplace_back(pid, v.back().seq);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool stream_index::find_owner(std::uint64_t global, std::string& pid, std::uint64_t& seq) const {
+  std::lock_guard guard{mu_};
+  for (auto& [p, v] : delta_)
+    for (auto& e : v)
+      if (e.global == global) {
+        pid = p;
+        seq = e.seq;
+        return true;
+      }
+  return false;
+}
+
+std::size_t stream_index::size() const {
+  std::lock_guard guard{mu_};
+  return count_;
+}
+
+int stream_index::flush(MDB_txn* txn, MDB_dbi streams, MDB_dbi meta,
+                        const std::vector<staged_entry>& batch, std::uint64_t through) const {
+  std::vector<std::pair<std::string, index_entry>> all;
+  {
+    std::lock_guard guard{mu_};
+    all.reserve(count_ + batch.size());
+    for (auto& [pid, v] : delta_)
+      for (auto& e : v)
+        all.emplace_back(pid, e);
+  }
+  for (auto& s : batch)
+    all.emplace_back(s.pid, s.e);
+  // Key order: neighbouring puts land on the same leaf pages.
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first : a.second.seq < b.second.seq;
+  });
+  for (auto& [pid, e] : all) {
+    auto k = format::stream_key(pid, e.seq);
+    auto g = format::u64be(e.global);
+    auto kv = as_val(k);
+    auto gv = as_val(g);
+    if (auto rc = mdb_put(txn, streams, &kv, &gv, MDB_NOOVERWRITE); rc != 0)
+      return rc;
+  }
+  auto t = format::u64be(through);
+  auto k = as_val(format::indexed_through_key);
+  auto v = as_val(t);
+  return mdb_put(txn, meta, &k, &v, 0);
+}
+
+void stream_index::add(const std::vector<staged_entry>& batch) {
+  std::lock_guard guard{mu_};
+  for (auto& s : batch) {
+    delta_[s.pid].push_back(s.e);
+    last_seen_ = std::max(last_seen_, s.e.global);
+  }
+  count_ += batch.size();
+}
+
+void stream_index::clear_through(std::uint64_t through) {
+  std::lock_guard guard{mu_};
+  for (auto it = delta_.begin(); it != delta_.end();) {
+    auto& v = it->second;
+    v.erase(std::remove_if(v.begin(), v.end(),
+                           [&](const index_entry& e) { return e.global <= through; }),
+            v.end());
+    it = v.empty() ? delta_.erase(it) : std::next(it);
+  }
+  count_ = 0;
+  for (auto& [pid, v] : delta_)
+    count_ += v.size();
+  last_seen_ = std::max(last_seen_, through);
+}
+
+} // namespace fp::journal
