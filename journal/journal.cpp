@@ -129,11 +129,12 @@ int flushed_head_in_txn(const journal::impl& j, MDB_txn* txn, std::string_view p
 }
 
 int head_in_txn(const journal::impl& j, MDB_txn* txn, std::string_view pid, std::uint64_t& head) {
-  if (auto rc = flushed_head_in_txn(j, txn, pid, head); rc != 0)
-    return rc;
-  if (auto d = j.index.delta_head(pid); d && *d > head)
+  // The in-memory index is never behind `streams`: when it knows the stream, it has the head.
+  if (auto d = j.index.delta_head(pid)) {
     head = *d;
-  return 0;
+    return 0;
+  }
+  return flushed_head_in_txn(j, txn, pid, head);
 }
 
 std::function<std::uint64_t(std::string_view)> flushed_heads(const journal::impl& j, MDB_txn* txn) {
@@ -400,8 +401,9 @@ void journal::impl::process(std::vector<request>& batch) {
             r.written_at_ns = written_at;
             r.writer = opts.writer_id;
             r.payload = e.payload;
-            auto bytes = format::encode(r);
-            put_or_abort(txn, events, format::u64be(r.global_seq), bytes, MDB_APPEND, "put event");
+            format::encode_into(r, encode_buf);
+            put_or_abort(txn, events, format::u64be(r.global_seq), encode_buf, MDB_APPEND,
+                         "put event");
             staged.push_back({a->pid, {r.seq, r.global_seq}});
           }
           batch_heads[a->pid] = seq;
@@ -498,10 +500,9 @@ void journal::impl::process(std::vector<request>& batch) {
     break;
   }
   // The index learns the batch before any caller hears of it, so an acked event is readable.
+  index.add(staged);
   if (flushed)
     index.clear_through(next_global - 1);
-  else
-    index.add(staged);
   auto commit_id = ++stat.commits;
   stat.next_global_seq = next_global;
   for (std::size_t i = 0; i < batch.size(); ++i) {

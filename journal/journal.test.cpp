@@ -436,7 +436,7 @@ TEST_CASE("the stream index: flushed and in-memory parts read as one, and surviv
       }
     std::uint64_t n = 0;
     bool ok = true;
-    (void) j->read_entity("s3", 1, [&](const record_view& r) {
+    (void)j->read_entity("s3", 1, [&](const record_view& r) {
       ok = ok && r.seq == n + 1 && r.payload == "s3:" + std::to_string(n + 1);
       ++n;
       return true;
@@ -450,7 +450,7 @@ TEST_CASE("the stream index: flushed and in-memory parts read as one, and surviv
   auto j = open_at(dir.path, o); // rebuilds the in-memory part from the log's tail
   std::uint64_t streams = 0;
   bool heads_ok = true;
-  (void) j->list_streams([&](std::string_view, std::uint64_t head) {
+  (void)j->list_streams([&](std::string_view, std::uint64_t head) {
     ++streams;
     heads_ok = heads_ok && head == 20;
     return true;
@@ -463,7 +463,7 @@ TEST_CASE("the stream index: flushed and in-memory parts read as one, and surviv
   CHECK(stale.error() == errc::seq_conflict);
   REQUIRE(j->append("s6", 20, {ev("e", "s6:21")}));
   std::uint64_t n = 0;
-  (void) j->read_entity("s6", 19, [&](const record_view&) {
+  (void)j->read_entity("s6", 19, [&](const record_view&) {
     ++n;
     return true;
   });
@@ -482,7 +482,7 @@ TEST_CASE("a read-only journal sees events committed after it was opened") {
   REQUIRE(writer->append("b", 0, {ev("e", "3")}));
   CHECK(*reader->head_seq("a") == 2);
   std::uint64_t streams = 0;
-  (void) reader->list_streams([&](std::string_view, std::uint64_t) {
+  (void)reader->list_streams([&](std::string_view, std::uint64_t) {
     ++streams;
     return true;
   });

@@ -79,6 +79,7 @@ struct journal::impl {
 
   std::uint64_t next_global = 1; // writer thread only
   stream_index index;
+  std::string encode_buf; // writer thread only: reused for every record
   struct counters {
     std::atomic<std::uint64_t> commits{0}, acked_batches{0}, failed_batches{0}, events_appended{0},
         bytes_appended{0}, seq_conflicts{0}, snapshots_saved{0}, snapshot_fallbacks{0},

@@ -70,9 +70,13 @@ bool parse_stream_key(std::string_view key, std::string_view& pid, std::uint64_t
 }
 
 std::string encode(const record_view& r) {
-  std::string out(header_size, '\0');
-  out.reserve(header_size + r.persistence_id.size() + r.event_type.size() + r.writer.size() +
-              r.payload.size());
+  std::string out;
+  encode_into(r, out);
+  return out;
+}
+
+void encode_into(const record_view& r, std::string& out) {
+  out.assign(header_size, '\0');
   put_le<std::uint8_t>(out, off_version, version);
   put_le<std::uint8_t>(out, off_kind, static_cast<std::uint8_t>(r.kind));
   put_le<std::uint16_t>(out, off_type_len, static_cast<std::uint16_t>(r.event_type.size()));
@@ -88,7 +92,6 @@ std::string encode(const record_view& r) {
   out.append(r.writer);
   out.append(r.payload);
   put_le<std::uint64_t>(out, off_checksum, record_checksum(out));
-  return out;
 }
 
 const char* to_string(decode_status s) {

@@ -57,6 +57,8 @@ std::uint64_t read_u64be(std::string_view bytes); ///< needs 8 bytes
 
 /// Encodes a record (checksum included).
 std::string encode(const record_view& r);
+/// Encodes into `out`, reusing its capacity (the writer's hot path).
+void encode_into(const record_view& r, std::string& out);
 
 enum class decode_status { ok, too_short, bad_version, bad_kind, bad_lengths, bad_checksum };
 const char* to_string(decode_status s);

@@ -79,16 +79,18 @@ std::vector<std::uint64_t> stream_index::unattributed() const {
 
 std::vector<index_entry> stream_index::delta_for(std::string_view pid) const {
   std::lock_guard guard{mu_};
-  auto it = delta_.find(std::string(pid));
+  auto it = delta_.find(pid);
   return it == delta_.end() ? std::vector<index_entry>{} : it->second;
 }
 
 std::optional<std::uint64_t> stream_index::delta_head(std::string_view pid) const {
   std::lock_guard guard{mu_};
-  auto it = delta_.find(std::string(pid));
-  if (it == delta_.end() || it->second.empty())
-    return std::nullopt;
-  return it->second.back().seq;
+  auto it = delta_.find(pid);
+  if (it != delta_.end() && !it->second.empty())
+    return it->second.back().seq;
+  if (auto r = recent_heads_.find(pid); r != recent_heads_.end())
+    return r->second;
+  return std::nullopt;
 }
 
 std::vector<std::pair<std::string, std::uint64_t>>
@@ -123,28 +125,49 @@ std::size_t stream_index::size() const {
 
 int stream_index::flush(MDB_txn* txn, MDB_dbi streams, MDB_dbi meta,
                         const std::vector<staged_entry>& batch, std::uint64_t through) const {
-  std::vector<std::pair<std::string, index_entry>> all;
-  {
-    std::lock_guard guard{mu_};
-    all.reserve(count_ + batch.size());
-    for (auto& [pid, v] : delta_)
-      for (auto& e : v)
-        all.emplace_back(pid, e);
-  }
+  // Group by stream (each stream's entries are already in seq order), then put the streams in
+  // key order, so neighbouring puts land on the same leaf pages.
+  std::lock_guard guard{mu_};
+  by_pid<std::vector<index_entry>> from_batch;
   for (auto& s : batch)
-    all.emplace_back(s.pid, s.e);
-  // Key order: neighbouring puts land on the same leaf pages.
-  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first < b.first : a.second.seq < b.second.seq;
-  });
-  for (auto& [pid, e] : all) {
-    auto k = format::stream_key(pid, e.seq);
-    auto g = format::u64be(e.global);
-    auto kv = as_val(k);
-    auto gv = as_val(g);
-    if (auto rc = mdb_put(txn, streams, &kv, &gv, MDB_NOOVERWRITE); rc != 0)
+    from_batch[s.pid].push_back(s.e);
+  std::vector<std::string_view> pids;
+  pids.reserve(delta_.size() + from_batch.size());
+  for (auto& [pid, v] : delta_)
+    pids.push_back(pid);
+  for (auto& [pid, v] : from_batch)
+    if (!delta_.contains(pid))
+      pids.push_back(pid);
+  std::sort(pids.begin(), pids.end());
+  MDB_cursor* cur = nullptr;
+  if (auto rc = mdb_cursor_open(txn, streams, &cur); rc != 0)
+    return rc;
+  std::string key;
+  auto put_all = [&](std::string_view pid, const std::vector<index_entry>& v) {
+    for (auto& e : v) {
+      key.assign(pid);
+      key.push_back('\0');
+      key += format::u64be(e.seq);
+      auto g = format::u64be(e.global);
+      auto kv = as_val(key);
+      auto gv = as_val(g);
+      if (auto rc = mdb_cursor_put(cur, &kv, &gv, MDB_NOOVERWRITE); rc != 0)
+        return rc;
+    }
+    return 0;
+  };
+  for (auto pid : pids) {
+    int rc = 0;
+    if (auto it = delta_.find(pid); it != delta_.end())
+      rc = put_all(pid, it->second);
+    if (auto it = from_batch.find(pid); rc == 0 && it != from_batch.end())
+      rc = put_all(pid, it->second);
+    if (rc != 0) {
+      mdb_cursor_close(cur);
       return rc;
+    }
   }
+  mdb_cursor_close(cur);
   auto t = format::u64be(through);
   auto k = as_val(format::indexed_through_key);
   auto v = as_val(t);
@@ -154,7 +177,10 @@ int stream_index::flush(MDB_txn* txn, MDB_dbi streams, MDB_dbi meta,
 void stream_index::add(const std::vector<staged_entry>& batch) {
   std::lock_guard guard{mu_};
   for (auto& s : batch) {
-    delta_[s.pid].push_back(s.e);
+    auto it = delta_.find(std::string_view(s.pid));
+    if (it == delta_.end())
+      it = delta_.emplace(s.pid, std::vector<index_entry>{}).first;
+    it->second.push_back(s.e);
     last_seen_ = std::max(last_seen_, s.e.global);
   }
   count_ += batch.size();
@@ -162,6 +188,10 @@ void stream_index::add(const std::vector<staged_entry>& batch) {
 
 void stream_index::clear_through(std::uint64_t through) {
   std::lock_guard guard{mu_};
+  recent_heads_.clear();
+  for (auto& [pid, v] : delta_)
+    if (!v.empty())
+      recent_heads_[pid] = v.back().seq;
   for (auto it = delta_.begin(); it != delta_.end();) {
     auto& v = it->second;
     v.erase(std::remove_if(v.begin(), v.end(),

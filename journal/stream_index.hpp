@@ -69,8 +69,21 @@ public:
   void clear_through(std::uint64_t through);
 
 private:
+  /// Lets the maps be searched with a string_view, without building a std::string.
+  struct sv_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  template <class T>
+  using by_pid = std::unordered_map<std::string, T, sv_hash, std::equal_to<>>;
+
   mutable std::mutex mu_;
-  std::unordered_map<std::string, std::vector<index_entry>> delta_;
+  by_pid<std::vector<index_entry>> delta_;
+  /// Heads of the streams the last flush wrote, so the next appends to them need no B-tree
+  /// search; dropped at the following flush unless they were appended to again.
+  by_pid<std::uint64_t> recent_heads_;
   std::size_t count_ = 0;
   std::uint64_t last_seen_ = 0; ///< highest global seq added to the delta
   std::vector<std::uint64_t> unattributed_;
