@@ -1,11 +1,17 @@
 #include "cluster/node.hpp"
 
+#include "cluster/admin_api.hpp"
+#include "cluster/auth.hpp"
 #include "cluster/data_dir.hpp"
+#include "cluster/errc.hpp"
+#include "cluster/http_server.hpp"
+#include "cluster/planes.hpp"
 
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <pthread.h>
+#include <unistd.h>
 
 namespace fp::cluster {
 
@@ -16,14 +22,84 @@ int refuse(const std::string& message) {
   return 1;
 }
 
+/// The node as the admin API sees it.
+class running_node final : public node_view {
+public:
+  running_node(actors::runtime& rt, std::vector<std::string> planes)
+      : rt_(rt)
+      , planes_(std::move(planes)) {}
+  std::vector<const actors::entity_type_view*> types() const override { return rt_.types(); }
+  const actors::entity_type_view* type(std::string_view name) const override {
+    return rt_.type(name);
+  }
+  const std::vector<std::string>& planes() const override { return planes_; }
+  const journal::journal& journal() const override { return rt_.journal(); }
+  bool stopping() const override { return rt_.stopping(); }
+  bool bus_wired() const override { return false; }
+  std::vector<http_count> http_counts() const override {
+    std::vector<http_count> out;
+    for (auto* s : servers_)
+      for (auto& c : s->counts())
+        out.push_back(c);
+    return out;
+  }
+  void add_server(const http_server* s) { servers_.push_back(s); }
+
+private:
+  actors::runtime& rt_;
+  std::vector<std::string> planes_;
+  std::vector<const http_server*> servers_;
+};
+
+http_server_options server_options(const profile& p, const endpoint& e, std::string name,
+                                   unsigned threads) {
+  http_server_options o;
+  o.name = std::move(name);
+  o.bind = e.bind;
+  o.port = e.port;
+  o.threads = threads;
+  o.keep_alive_max_requests = p.policy.http.keep_alive_max_requests;
+  o.max_body_bytes = p.policy.http.max_body_bytes;
+  return o;
+}
+
+/// Writes the ports file atomically (a temp file renamed over it).
+expected<void> write_ports(const std::filesystem::path& data_dir, int admin, int ingress) {
+  auto path = ports_file(data_dir);
+  auto tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << "{\"admin\":" << admin << ",\"ingress\":" << ingress << ",\"pid\":" << ::getpid()
+        << "}\n";
+    if (!out.flush())
+      return error{errc::io, "cannot write " + tmp.string()};
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec)
+    return error{errc::io, "cannot rename " + tmp.string() + ": " + ec.message()};
+  return {};
+}
+
 } // namespace
 
+std::filesystem::path ports_file(const std::filesystem::path& data_dir) {
+  return data_dir / "fpnode.ports.json";
+}
+
 int run_node(const node_options& opts) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(opts.profile, ec))
-    return refuse("profile " + opts.profile.string() + " does not exist or is not a file");
-  if (!std::ifstream(opts.profile))
-    return refuse("profile " + opts.profile.string() + " is not readable");
+  auto p = load_profile(opts.profile);
+  if (!p)
+    return refuse(p.error().message());
+  if (opts.data_dir)
+    p->wiring.data_dir = *opts.data_dir;
+  const auto& data = p->wiring.data_dir;
+  auto token = read_admin_token(p->wiring.admin);
+  if (!token)
+    return refuse(token.error().message());
+  if (p->admin_requires_token() && !*token)
+    return refuse("wiring.admin: the admin API needs a token and the profile names no location");
   // Block the stop signals before any thread starts, so that every thread inherits the mask
   // and only sigwait below receives them.
   sigset_t stop;
@@ -31,16 +107,61 @@ int run_node(const node_options& opts) {
   sigaddset(&stop, SIGTERM);
   sigaddset(&stop, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-  auto j = open_journal(opts.data_dir, false, "fpnode");
-  if (!j) return refuse("cannot open the journal: " + j.error().message());
+  std::error_code ec;
+  std::filesystem::create_directories(data, ec);
+  std::filesystem::remove(ports_file(data), ec);
+  journal::options jo = p->policy.journal;
+  jo.dir = journal_dir(data);
+  jo.writer_id = "fpnode";
+  auto j = journal::journal::open(std::move(jo));
+  if (!j)
+    return refuse("cannot open the journal: " + j.error().message());
   auto events = (*j)->stats().next_global_seq - 1;
-  std::printf("fpnode: journal open at %s (%llu events); no planes configured yet\n",
-              journal_dir(opts.data_dir).c_str(), static_cast<unsigned long long>(events));
+  auto rt = actors::runtime::start(**j, {p->policy.scheduler_threads});
+  if (!rt)
+    return refuse("cannot start the entity runtime: " + rt.error().message());
+  std::vector<http_route> ingress_routes;
+  plane_context ctx{**rt, *p, ingress_routes};
+  if (auto ok = start_planes(ctx); !ok)
+    return refuse(ok.error().message());
+  running_node view(**rt, p->policy.planes);
+  auto ao = server_options(*p, p->wiring.admin, "admin", p->policy.http.admin_threads);
+  if (p->admin_requires_token())
+    ao.bearer_token = **token;
+  auto admin = http_server::start(std::move(ao), admin_routes(view));
+  if (!admin)
+    return refuse(admin.error().message());
+  auto ingress = http_server::start(
+      server_options(*p, p->wiring.ingress, "ingress", p->policy.http.ingress_threads),
+      std::move(ingress_routes));
+  if (!ingress)
+    return refuse(ingress.error().message());
+  view.add_server(admin->get());
+  view.add_server(ingress->get());
+  if (auto ok = write_ports(data, (*admin)->port(), (*ingress)->port()); !ok)
+    return refuse(ok.error().message());
+  std::string planes;
+  for (auto& n : p->policy.planes)
+    planes += (planes.empty() ? "" : ",") + n;
+  std::printf("fpnode: profile %s; journal open at %s (%llu events); planes [%s]; admin %s:%u "
+              "(%s); ingress %s:%u\n",
+              p->name.c_str(), journal_dir(data).c_str(), static_cast<unsigned long long>(events),
+              planes.c_str(), p->wiring.admin.bind.c_str(), unsigned((*admin)->port()),
+              p->admin_requires_token() ? "bearer token required" : "no token",
+              p->wiring.ingress.bind.c_str(), unsigned((*ingress)->port()));
   std::fflush(stdout);
   int sig = 0;
   sigwait(&stop, &sig);
+  // Stop taking commands, let those in flight persist and reply, keep the admin API up for
+  // the drain (it reports RED RUNTIME_STOPPING), then close everything in reverse order.
+  (*ingress)->stop();
+  (*rt)->shutdown(p->policy.shutdown_grace);
+  (*admin)->stop();
+  rt->reset();
   j->reset(); // finishes queued writes and closes the environment
-  std::printf("fpnode: %s received; journal closed\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  std::filesystem::remove(ports_file(data), ec);
+  std::printf("fpnode: %s received; stopped cleanly; journal closed\n",
+              sig == SIGTERM ? "SIGTERM" : "SIGINT");
   std::fflush(stdout);
   return 0;
 }

@@ -1,19 +1,24 @@
 #pragma once
 
-// The cluster node (`fpnode`). For now it owns the node's journal and waits for a stop
-// signal; the planes, the profile format and the HTTP servers arrive with the node issue.
+// The cluster node (`fpnode`): reads its profile, opens the journal, starts the entity
+// runtime and the profile's planes, serves the admin API and the planes' ingress routes over
+// HTTP, and stops cleanly on SIGTERM or SIGINT.
 
 #include <filesystem>
+#include <optional>
 
 namespace fp::cluster {
 
 struct node_options {
-  std::filesystem::path profile;                ///< checked to exist and be readable
-  std::filesystem::path data_dir = "data/node"; ///< the journal is DATA/journal
+  std::filesystem::path profile;
+  std::optional<std::filesystem::path> data_dir; ///< overrides the profile's wiring.data_dir
 };
 
-/// Opens the journal, logs one line, blocks until SIGTERM or SIGINT, closes the journal.
-/// Returns the process exit code: 0 after a clean stop, 1 when the node cannot start.
+/// The file a running node writes its bound ports to: `{"admin":P,"ingress":Q,"pid":N}`.
+std::filesystem::path ports_file(const std::filesystem::path& data_dir);
+
+/// Runs the node until SIGTERM or SIGINT. Returns the process exit code: 0 after a clean
+/// stop, 1 when the node cannot start (the reason is on stderr).
 int run_node(const node_options& opts);
 
 /// Parses fpnode's command line (`fpnode --help` documents it) and runs the node.

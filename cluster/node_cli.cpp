@@ -19,20 +19,23 @@ struct option_spec {
 
 constexpr std::array option_table{
     option_spec{"--profile", "PATH",
-                "the node profile, e.g. config/profiles/local_parity.yaml "
-                "(required; only checked to be readable for now)"},
+                "the node profile, e.g. config/profiles/local_parity.yaml (required)"},
     option_spec{"--data", "DIR",
-                "the node data dir; the journal is DIR/journal "
-                "(default data/node)"},
+                "the node data dir, overriding the profile's wiring.data_dir; the journal "
+                "is DIR/journal, the bound ports go to DIR/fpnode.ports.json"},
     option_spec{"--help", "", "show this help (also -h)"},
 };
 
 void print_help(std::FILE* out) {
   std::fputs("Usage: fpnode --profile PATH [--data DIR]\n\n"
-             "The fraud-platform cluster node. In this version it opens the node's journal,\n"
-             "reports how many events it holds and waits for SIGTERM or SIGINT, then closes\n"
-             "the journal cleanly. It runs no planes yet: the planes, the profile format and\n"
-             "the HTTP servers arrive in later versions.\n\nOptions:\n",
+             "The fraud-platform cluster node. It reads the profile (wiring: endpoints, ports,\n"
+             "data dir, secret locations; policy: planes, journal, entities, HTTP caps; any\n"
+             "unknown or mistyped key stops it), opens the journal, starts the entity runtime\n"
+             "and the profile's planes, and serves two HTTP servers: the read-only admin API\n"
+             "(/healthz, /metrics, /admin/...) and the planes' ingress routes. A port of 0\n"
+             "picks a free one; DIR/fpnode.ports.json holds {\"admin\",\"ingress\",\"pid\"}.\n"
+             "On SIGTERM or SIGINT it stops taking requests, lets commands in flight persist,\n"
+             "closes the journal and exits 0.\n\nOptions:\n",
              out);
   for (auto& o : option_table) {
     auto left = std::string(o.name) + (o.value.empty() ? "" : " " + std::string(o.value));
@@ -40,7 +43,8 @@ void print_help(std::FILE* out) {
                  o.help.data());
   }
   std::fputs("\nExit codes:\n  0  stopped cleanly by SIGTERM/SIGINT (or --help)\n"
-             "  1  could not start: profile unreadable or journal not openable\n"
+             "  1  could not start: bad profile, missing admin token, unknown plane, journal\n"
+             "     not openable, port not bindable (the reason is on stderr)\n"
              "  2  usage error: unknown option, missing value, --profile absent\n",
              out);
 }
@@ -65,7 +69,8 @@ int fpnode_main(int argc, char** argv) {
     auto name = word.substr(0, eq);
     const option_spec* o = nullptr;
     for (auto& spec : option_table)
-      if (spec.name == name) o = &spec;
+      if (spec.name == name)
+        o = &spec;
     if (o == nullptr)
       return usage_error(word.rfind('-', 0) == 0 ? "unknown option \"" + name + "\""
                                                  : "unexpected argument \"" + word + "\"");
@@ -83,7 +88,8 @@ int fpnode_main(int argc, char** argv) {
       opts.data_dir = value;
     }
   }
-  if (!have_profile) return usage_error("option --profile PATH is required");
+  if (!have_profile)
+    return usage_error("option --profile PATH is required");
   return run_node(opts);
 }
 

@@ -143,7 +143,7 @@ expect_rc 0 "fp version" "$FP" version
 expect_rc 1 "a data dir without a journal" "$FP" replay stats --data "$WORK/empty"
 
 # -- fpnode ---------------------------------------------------------------------------------
-echo "# profile format arrives with the node" >"$WORK/profile.yaml"
+sed 's/port: 847[01]/port: 0/' "$(dirname "$0")/../../config/profiles/local_parity.yaml" >"$WORK/profile.yaml"
 expect_rc 2 "fpnode: unknown flag" "$FPNODE" --profile "$WORK/profile.yaml" --bogus
 expect_rc 2 "fpnode: --profile is required" "$FPNODE" --data "$DATA"
 expect_rc 1 "fpnode: a missing profile" "$FPNODE" --profile "$WORK/nope.yaml" --data "$DATA"
@@ -152,7 +152,7 @@ expect_rc 0 "fpnode --help" "$FPNODE" --help
 NODE_PID=$!
 for _ in $(seq 100); do grep -q "journal open" "$WORK/node.out" && break; sleep 0.1; done
 check "fpnode logs the open journal with its event count" \
-  grep -q "journal open at $DATA/journal (400 events); no planes configured yet" "$WORK/node.out"
+  grep -q "journal open at $DATA/journal (400 events); planes \\[testkit\\]" "$WORK/node.out"
 kill -TERM "$NODE_PID"
 wait "$NODE_PID"
 RC=$?

@@ -16,7 +16,8 @@ std::string args::text(std::string_view option, std::string fallback) const {
 
 std::uint64_t args::number(std::string_view option, std::uint64_t fallback) const {
   auto it = values_.find(std::string(option));
-  if (it == values_.end()) return fallback;
+  if (it == values_.end())
+    return fallback;
   std::uint64_t n = 0;
   std::from_chars(it->second.data(), it->second.data() + it->second.size(), n);
   return n;
@@ -41,13 +42,15 @@ int usage_error(std::string_view prefix, const std::string& message, std::string
 
 const command_spec* find_command(std::string_view name) {
   for (auto& c : cli::commands())
-    if (c.name == name) return &c;
+    if (c.name == name)
+      return &c;
   return nullptr;
 }
 
 const option_spec* find_option(std::string_view name, unsigned command_bit) {
   for (auto& o : cli::options())
-    if (o.name == name && (o.accepted_by & command_bit)) return &o;
+    if (o.name == name && (o.accepted_by & command_bit))
+      return &o;
   return nullptr;
 }
 
@@ -59,8 +62,10 @@ bool is_number(std::string_view s) {
 
 bool wants_help(const std::vector<std::string>& words) {
   for (auto& w : words) {
-    if (w == "--") return false;
-    if (w == "-h" || w == "--help") return true;
+    if (w == "--")
+      return false;
+    if (w == "-h" || w == "--help")
+      return true;
   }
   return false;
 }
@@ -89,8 +94,10 @@ int parse_and_run(const command_spec& c, const std::vector<std::string>& words) 
     auto eq = w.find('=');
     auto name = w.substr(0, eq);
     auto* o = find_option(name, c.bit);
-    if (o == nullptr) return usage_error(prefix, "unknown option \"" + name + "\"", help_for);
-    if (a.has(name)) return usage_error(prefix, "option " + name + " given twice", help_for);
+    if (o == nullptr)
+      return usage_error(prefix, "unknown option \"" + name + "\"", help_for);
+    if (a.has(name))
+      return usage_error(prefix, "option " + name + " given twice", help_for);
     if (o->kind == cli::value_kind::flag) {
       if (eq != std::string::npos)
         return usage_error(prefix, "option " + name + " takes no value", help_for);
@@ -140,7 +147,8 @@ int run(int argc, char** argv) {
     cli::print_main_help(stdout);
     return 0;
   }
-  if (first == "--version") words[0] = "version";
+  if (first == "--version")
+    words[0] = "version";
   if (first == "help") { // `fp help replay dump` is `fp replay dump --help`
     words.erase(words.begin());
     words.push_back("--help");

@@ -1,6 +1,7 @@
 // The two tables that define `fp`: its subcommands and its options.
 
 #include "tools/fp/cli_table.hpp"
+#include "tools/fp/shell.hpp"
 
 #include <array>
 
@@ -57,12 +58,15 @@ constexpr std::array command_table{
                  "events follow its head seq, and receipts already stored are left as they are.\n"
                  "Exits 0 only if every check passed.",
                  demo},
+    command_spec{
+        "shell", on::shell, "shell (--node URL | --data DIR) [--token-file F] [-c COMMAND]", 0, 0,
+        "inspect a running node's actors through its admin API", sh::help_details_text, shell},
     command_spec{"version", on::version, "version", 0, 0,
                  "print the git SHA this binary was built from", "", version},
 };
 
 constexpr std::array option_table{
-    option_spec{"--data", "DIR", value_kind::text, on::with_data, on::with_data,
+    option_spec{"--data", "DIR", value_kind::text, on::with_data | on::shell, on::with_data,
                 "node data dir; the journal is DIR/journal"},
     option_spec{"--json", "", value_kind::flag, on::replay_stats | on::objects_ls, 0,
                 "print JSON instead of text"},
@@ -83,6 +87,12 @@ constexpr std::array option_table{
     option_spec{"--threads", "T", value_kind::number, on::demo, 0, "appending threads; default 16"},
     option_spec{"--receipts", "R", value_kind::number, on::demo, 0,
                 "receipt objects to store; default 300"},
+    option_spec{"--node", "URL", value_kind::text, on::shell, 0,
+                "the node's admin API, e.g. http://127.0.0.1:8470"},
+    option_spec{"--token-file", "F", value_kind::text, on::shell, 0,
+                "admin bearer token file; default $FP_ADMIN_TOKEN"},
+    option_spec{"-c", "COMMAND", value_kind::text, on::shell, 0,
+                "run one shell command, print compact JSON and exit"},
 };
 
 } // namespace

@@ -59,11 +59,13 @@ exit_code demo(const args& a) {
   demo_phases::write_result w;
   {
     auto j = cluster::open_journal(data, false, "fp-demo");
-    if (!j) return fail(a, exit_code::failed, j.error().message());
+    if (!j)
+      return fail(a, exit_code::failed, j.error().message());
     w = demo_phases::write(**j, p);
   } // closing the journal finishes every queued write
   auto j = cluster::open_journal(data, true);
-  if (!j) return fail(a, exit_code::failed, "reopen: " + j.error().message());
+  if (!j)
+    return fail(a, exit_code::failed, "reopen: " + j.error().message());
   auto c = demo_phases::check(**j, p);
   print_summary(data, p, w, c);
   auto failures = w.failures;

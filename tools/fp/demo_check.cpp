@@ -26,7 +26,8 @@ void check_entity(const journal::journal& j, std::uint64_t index, check_result& 
       pid,
       [&](const journal::record_view& r) {
         auto b = demo_model::decode_snapshot(r);
-        if (b) from_snapshot = *b;
+        if (b)
+          from_snapshot = *b;
         return b.has_value();
       },
       [&](const journal::record_view& r) {
@@ -50,7 +51,8 @@ void check_entity(const journal::journal& j, std::uint64_t index, check_result& 
                            (!report ? report.error().message() : replayed.error().message()));
     return;
   }
-  if (report->used_snapshot) ++out.used_snapshot;
+  if (report->used_snapshot)
+    ++out.used_snapshot;
   auto expected = demo_model::expected_balance(index, head);
   if (bad_event || from_snapshot != full || full != expected || report->last_seq != head)
     out.failures.push_back(
@@ -73,13 +75,15 @@ void check_global(const journal::journal& j, check_result& out) {
   auto start = std::chrono::steady_clock::now();
   progress bar("replay", j.stats().next_global_seq - 1);
   auto done = j.read_global(1, UINT64_MAX, [&](const journal::record_view& r) {
-    if ((++out.replayed & 0xfff) == 0) bar.set(out.replayed);
+    if ((++out.replayed & 0xfff) == 0)
+      bar.set(out.replayed);
     problems += r.global_seq != next_global;
     next_global = r.global_seq + 1;
     auto& a = accounts[std::string(r.persistence_id)];
     problems += r.seq != a.seq + 1;
     a.seq = r.seq;
-    if (r.event_type.substr(0, 8) != "account.") return true;
+    if (r.event_type.substr(0, 8) != "account.")
+      return true;
     auto b = demo_model::apply(a.balance, r);
     problems += !b;
     a.balance = b.value_or(a.balance);
@@ -87,7 +91,8 @@ void check_global(const journal::journal& j, check_result& out) {
   });
   bar.finish();
   out.replay_seconds = since(start);
-  if (!done) return out.failures.push_back("global replay: " + done.error().message());
+  if (!done)
+    return out.failures.push_back("global replay: " + done.error().message());
   if (problems > 0)
     out.failures.push_back("global replay: " + std::to_string(problems) +
                            " events out of order or undecodable");
@@ -112,7 +117,8 @@ check_result check(const journal::journal& j, const plan& p) {
   for (std::uint64_t i = 1; i <= p.entities; i += step) {
     check_entity(j, i, out);
     auto snapshotted = (i + 3) / 4 * 4; // the nearest snapshotted entity at or after i
-    if (snapshotted != i && snapshotted <= p.entities) check_entity(j, snapshotted, out);
+    if (snapshotted != i && snapshotted <= p.entities)
+      check_entity(j, snapshotted, out);
   }
   auto eligible = p.entities >= 4 && p.events_per_entity >= demo_model::snapshot_every;
   if (eligible && out.used_snapshot == 0)

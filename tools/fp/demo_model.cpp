@@ -14,7 +14,8 @@ constexpr std::int64_t epoch_2026 = 1767225600; // 2026-01-01T00:00:00Z
 enum class kind { opened, deposited, withdrawn };
 
 kind kind_of(std::uint64_t index, std::uint64_t seq) {
-  if (seq == 1) return kind::opened;
+  if (seq == 1)
+    return kind::opened;
   return (index + seq) % 3 == 0 ? kind::withdrawn : kind::deposited;
 }
 
@@ -93,13 +94,16 @@ std::int64_t expected_balance(std::uint64_t index, std::uint64_t seq) {
 
 std::optional<std::int64_t> apply(std::int64_t balance, const journal::record_view& r) {
   auto h = unpack_v1(r.payload, 4);
-  if (!h) return std::nullopt;
+  if (!h)
+    return std::nullopt;
   try {
     const auto* f = h->get().via.array.ptr;
     auto k = f[1].as<std::string>();
     auto cents = f[2].as<std::int64_t>();
-    if (k == "withdrawn") return balance - cents;
-    if (k == "deposited" || k == "opened") return balance + cents;
+    if (k == "withdrawn")
+      return balance - cents;
+    if (k == "deposited" || k == "opened")
+      return balance + cents;
   } catch (const std::exception&) {
   }
   return std::nullopt;
@@ -117,10 +121,12 @@ journal::event_data snapshot(std::int64_t balance, std::uint64_t seq) {
 
 std::optional<std::int64_t> decode_snapshot(const journal::record_view& r) {
   auto h = unpack_v1(r.payload, 3);
-  if (!h) return std::nullopt;
+  if (!h)
+    return std::nullopt;
   try {
     const auto* f = h->get().via.array.ptr;
-    if (f[2].as<std::uint64_t>() != r.seq) return std::nullopt;
+    if (f[2].as<std::uint64_t>() != r.seq)
+      return std::nullopt;
     return f[1].as<std::int64_t>();
   } catch (const std::exception&) {
     return std::nullopt;

@@ -22,8 +22,10 @@ public:
   }
   void done(const fp::error* err) {
     std::lock_guard guard{mu_};
-    if (err != nullptr && failure_.empty()) failure_ = err->message();
-    if (--pending_ == 0) cv_.notify_all();
+    if (err != nullptr && failure_.empty())
+      failure_ = err->message();
+    if (--pending_ == 0)
+      cv_.notify_all();
   }
   /// Waits for every write started so far; returns the first failure ("" when none).
   std::string wait() {
@@ -52,7 +54,8 @@ std::string append_share(journal::journal& j, const plan& p, std::uint64_t first
   for (auto i = first; i <= p.entities; i += stride) {
     auto pid = demo_model::entity_id(i);
     auto head = j.head_seq(pid);
-    if (!head) return head.error().message();
+    if (!head)
+      return head.error().message();
     share.push_back({i, pid, *head, demo_model::expected_balance(i, *head)});
   }
   tracker t;
@@ -62,12 +65,14 @@ std::string append_share(journal::journal& j, const plan& p, std::uint64_t first
       j.append_async(
           e.pid, e.head, {demo_model::event(e.index, e.head + 1)},
           [&t](expected<journal::append_result> r) { t.done(r ? nullptr : &r.error()); });
-    if (auto failure = t.wait(); !failure.empty()) return failure;
+    if (auto failure = t.wait(); !failure.empty())
+      return failure;
     bar.add(share.size());
     for (auto& e : share) {
       ++e.head;
       e.balance = demo_model::expected_balance(e.index, e.head);
-      if (!demo_model::snapshotted(e.index) || e.head % demo_model::snapshot_every != 0) continue;
+      if (!demo_model::snapshotted(e.index) || e.head % demo_model::snapshot_every != 0)
+        continue;
       t.start(1);
       ++snapshots;
       j.save_snapshot_async(e.pid, e.head, demo_model::snapshot(e.balance, e.head),
@@ -107,7 +112,8 @@ write_result write(journal::journal& j, const plan& p) {
   bar.finish();
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (auto& f : failures)
-    if (!f.empty()) out.failures.push_back("write: " + f);
+    if (!f.empty())
+      out.failures.push_back("write: " + f);
   for (auto n : snapshots)
     out.snapshots += n;
   out.events = j.stats().next_global_seq - 1 - out.prior_events;

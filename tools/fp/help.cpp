@@ -23,7 +23,8 @@ void print_sv(std::FILE* out, std::string_view s) {
 
 void print_commands(std::FILE* out, std::string_view group) {
   for (auto& c : commands()) {
-    if (!group.empty() && c.name.substr(0, group.size() + 1) != std::string(group) + " ") continue;
+    if (!group.empty() && c.name.substr(0, group.size() + 1) != std::string(group) + " ")
+      continue;
     std::fprintf(out, "  %-15.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
                  static_cast<int>(c.summary.size()), c.summary.data());
   }
@@ -63,7 +64,8 @@ void print_command_help(std::FILE* out, const command_spec& c) {
   }
   print_sv(out, "\nOptions:\n");
   for (auto& o : options()) {
-    if (!(o.accepted_by & c.bit)) continue;
+    if (!(o.accepted_by & c.bit))
+      continue;
     auto left = std::string(o.name) + (o.value.empty() ? "" : " " + std::string(o.value));
     std::fprintf(out, "  %-22s %.*s%s\n", left.c_str(), static_cast<int>(o.help.size()),
                  o.help.data(), (o.required_by & c.bit) ? " (required)" : "");

@@ -32,9 +32,11 @@ expected<std::string> read_input(const std::string& file) {
     return buf.str();
   }
   std::ifstream in(file, std::ios::binary);
-  if (!in) return error{journal::errc::not_found, "cannot read " + file};
+  if (!in)
+    return error{journal::errc::not_found, "cannot read " + file};
   buf << in.rdbuf();
-  if (in.bad()) return error{journal::errc::io, "error reading " + file};
+  if (in.bad())
+    return error{journal::errc::io, "error reading " + file};
   return buf.str();
 }
 
@@ -42,7 +44,8 @@ expected<std::string> read_input(const std::string& file) {
 
 exit_code objects_ls(const args& a) {
   auto j = cluster::open_journal(a.text("--data"), true);
-  if (!j) return fail(a, exit_code::failed, j.error().message());
+  if (!j)
+    return fail(a, exit_code::failed, j.error().message());
   journal::object_store store{**j};
   auto prefix = a.positionals().empty() ? std::string() : a.positionals()[0];
   bool as_json = a.has("--json");
@@ -56,16 +59,19 @@ exit_code objects_ls(const args& a) {
                 r.digest.value_or("-").c_str(), r.schema_version.value_or("-").c_str());
     return true;
   });
-  if (!listed) return fail(a, exit_code::failed, listed.error().message());
+  if (!listed)
+    return fail(a, exit_code::failed, listed.error().message());
   return exit_code::ok;
 }
 
 exit_code objects_cat(const args& a) {
   auto j = cluster::open_journal(a.text("--data"), true);
-  if (!j) return fail(a, exit_code::failed, j.error().message());
+  if (!j)
+    return fail(a, exit_code::failed, j.error().message());
   journal::object_store store{**j};
   auto bytes = store.get(a.positionals()[0]);
-  if (!bytes) return fail(a, exit_code::failed, bytes.error().message());
+  if (!bytes)
+    return fail(a, exit_code::failed, bytes.error().message());
   if (std::fwrite(bytes->data(), 1, bytes->size(), stdout) != bytes->size() ||
       std::fflush(stdout) != 0)
     return fail(a, exit_code::failed, "cannot write to stdout");
@@ -77,14 +83,18 @@ exit_code objects_put(const args& a) {
   if (auto valid = journal::object_store::validate_path(path); !valid)
     return fail(a, exit_code::usage, valid.error().message());
   auto bytes = read_input(a.positionals()[1]);
-  if (!bytes) return fail(a, exit_code::failed, bytes.error().message());
+  if (!bytes)
+    return fail(a, exit_code::failed, bytes.error().message());
   auto j = cluster::open_journal(a.text("--data"), false);
-  if (!j) return fail(a, exit_code::failed, j.error().message());
+  if (!j)
+    return fail(a, exit_code::failed, j.error().message());
   journal::object_store store{**j};
   std::optional<std::string> schema_version;
-  if (a.has("--schema-version")) schema_version = a.text("--schema-version");
+  if (a.has("--schema-version"))
+    schema_version = a.text("--schema-version");
   auto ref = store.put(path, std::move(*bytes), schema_version);
-  if (!ref) return fail(a, exit_code::failed, ref.error().message());
+  if (!ref)
+    return fail(a, exit_code::failed, ref.error().message());
   std::printf("%s\n", ref_json(*ref).c_str());
   return exit_code::ok;
 }

@@ -38,18 +38,23 @@ void progress::set(std::uint64_t done) {
 }
 
 void progress::finish() {
-  if (finished_.exchange(true) || !enabled()) return;
+  if (finished_.exchange(true) || !enabled())
+    return;
   std::lock_guard guard{draw_mu_};
-  if (drawn_) std::fputs("\r\033[K", stderr);
+  if (drawn_)
+    std::fputs("\r\033[K", stderr);
   std::fflush(stderr);
 }
 
 void progress::maybe_draw() {
-  if (!enabled() || finished_.load(std::memory_order_relaxed)) return;
+  if (!enabled() || finished_.load(std::memory_order_relaxed))
+    return;
   std::unique_lock guard{draw_mu_, std::try_to_lock};
-  if (!guard.owns_lock()) return; // another thread is drawing; skip this update
+  if (!guard.owns_lock())
+    return; // another thread is drawing; skip this update
   auto now = std::chrono::steady_clock::now();
-  if (now - last_draw_ < redraw_every) return;
+  if (now - last_draw_ < redraw_every)
+    return;
   last_draw_ = now;
   drawn_ = true;
   auto done = done_.load(std::memory_order_relaxed);

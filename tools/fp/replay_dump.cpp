@@ -1,8 +1,8 @@
 // `fp replay dump`: events as JSON lines, in global order or along one entity's stream.
 
 #include "cluster/data_dir.hpp"
+#include "schemas/msgpack_json.hpp"
 #include "tools/fp/cli.hpp"
-#include "tools/fp/msgpack_json.hpp"
 #include "tools/fp/progress.hpp"
 #include "tools/fp/text.hpp"
 
@@ -25,7 +25,7 @@ void print_event(const journal::record_view& r) {
             {"schema_version", r.schema_version},
             {"written_at", rfc3339_ns(r.written_at_ns)},
             {"writer", std::string(r.writer)}};
-  if (auto payload = msgpack_to_json(r.payload))
+  if (auto payload = schemas::msgpack_to_json(r.payload))
     line["payload"] = std::move(*payload);
   else
     line["payload_hex"] = to_hex(r.payload);
@@ -41,22 +41,26 @@ exit_code replay_dump(const args& a) {
     return fail(a, exit_code::usage, "--pid and --global exclude each other; give one");
   std::filesystem::path data = a.text("--data");
   auto j = cluster::open_journal(data, true);
-  if (!j) return fail(a, exit_code::failed, j.error().message());
+  if (!j)
+    return fail(a, exit_code::failed, j.error().message());
   auto from = a.number("--from", 1);
   auto limit = a.number("--limit", UINT64_MAX);
-  if (limit == 0) return exit_code::ok;
+  if (limit == 0)
+    return exit_code::ok;
   auto total = (*j)->stats().next_global_seq - 1;
   progress bar("dump", a.has("--pid") ? 0 : std::min(limit, total));
   std::uint64_t printed = 0;
   auto print = [&](const journal::record_view& r) {
     print_event(r);
-    if ((++printed & 0x3ff) == 0) bar.set(printed);
+    if ((++printed & 0x3ff) == 0)
+      bar.set(printed);
     return printed < limit;
   };
   expected<std::uint64_t> done = a.has("--pid") ? (*j)->read_entity(a.text("--pid"), from, print)
                                                 : (*j)->read_global(from, limit, print);
   bar.finish();
-  if (std::fflush(stdout) != 0) return fail(a, exit_code::failed, "cannot write to stdout");
+  if (std::fflush(stdout) != 0)
+    return fail(a, exit_code::failed, "cannot write to stdout");
   if (!done)
     return fail(a, exit_code::failed,
                 done.error().message() + " after " + std::to_string(printed) +

@@ -31,7 +31,8 @@ struct journal_counts {
 expected<journal_counts> count(const journal::journal& j) {
   journal_counts c;
   auto streams = j.list_streams([](std::string_view, std::uint64_t) { return true; });
-  if (!streams) return streams.error();
+  if (!streams)
+    return streams.error();
   c.entities = *streams;
   progress bar("stats", j.stats().next_global_seq - 1);
   auto scanned = j.read_global(1, UINT64_MAX, [&](const journal::record_view& r) {
@@ -40,16 +41,20 @@ expected<journal_counts> count(const journal::journal& j) {
     c.record_bytes += journal::format::header_size + r.persistence_id.size() + r.event_type.size() +
                       r.writer.size() + r.payload.size();
     auto it = c.types.find(r.event_type);
-    if (it == c.types.end()) it = c.types.emplace(std::string(r.event_type), type_stats{}).first;
+    if (it == c.types.end())
+      it = c.types.emplace(std::string(r.event_type), type_stats{}).first;
     ++it->second.count;
     it->second.payload_bytes += r.payload.size();
-    if ((c.events & 0xfff) == 0) bar.set(c.events);
+    if ((c.events & 0xfff) == 0)
+      bar.set(c.events);
     return true;
   });
   bar.finish();
-  if (!scanned) return scanned.error();
+  if (!scanned)
+    return scanned.error();
   auto snaps = j.read_all_snapshots([](const journal::record_view&) { return true; });
-  if (!snaps) return snaps.error();
+  if (!snaps)
+    return snaps.error();
   c.snapshots = *snaps;
   journal::object_store objects{const_cast<journal::journal&>(j)};
   auto listed = objects.list("", [&](const artifact_ref& ref) {
@@ -57,7 +62,8 @@ expected<journal_counts> count(const journal::journal& j) {
     c.object_bytes += ref.size_bytes.value_or(0);
     return true;
   });
-  if (!listed) return listed.error();
+  if (!listed)
+    return listed.error();
   std::error_code ec;
   c.file_bytes = std::filesystem::file_size(j.opts().dir / "data.mdb", ec);
   return c;
@@ -88,7 +94,8 @@ void print_text(const journal_counts& c, const std::filesystem::path& dir) {
               human_bytes(c.payload_bytes).c_str(), human_bytes(c.record_bytes).c_str());
   std::printf("snapshots  %llu\n", u(c.snapshots));
   std::printf("objects    %llu (%s)\n", u(c.objects), human_bytes(c.object_bytes).c_str());
-  if (c.types.empty()) return;
+  if (c.types.empty())
+    return;
   std::printf("\n%-32s %12s %16s\n", "event type", "count", "payload bytes");
   for (auto& [name, t] : c.types)
     std::printf("%-32s %12llu %16llu\n", in_quotes(name).c_str(), u(t.count), u(t.payload_bytes));
@@ -99,7 +106,8 @@ void print_text(const journal_counts& c, const std::filesystem::path& dir) {
 exit_code replay_stats(const args& a) {
   std::filesystem::path data = a.text("--data");
   auto j = cluster::open_journal(data, true);
-  if (!j) return fail(a, exit_code::failed, j.error().message());
+  if (!j)
+    return fail(a, exit_code::failed, j.error().message());
   auto c = count(**j);
   if (!c)
     return fail(a, exit_code::failed,

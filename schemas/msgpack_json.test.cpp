@@ -1,13 +1,11 @@
-#include "tools/fp/msgpack_json.hpp"
-
-#include "tools/fp/text.hpp"
+#include "schemas/msgpack_json.hpp"
 
 #include <doctest/doctest.h>
 #include <msgpack.hpp>
 
 #include <string>
 
-using fp::tools::msgpack_to_json;
+using fp::schemas::msgpack_to_json;
 
 namespace {
 
@@ -58,10 +56,4 @@ TEST_CASE("anything but exactly one msgpack value is refused") {
   CHECK_FALSE(msgpack_to_json(std::string("\x93\x01", 2)));             // array of 3, one present
   CHECK_FALSE(msgpack_to_json(std::string("\xdd\xff\xff\xff\xff", 5))); // forged huge count
   CHECK_FALSE(msgpack_to_json(std::string(1000, '\x91'))); // nesting deeper than the limit
-}
-
-TEST_CASE("written_at is RFC 3339 UTC with nanoseconds") {
-  CHECK(fp::tools::rfc3339_ns(0) == "1970-01-01T00:00:00.000000000Z");
-  CHECK(fp::tools::rfc3339_ns(1767225600123456789) == "2026-01-01T00:00:00.123456789Z");
-  CHECK(fp::tools::rfc3339_ns(-1) == "1969-12-31T23:59:59.999999999Z");
 }

@@ -1,10 +1,10 @@
-#include "tools/fp/msgpack_json.hpp"
+#include "schemas/msgpack_json.hpp"
 
-#include "tools/fp/text.hpp"
+#include "schemas/hash.hpp"
 
 #include <msgpack.hpp>
 
-namespace fp::tools {
+namespace fp::schemas {
 
 namespace {
 
@@ -63,11 +63,12 @@ std::optional<nlohmann::ordered_json> msgpack_to_json(std::string_view bytes) {
   std::size_t offset = 0;
   try {
     auto handle = msgpack::unpack(bytes.data(), n, offset, nullptr, nullptr, limit);
-    if (offset != n) return std::nullopt;
+    if (offset != n)
+      return std::nullopt;
     return to_json(handle.get());
   } catch (const std::exception&) {
     return std::nullopt;
   }
 }
 
-} // namespace fp::tools
+} // namespace fp::schemas

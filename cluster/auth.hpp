@@ -1,0 +1,25 @@
+#pragma once
+
+// The admin API's bearer token: where it comes from and how a request's header is checked.
+// The token is a secret: it is read from the location the profile names, kept in memory
+// only, never logged and never part of an error message.
+
+#include "cluster/profile.hpp"
+#include "schemas/expected.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace fp::cluster {
+
+/// Reads the admin token from the file (first) or environment variable the profile names,
+/// without surrounding whitespace. nullopt when neither is named. Errors
+/// (`errc::bad_secret`) name the location and the rule, never the contents.
+expected<std::optional<std::string>> read_admin_token(const admin_wiring& a);
+
+/// Whether an `Authorization` header value is `Bearer <token>` for this token. The token
+/// comparison takes the same time wherever the first difference is.
+bool bearer_matches(std::string_view authorization, std::string_view token);
+
+} // namespace fp::cluster

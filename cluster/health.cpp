@@ -1,0 +1,24 @@
+#include "cluster/health.hpp"
+
+namespace fp::cluster {
+
+health assess(const health_inputs& in) {
+  std::vector<std::string> red, amber;
+  if (in.stopping)
+    red.emplace_back("RUNTIME_STOPPING");
+  if (in.journal.failed_batches > in.journal.seq_conflicts)
+    red.emplace_back("JOURNAL_WRITE_FAILURES");
+  if (in.journal.checksum_failures > 0)
+    red.emplace_back("JOURNAL_CHECKSUM_FAILURES");
+  if (!in.bus_wired)
+    amber.emplace_back("BUS_HEALTH_UNKNOWN");
+  if (in.quarantined > 0)
+    amber.emplace_back("ENTITIES_QUARANTINED");
+  health h;
+  h.status = !red.empty() ? "RED" : !amber.empty() ? "AMBER" : "GREEN";
+  h.reasons = std::move(red);
+  h.reasons.insert(h.reasons.end(), amber.begin(), amber.end());
+  return h;
+}
+
+} // namespace fp::cluster

@@ -1,0 +1,176 @@
+#include "cluster/http_server.hpp"
+
+#include "cluster/auth.hpp"
+#include "cluster/errc.hpp"
+
+#include <httplib.h>
+
+#include <array>
+#include <atomic>
+#include <regex>
+#include <thread>
+
+namespace fp::cluster {
+
+struct http_server::impl {
+  http_server_options opts;
+  std::vector<http_route> routes;
+  std::vector<std::regex> patterns;
+  httplib::Server server;
+  std::thread thread;
+  std::uint16_t port = 0;
+  std::array<std::atomic<std::uint64_t>, 600> by_code{};
+  std::atomic<bool> stopped{false};
+
+  static void write(const http_response& from, httplib::Response& to) {
+    to.status = from.status;
+    to.set_content(from.body, from.content_type.c_str());
+  }
+
+  http_request convert(const httplib::Request& req) const {
+    http_request r;
+    r.method = req.method;
+    r.path = req.path;
+    for (std::size_t i = 1; i < req.matches.size(); ++i)
+      r.captures.push_back(req.matches[i]);
+    // Only the target's query string: httplib also merges a form-encoded body into params.
+    if (auto q = req.target.find('?'); q != std::string::npos) {
+      httplib::Params params;
+      httplib::detail::parse_query_text(req.target.substr(q + 1), params);
+      r.query.insert(params.begin(), params.end());
+    }
+    r.authorization = req.get_header_value("Authorization");
+    r.body = req.body;
+    return r;
+  }
+
+  /// A path no route of this method matched: 405 when another method's route does.
+  void unmatched(const httplib::Request& req, httplib::Response& res) const {
+    std::string allow;
+    for (std::size_t i = 0; i < routes.size(); ++i)
+      if (std::regex_match(req.path, patterns[i]) &&
+          allow.find(routes[i].method) == std::string::npos)
+        allow += (allow.empty() ? "" : ", ") + routes[i].method;
+    if (allow.empty()) {
+      write(error_response(404, "not_found", "no such path: " + req.path.substr(0, 200)), res);
+      return;
+    }
+    res.set_header("Allow", allow);
+    write(error_response(405, "method_not_allowed",
+                         req.method + " is not allowed on " + req.path.substr(0, 200) +
+                             " (allowed: " + allow + ")"),
+          res);
+  }
+
+  void install() {
+    auto& s = server;
+    s.set_tcp_nodelay(true);
+    s.set_keep_alive_max_count(opts.keep_alive_max_requests);
+    s.set_payload_max_length(opts.max_body_bytes);
+    auto threads = opts.threads;
+    s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    s.set_logger([this](const httplib::Request&, const httplib::Response& res) {
+      if (res.status >= 100 && res.status < 600)
+        by_code[res.status].fetch_add(1);
+    });
+    if (opts.bearer_token)
+      s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+        if (bearer_matches(req.get_header_value("Authorization"), *opts.bearer_token))
+          return httplib::Server::HandlerResponse::Unhandled;
+        res.set_header("WWW-Authenticate", "Bearer realm=\"fp-" + opts.name + "\"");
+        write(error_response(401, "unauthorized",
+                             "this endpoint requires Authorization: Bearer <admin token>"),
+              res);
+        return httplib::Server::HandlerResponse::Handled;
+      });
+    s.set_error_handler(
+        httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+          if (!res.body.empty())
+            return httplib::Server::HandlerResponse::Unhandled;
+          auto code = res.status == 413 ? "payload_too_large" : "http_error";
+          auto message = res.status == 413 ? std::string("the request body exceeds the size limit")
+                                           : "HTTP status " + std::to_string(res.status);
+          write(error_response(res.status, code, message), res);
+          return httplib::Server::HandlerResponse::Handled;
+        }));
+    s.set_exception_handler(
+        [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+          write(error_response(500, "internal", "the handler failed; see the node's log"), res);
+        });
+    for (std::size_t i = 0; i < routes.size(); ++i) {
+      patterns.emplace_back(routes[i].pattern);
+      auto h = [this, i](const httplib::Request& req, httplib::Response& res) {
+        write(routes[i].handler(convert(req)), res);
+      };
+      auto& m = routes[i].method;
+      if (m == "GET")
+        s.Get(routes[i].pattern, h);
+      else if (m == "POST")
+        s.Post(routes[i].pattern, h);
+      else if (m == "PUT")
+        s.Put(routes[i].pattern, h);
+      else if (m == "DELETE")
+        s.Delete(routes[i].pattern, h);
+      else if (m == "PATCH")
+        s.Patch(routes[i].pattern, h);
+    }
+    auto fallback = [this](const httplib::Request& req, httplib::Response& res) {
+      unmatched(req, res);
+    };
+    s.Get(".*", fallback).Post(".*", fallback).Put(".*", fallback);
+    s.Delete(".*", fallback).Patch(".*", fallback).Options(".*", fallback);
+  }
+};
+
+http_server::http_server(std::unique_ptr<impl> p)
+    : impl_(std::move(p)) {}
+
+http_server::~http_server() {
+  stop();
+}
+
+expected<std::unique_ptr<http_server>> http_server::start(http_server_options opts,
+                                                          std::vector<http_route> routes) {
+  auto p = std::make_unique<impl>();
+  p->opts = std::move(opts);
+  p->routes = std::move(routes);
+  p->install();
+  const auto& o = p->opts;
+  int port = o.port;
+  bool bound = o.port == 0 ? (port = p->server.bind_to_any_port(o.bind)) > 0
+                           : p->server.bind_to_port(o.bind, o.port);
+  if (!bound)
+    return error{errc::bind_failed, "wiring." + o.name + ": cannot listen on " + o.bind + ":" +
+                                        std::to_string(o.port) +
+                                        " (in use, or not an address "
+                                        "of this machine)"};
+  p->port = static_cast<std::uint16_t>(port);
+  auto* raw = p.get();
+  p->thread = std::thread([raw] { raw->server.listen_after_bind(); });
+  // stop() is a no-op until the accept loop runs; wait for it so that stop() always works.
+  for (int i = 0; i < 5000 && !p->server.is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return std::unique_ptr<http_server>(new http_server(std::move(p)));
+}
+
+std::uint16_t http_server::port() const {
+  return impl_->port;
+}
+
+void http_server::stop() {
+  if (!impl_ || impl_->stopped.exchange(true))
+    return;
+  impl_->server.stop();
+  if (impl_->thread.joinable())
+    impl_->thread.join();
+}
+
+std::vector<http_count> http_server::counts() const {
+  std::vector<http_count> out;
+  for (int code = 100; code < 600; ++code)
+    if (auto n = impl_->by_code[code].load(); n > 0)
+      out.push_back({impl_->opts.name, code, n});
+  return out;
+}
+
+} // namespace fp::cluster

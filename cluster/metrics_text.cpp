@@ -1,0 +1,80 @@
+#include "cluster/metrics_text.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <string_view>
+
+namespace fp::cluster {
+
+namespace {
+
+void append_escaped(std::string& out, std::string_view s, bool quotes) {
+  for (char c : s) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '"' && quotes)
+      out += "\\\"";
+    else
+      out.push_back(c);
+  }
+}
+
+void append_value(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out += "NaN";
+  } else if (std::isinf(v)) {
+    out += v > 0 ? "+Inf" : "-Inf";
+  } else if (v == std::floor(v) && std::fabs(v) < 9.007199254740992e15) {
+    out += std::to_string(static_cast<long long>(v));
+  } else {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    out += buf;
+  }
+}
+
+} // namespace
+
+bool is_metric_name(std::string_view name, bool label) {
+  if (name.empty())
+    return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+              (c == ':' && !label) || (i > 0 && c >= '0' && c <= '9');
+    if (!ok)
+      return false;
+  }
+  return true;
+}
+
+std::string exposition(const std::vector<metric_family>& families) {
+  std::string out;
+  for (auto& f : families) {
+    out += "# HELP " + f.name + " ";
+    append_escaped(out, f.help, false);
+    out += "\n# TYPE " + f.name + (f.type == metric_type::counter ? " counter\n" : " gauge\n");
+    for (auto& s : f.samples) {
+      out += f.name;
+      if (!s.labels.empty()) {
+        out.push_back('{');
+        for (std::size_t i = 0; i < s.labels.size(); ++i) {
+          if (i > 0)
+            out.push_back(',');
+          out += s.labels[i].first + "=\"";
+          append_escaped(out, s.labels[i].second, true);
+          out.push_back('"');
+        }
+        out.push_back('}');
+      }
+      out.push_back(' ');
+      append_value(out, s.value);
+      out.push_back('\n');
+    }
+  }
+  return out;
+}
+
+} // namespace fp::cluster

@@ -1,0 +1,38 @@
+#include "cluster/metrics_text.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace fp::cluster;
+
+TEST_CASE("exposition: HELP and TYPE once a family, labels escaped, integers exact") {
+  std::vector<metric_family> f{
+      {"fp_core_commands_total",
+       "Commands\nreceived \\ by entities",
+       metric_type::counter,
+       {{{{"type", "counter"}}, 12}, {{{"type", "a\"b\\c\nd"}}, 0}}},
+      {"fp_journal_map_bytes", "Map size", metric_type::gauge, {{{}, 67108864}}},
+      {"fp_http_requests_total", "Requests", metric_type::counter, {}},
+      {"fp_x_ratio", "A ratio", metric_type::gauge, {{{}, 0.25}}},
+  };
+  CHECK(exposition(f) == "# HELP fp_core_commands_total Commands\\nreceived \\\\ by entities\n"
+                         "# TYPE fp_core_commands_total counter\n"
+                         "fp_core_commands_total{type=\"counter\"} 12\n"
+                         "fp_core_commands_total{type=\"a\\\"b\\\\c\\nd\"} 0\n"
+                         "# HELP fp_journal_map_bytes Map size\n"
+                         "# TYPE fp_journal_map_bytes gauge\n"
+                         "fp_journal_map_bytes 67108864\n"
+                         "# HELP fp_http_requests_total Requests\n"
+                         "# TYPE fp_http_requests_total counter\n"
+                         "# HELP fp_x_ratio A ratio\n"
+                         "# TYPE fp_x_ratio gauge\n"
+                         "fp_x_ratio 0.25\n");
+}
+
+TEST_CASE("metric and label names") {
+  CHECK(is_metric_name("fp_core_commands_total"));
+  CHECK(is_metric_name("fp:rule"));
+  CHECK_FALSE(is_metric_name("fp:rule", true));
+  CHECK_FALSE(is_metric_name("1fp"));
+  CHECK_FALSE(is_metric_name("fp-core"));
+  CHECK_FALSE(is_metric_name(""));
+}

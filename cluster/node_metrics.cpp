@@ -1,0 +1,137 @@
+// The node's Prometheus metrics (DESIGN.md section 6): entity runtime counters per type
+// (`fp_core_*`), journal counters (`fp_journal_*`) and HTTP requests (`fp_http_*`).
+
+#include "cluster/admin_api.hpp"
+
+#include <map>
+
+namespace fp::cluster {
+
+namespace {
+
+using lifecycle_field = std::uint64_t actors::lifecycle_counters::*;
+using journal_field = std::uint64_t journal::journal_stats::*;
+
+struct lifecycle_metric {
+  const char* name;
+  const char* help;
+  lifecycle_field field;
+};
+
+constexpr lifecycle_metric lifecycle_metrics[] = {
+    {"fp_core_commands_total", "Commands received by entities",
+     &actors::lifecycle_counters::commands},
+    {"fp_core_commands_rejected_total", "Commands entities rejected",
+     &actors::lifecycle_counters::rejected},
+    {"fp_core_events_persisted_total", "Events entities persisted durably",
+     &actors::lifecycle_counters::events_persisted},
+    {"fp_core_entities_recovered_total", "Entities recovered from the journal",
+     &actors::lifecycle_counters::recovered},
+    {"fp_core_snapshots_taken_total", "Entity snapshots saved",
+     &actors::lifecycle_counters::snapshots_taken},
+    {"fp_core_snapshot_fallbacks_total", "Recoveries that could not use a snapshot",
+     &actors::lifecycle_counters::snapshot_fallbacks},
+    {"fp_core_entities_passivated_total", "Entities passivated",
+     &actors::lifecycle_counters::passivated},
+    {"fp_core_entities_restarted_total", "Entities restarted after a crash",
+     &actors::lifecycle_counters::restarted},
+    {"fp_core_entities_quarantined_total", "Entities quarantined after repeated crashes",
+     &actors::lifecycle_counters::quarantined},
+    {"fp_core_persist_failures_total", "Appends the journal refused or failed",
+     &actors::lifecycle_counters::persist_failures},
+};
+
+struct journal_metric {
+  const char* name;
+  const char* help;
+  journal_field field;
+  metric_type type;
+};
+
+constexpr journal_metric journal_metrics[] = {
+    {"fp_journal_commits_total", "Durable (fsynced) journal commits",
+     &journal::journal_stats::commits, metric_type::counter},
+    {"fp_journal_acked_batches_total", "Write requests acknowledged after their commit",
+     &journal::journal_stats::acked_batches, metric_type::counter},
+    {"fp_journal_failed_batches_total", "Write requests that failed (including seq conflicts)",
+     &journal::journal_stats::failed_batches, metric_type::counter},
+    {"fp_journal_events_appended_total", "Events appended",
+     &journal::journal_stats::events_appended, metric_type::counter},
+    {"fp_journal_appended_bytes_total", "Payload bytes appended",
+     &journal::journal_stats::bytes_appended, metric_type::counter},
+    {"fp_journal_seq_conflicts_total", "Appends refused for a stale expected seq",
+     &journal::journal_stats::seq_conflicts, metric_type::counter},
+    {"fp_journal_snapshots_saved_total", "Snapshots saved",
+     &journal::journal_stats::snapshots_saved, metric_type::counter},
+    {"fp_journal_snapshot_fallbacks_total", "Recoveries that fell back past a snapshot",
+     &journal::journal_stats::snapshot_fallbacks, metric_type::counter},
+    {"fp_journal_map_resizes_total", "Times the LMDB map grew",
+     &journal::journal_stats::map_resizes, metric_type::counter},
+    {"fp_journal_objects_written_total", "Objects written to the object store",
+     &journal::journal_stats::objects_written, metric_type::counter},
+    {"fp_journal_checksum_failures_total", "Records or objects that failed their checksum",
+     &journal::journal_stats::checksum_failures, metric_type::counter},
+    {"fp_journal_map_bytes", "Size of the LMDB map in bytes", &journal::journal_stats::map_bytes,
+     metric_type::gauge},
+};
+
+metric_sample sample(std::vector<std::pair<std::string, std::string>> labels, double v) {
+  return {std::move(labels), v};
+}
+
+} // namespace
+
+std::vector<metric_family> node_metrics(const node_view& node) {
+  std::vector<metric_family> out;
+  auto types = node.types();
+  std::vector<actors::lifecycle_counters> life;
+  for (auto* t : types)
+    life.push_back(t->lifecycle());
+  for (auto& m : lifecycle_metrics) {
+    metric_family f{m.name, m.help, metric_type::counter, {}};
+    for (std::size_t i = 0; i < types.size(); ++i)
+      f.samples.push_back(sample(
+          {{"plane", std::string(types[i]->plane())}, {"type", std::string(types[i]->type())}},
+          static_cast<double>(life[i].*m.field)));
+    out.push_back(std::move(f));
+  }
+  metric_family entities{"fp_core_entities",
+                         "Entities by status (passivated ones from the journal)",
+                         metric_type::gauge,
+                         {}};
+  metric_family recoveries{"fp_core_recoveries_in_flight_max",
+                           "High-water mark of concurrent entity recoveries",
+                           metric_type::gauge,
+                           {}};
+  for (std::size_t i = 0; i < types.size(); ++i) {
+    auto c = types[i]->counts();
+    std::string plane(types[i]->plane()), type(types[i]->type());
+    for (auto [status, n] :
+         {std::pair{"recovering", c.recovering}, std::pair{"live", c.live},
+          std::pair{"passivated", c.passivated}, std::pair{"quarantined", c.quarantined}})
+      entities.samples.push_back(
+          sample({{"plane", plane}, {"type", type}, {"status", status}}, static_cast<double>(n)));
+    recoveries.samples.push_back(sample({{"plane", plane}, {"type", type}},
+                                        static_cast<double>(life[i].recoveries_in_flight_max)));
+  }
+  out.push_back(std::move(entities));
+  out.push_back(std::move(recoveries));
+  auto js = node.journal().stats();
+  for (auto& m : journal_metrics)
+    out.push_back({m.name, m.help, m.type, {sample({}, static_cast<double>(js.*m.field))}});
+  out.push_back({"fp_journal_global_seq",
+                 "Global seq of the newest event (0 when empty)",
+                 metric_type::gauge,
+                 {sample({}, static_cast<double>(js.next_global_seq - 1))}});
+  metric_family http{"fp_http_requests_total",
+                     "HTTP requests answered, by server and status code",
+                     metric_type::counter,
+                     {}};
+  for (auto& c : node.http_counts())
+    http.samples.push_back(sample({{"server", c.server}, {"code", std::to_string(c.code)}},
+                                  static_cast<double>(c.count)));
+  out.push_back(std::move(http));
+  return out;
+}
+
+} // namespace fp::cluster

@@ -1,0 +1,36 @@
+#pragma once
+
+// What the admin API reads of a running node: its entity types, planes, journal and HTTP
+// counters. The node implements it over the runtime; tests implement it with fakes.
+
+#include "actors/core/runtime.hpp"
+#include "journal/journal.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fp::cluster {
+
+/// Requests a server answered with one status code.
+struct http_count {
+  std::string server; ///< `admin`, `ingress`
+  int code = 0;
+  std::uint64_t count = 0;
+};
+
+class node_view {
+public:
+  virtual ~node_view() = default;
+  virtual std::vector<const actors::entity_type_view*> types() const = 0;
+  virtual const actors::entity_type_view* type(std::string_view name) const = 0;
+  virtual const std::vector<std::string>& planes() const = 0;
+  virtual const journal::journal& journal() const = 0;
+  virtual bool stopping() const = 0;
+  /// Whether a bus backend is connected and reporting health (not yet: AMBER).
+  virtual bool bus_wired() const = 0;
+  virtual std::vector<http_count> http_counts() const = 0;
+};
+
+} // namespace fp::cluster

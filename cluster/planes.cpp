@@ -1,0 +1,56 @@
+#include "cluster/planes.hpp"
+
+#include "actors/testkit/counter.hpp"
+#include "cluster/errc.hpp"
+#include "cluster/testkit_routes.hpp"
+#include "schemas/errc.hpp"
+
+#include <array>
+
+namespace fp::cluster {
+
+namespace {
+
+expected<void> start_testkit(plane_context& ctx) {
+  auto counters = testkit::start_counters(ctx.runtime, ctx.profile.policy.entities);
+  auto routes = testkit_routes(std::move(counters), ctx.profile.policy.http.request_timeout_ms);
+  ctx.ingress_routes.insert(ctx.ingress_routes.end(), routes.begin(), routes.end());
+  return {};
+}
+
+constexpr std::array plane_table{
+    plane_spec{"testkit",
+               "counter entities that exercise the runtime (POST /v1/testkit/counters/KEY)",
+               start_testkit},
+};
+
+} // namespace
+
+std::span<const plane_spec> known_planes() {
+  return plane_table;
+}
+
+expected<void> start_planes(plane_context& ctx) {
+  const auto& names = ctx.profile.policy.planes;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const plane_spec* spec = nullptr;
+    std::string known;
+    for (auto& p : plane_table) {
+      if (p.name == names[i])
+        spec = &p;
+      known += (known.empty() ? "" : ", ") + std::string(p.name);
+    }
+    auto where = ctx.profile.source.string() + ": policy.planes[" + std::to_string(i) + "]: ";
+    if (spec == nullptr)
+      return error{errc::unknown_plane, where + "unknown plane " + schemas::quote_value(names[i]) +
+                                            " (known: " + known + ")"};
+    for (std::size_t k = 0; k < i; ++k)
+      if (names[k] == names[i])
+        return error{errc::unknown_plane, where + "plane " + names[i] + " is named twice"};
+    if (auto ok = spec->start(ctx); !ok)
+      return ok;
+  }
+  return {};
+}
+
+} // namespace fp::cluster

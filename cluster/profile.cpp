@@ -1,0 +1,179 @@
+#include "cluster/profile.hpp"
+
+#include "cluster/errc.hpp"
+#include "cluster/yaml_fields.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace fp::cluster {
+
+namespace {
+
+using namespace yaml_fields;
+
+constexpr bool required = true;
+constexpr bool optional = false;
+
+/// The profile's shape, one table a section. Every key here is in every shipped profile.
+std::vector<key> profile_keys(profile& p, long long& map_mb, long long& wait_us) {
+  auto& w = p.wiring;
+  auto& a = w.admin;
+  auto& j = p.policy.journal;
+  auto& e = p.policy.entities;
+  auto& h = p.policy.http;
+  return {
+      {"profile", required, text(p.name)},
+      {"wiring", required,
+       section({
+           {"data_dir", required,
+            [&w](const YAML::Node& n, const at& where) -> expected<void> {
+              std::string s;
+              if (auto ok = text(s)(n, where); !ok)
+                return ok;
+              if (s.empty())
+                return where.fail("must name a directory, got \"\"");
+              w.data_dir = s;
+              return {};
+            }},
+           {"admin", required,
+            section({
+                {"bind", required, address(a.bind)},
+                {"port", required, integer_as(a.port, 0, 65535)},
+                {"token_file", required, text(a.token_file)},
+                {"token_env", required, text(a.token_env)},
+                {"require_token", optional, boolean(a.require_token)},
+                {"token",
+                 optional,
+                 {},
+                 "a profile never holds the admin token itself; name its location with "
+                 "token_file or token_env"},
+            })},
+           {"ingress", required,
+            section({
+                {"bind", required, address(w.ingress.bind)},
+                {"port", required, integer_as(w.ingress.port, 0, 65535)},
+            })},
+           {"bus", required,
+            section({
+                {"backend", required, text(w.bus_backend, {"embedded", "kafka"})},
+                {"bootstrap", required, text(w.bus_bootstrap)},
+            })},
+       })},
+      {"policy", required,
+       section({
+           {"planes", required, text_list(p.policy.planes)},
+           {"runtime", required,
+            section({
+                {"scheduler_threads", required, integer_as(p.policy.scheduler_threads, 0, 1024)},
+                {"shutdown_grace_ms", required, millis(p.policy.shutdown_grace, 0, 600'000)},
+            })},
+           {"journal", required,
+            section({
+                {"initial_map_mb", required, integer(map_mb, 1, 1 << 20)},
+                {"max_batch_records", required, integer_as(j.max_batch_records, 1, 1'000'000)},
+                {"max_wait_us", required, integer(wait_us, 0, 1'000'000)},
+                {"snapshots_keep", required, integer_as(j.snapshots_keep, 1, 1000)},
+            })},
+           {"entities", required,
+            section({
+                {"shards", required, integer_as(e.shards, 1, 4096)},
+                {"partitions", required, integer_as(e.partitions, 1, 1 << 16)},
+                {"snapshot_every", required, integer_as(e.snapshot_every, 0, 1'000'000'000)},
+                {"passivate_after_ms", required, millis(e.passivate_after, 1, 86'400'000)},
+                {"max_live", required, integer_as(e.max_live, 1, 1'000'000'000)},
+                {"max_crashes", required, integer_as(e.max_crashes, 1, 1000)},
+                {"backoff_min_ms", required, millis(e.backoff_min, 0, 3'600'000)},
+                {"backoff_max_ms", required, millis(e.backoff_max, 0, 3'600'000)},
+                {"max_concurrent_recoveries", required,
+                 integer_as(e.max_concurrent_recoveries, 1, 1'000'000)},
+            })},
+           {"http", required,
+            section({
+                {"admin_threads", required, integer_as(h.admin_threads, 1, 256)},
+                {"ingress_threads", required, integer_as(h.ingress_threads, 1, 1024)},
+                {"keep_alive_max_requests", required,
+                 integer_as(h.keep_alive_max_requests, 1, 1'000'000'000)},
+                {"max_body_bytes", required, integer_as(h.max_body_bytes, 1, 1 << 30)},
+                {"request_timeout_ms", required, integer_as(h.request_timeout_ms, 1, 3'600'000)},
+            })},
+       })},
+  };
+}
+
+/// Rules between keys, checked after every key read well.
+expected<void> check_across(const profile& p, const std::string& source) {
+  const at top{source, ""};
+  auto& a = p.wiring.admin;
+  auto& e = p.policy.entities;
+  if (e.backoff_max < e.backoff_min)
+    return top.key("policy.entities.backoff_max_ms")
+        .fail("must be >= backoff_min_ms (" + std::to_string(e.backoff_min.count()) + "), got " +
+              std::to_string(e.backoff_max.count()));
+  if (p.admin_requires_token() && a.token_file.empty() && a.token_env.empty())
+    return top.key("wiring.admin")
+        .fail(is_loopback(a.bind)
+                  ? std::string("require_token is true, so token_file or token_env must name "
+                                "the admin token's location")
+                  : "bind " + a.bind +
+                        " is not loopback, so token_file or token_env must name the admin "
+                        "token's location");
+  if (p.wiring.bus_backend == "kafka" && p.wiring.bus_bootstrap.empty())
+    return top.key("wiring.bus.bootstrap").fail("must name the brokers when backend is kafka");
+  return {};
+}
+
+} // namespace
+
+bool profile::admin_requires_token() const {
+  return wiring.admin.require_token || !is_loopback(wiring.admin.bind);
+}
+
+expected<profile> parse_profile(std::string_view text, const std::filesystem::path& source) {
+  profile p;
+  p.source = source;
+  const std::string src = source.string();
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& ex) {
+    return error{errc::bad_profile, src + ":" + std::to_string(ex.mark.line + 1) + ":" +
+                                        std::to_string(ex.mark.column + 1) +
+                                        ": not valid YAML: " + ex.msg};
+  }
+  long long map_mb = 64, wait_us = 0;
+  if (auto ok = read_map(root, at{src, ""}, profile_keys(p, map_mb, wait_us)); !ok)
+    return std::move(ok).error();
+  p.policy.journal.initial_map_bytes = static_cast<std::size_t>(map_mb) << 20;
+  p.policy.journal.max_wait = std::chrono::microseconds(wait_us);
+  if (auto ok = check_across(p, src); !ok)
+    return std::move(ok).error();
+  return p;
+}
+
+expected<profile> load_profile(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    return error{errc::io, "profile " + path.string() + " does not exist or is not a file"};
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (!in || !(text << in.rdbuf()))
+    return error{errc::io, "profile " + path.string() + " is not readable"};
+  return parse_profile(text.str(), path);
+}
+
+bool is_loopback(std::string_view address) {
+  std::string s(address);
+  unsigned char v4[4];
+  if (inet_pton(AF_INET, s.c_str(), v4) == 1)
+    return v4[0] == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, s.c_str(), &v6) == 1)
+    return IN6_IS_ADDR_LOOPBACK(&v6);
+  return false;
+}
+
+} // namespace fp::cluster
