@@ -6,6 +6,9 @@ DATA ?= data/demo
 BENCH ?=
 FP := $(BUILD_DIR)/tools/fp/fp
 SOURCES = $(shell git ls-files '*.hpp' '*.cpp' 2>/dev/null)
+# Let ccache reuse objects across clones in other directories (CI builds a fresh clone).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: deps configure build test demo bench format format-check clean
 

@@ -6,7 +6,7 @@ health assess(const health_inputs& in) {
   std::vector<std::string> red, amber;
   if (in.stopping)
     red.emplace_back("RUNTIME_STOPPING");
-  if (in.journal.failed_batches > in.journal.seq_conflicts)
+  if (in.journal.io_failures > 0)
     red.emplace_back("JOURNAL_WRITE_FAILURES");
   if (in.journal.checksum_failures > 0)
     red.emplace_back("JOURNAL_CHECKSUM_FAILURES");

@@ -24,8 +24,8 @@ struct health {
   int http_status() const { return status == "RED" ? 503 : 200; }
 };
 
-/// RED: `RUNTIME_STOPPING`, `JOURNAL_WRITE_FAILURES` (failed commits other than seq
-/// conflicts), `JOURNAL_CHECKSUM_FAILURES`. AMBER: `BUS_HEALTH_UNKNOWN` (no bus wired),
+/// RED: `RUNTIME_STOPPING`, `JOURNAL_WRITE_FAILURES` (requests failed by LMDB or the file
+/// system), `JOURNAL_CHECKSUM_FAILURES`. AMBER: `BUS_HEALTH_UNKNOWN` (no bus wired),
 /// `ENTITIES_QUARANTINED`. GREEN otherwise.
 health assess(const health_inputs& in);
 

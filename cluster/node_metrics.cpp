@@ -55,6 +55,8 @@ constexpr journal_metric journal_metrics[] = {
      &journal::journal_stats::acked_batches, metric_type::counter},
     {"fp_journal_failed_batches_total", "Write requests that failed (including seq conflicts)",
      &journal::journal_stats::failed_batches, metric_type::counter},
+    {"fp_journal_io_failures_total", "Write requests failed by LMDB or the file system",
+     &journal::journal_stats::io_failures, metric_type::counter},
     {"fp_journal_events_appended_total", "Events appended",
      &journal::journal_stats::events_appended, metric_type::counter},
     {"fp_journal_appended_bytes_total", "Payload bytes appended",

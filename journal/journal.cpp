@@ -493,6 +493,7 @@ void journal::impl::process(std::vector<request>& batch) {
       auto err = lmdb_error(abort.rc, abort.what);
       for (auto& r : batch) {
         stat.failed_batches++;
+        stat.io_failures++;
         std::visit([&](auto& req) { req.done(err); }, r);
       }
       return;
@@ -935,6 +936,7 @@ journal_stats journal::stats() const {
   out.commits = s.commits;
   out.acked_batches = s.acked_batches;
   out.failed_batches = s.failed_batches;
+  out.io_failures = s.io_failures;
   out.events_appended = s.events_appended;
   out.bytes_appended = s.bytes_appended;
   out.seq_conflicts = s.seq_conflicts;

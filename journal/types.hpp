@@ -61,6 +61,7 @@ struct journal_stats {
   std::uint64_t commits = 0;
   std::uint64_t acked_batches = 0;
   std::uint64_t failed_batches = 0;
+  std::uint64_t io_failures = 0; ///< requests failed by LMDB or the file system (not rejections)
   std::uint64_t events_appended = 0;
   std::uint64_t bytes_appended = 0;
   std::uint64_t seq_conflicts = 0;
