@@ -66,6 +66,9 @@ struct http_server::impl {
     auto& s = server;
     s.set_tcp_nodelay(true);
     s.set_keep_alive_max_count(opts.keep_alive_max_requests);
+    // An idle keep-alive connection holds a pool thread and delays a clean stop by up to this
+    // long (cpp-httplib's default is 5 s); clients reconnect transparently.
+    s.set_keep_alive_timeout(1);
     s.set_payload_max_length(opts.max_body_bytes);
     auto threads = opts.threads;
     s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
