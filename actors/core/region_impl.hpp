@@ -20,6 +20,7 @@
 #include "actors/core/region.hpp"
 #include "actors/core/region_state.hpp"
 #include "actors/core/runtime_impl.hpp"
+#include "actors/core/small_queue.hpp"
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
@@ -95,7 +96,7 @@ struct entity_state {
   std::uint64_t since_snapshot = 0;
   phase ph = phase::waiting_permit;
   std::string reason; ///< why quarantined or failed
-  std::deque<packet_ptr<Def>> stash;
+  small_queue<packet_ptr<Def>> stash;
   packet_ptr<Def> current;
   std::vector<typename Def::event> pending;
   static inline const char* name = "fp_entity";
@@ -345,8 +346,8 @@ struct shard_state {
     caf::actor actor;
     std::uint64_t incarnation = 0;
     enum class mode { active, passivating, restarting, quarantining } m = mode::active;
-    std::deque<packet_ptr<Def>> sent;   ///< forwarded and maybe not yet answered
-    std::deque<packet_ptr<Def>> buffer; ///< held while passivating or restarting
+    small_queue<packet_ptr<Def>> sent;   ///< forwarded and maybe not yet answered
+    small_queue<packet_ptr<Def>> buffer; ///< held while passivating or restarting
     std::string crash_fp;
     std::uint32_t crash_count = 0;
     std::string crash_what;
@@ -481,7 +482,7 @@ void on_entity_down(shard_actor<Def>* self, const caf::down_msg& dm) {
   }
   // A crash: every command it had not answered goes back, in order, ahead of the buffer.
   st.shared->counters.restarted++;
-  std::deque<packet_ptr<Def>> redo;
+  small_queue<packet_ptr<Def>> redo;
   for (auto& p : sl.sent)
     if (!p->answered)
       redo.push_back(p);

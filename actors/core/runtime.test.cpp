@@ -297,3 +297,30 @@ TEST_CASE("after shutdown new commands are answered `stopped`, never dropped") {
   REQUIRE_FALSE(r);
   CHECK(r.error() == actors::errc::stopped);
 }
+
+TEST_CASE("a failed persist answers with the journal's reason and changes nothing") {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("fp-runtime-persist-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  {
+    journal::options jo;
+    jo.dir = dir;
+    jo.max_record_bytes = 70; // header 48 + "counter/k" + "counter.added" + writer + payload > 70
+    auto j = journal::journal::open(jo);
+    REQUIRE(j);
+    auto rt = actors::runtime::start(**j, {2});
+    REQUIRE(rt);
+    auto counters = testkit::start_counters(**rt, {});
+    auto r = counters.ask("k", add(5));
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == actors::errc::persist_failed);
+    CHECK(r.error().message().find("journal.too_large") != std::string::npos);
+    CHECK((*rt)->type("counter")->lifecycle().persist_failures == 1);
+    CHECK(*(*j)->head_seq("counter/k") == 0);
+    // The entity reloaded from the journal and still serves: its state did not run ahead.
+    auto g = counters.ask("k", counter_command{counter_op::get});
+    REQUIRE(g);
+    CHECK(g->value == 0);
+  }
+  std::filesystem::remove_all(dir);
+}
