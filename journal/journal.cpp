@@ -305,6 +305,24 @@ void journal::impl::run_writer() {
       queue_cv.wait(lock, [&] { return stopping || !queue.empty(); });
       if (queue.empty())
         return; // stopping, and everything queued has been written
+      if (opts.adaptive_linger && last_acked > 1 && queue.size() < last_acked && !stopping) {
+        // More callers were active than have come back: keep the commit open while they keep
+        // arriving (each new request extends the wait by a short gap), within a budget of half
+        // the last commit's duration, so the fsync is shared instead of split.
+        using namespace std::chrono;
+        auto deadline =
+            steady_clock::now() + std::min<nanoseconds>(last_commit_time / 2, microseconds(2000));
+        auto seen = queue.size();
+        while (!stopping && queued_records < opts.max_batch_records) {
+          auto until = std::min(deadline, steady_clock::now() + microseconds(100));
+          queue_cv.wait_until(lock, until, [&] {
+            return stopping || queue.size() > seen || queued_records >= opts.max_batch_records;
+          });
+          if (queue.size() == seen || steady_clock::now() >= deadline)
+            break;
+          seen = queue.size();
+        }
+      }
       if (opts.max_wait.count() > 0 && queued_records < opts.max_batch_records && !stopping)
         queue_cv.wait_for(lock, opts.max_wait,
                           [&] { return stopping || queued_records >= opts.max_batch_records; });
@@ -480,7 +498,9 @@ void journal::impl::process(std::vector<request>& batch) {
         flushed = true;
       }
       what = "commit";
+      auto commit_start = std::chrono::steady_clock::now();
       rc = mdb_txn_commit(txn); // the fsync: durable when this returns 0
+      last_commit_time = std::chrono::steady_clock::now() - commit_start;
       txn = nullptr;
       if (rc != 0)
         throw batch_abort{rc, what};
@@ -504,6 +524,7 @@ void journal::impl::process(std::vector<request>& batch) {
   index.add(staged);
   if (flushed)
     index.clear_through(next_global - 1);
+  last_acked = batch.size();
   auto commit_id = ++stat.commits;
   stat.next_global_seq = next_global;
   for (std::size_t i = 0; i < batch.size(); ++i) {

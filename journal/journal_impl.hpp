@@ -77,7 +77,9 @@ struct journal::impl {
   bool stopping = false;
   std::thread writer;
 
-  std::uint64_t next_global = 1; // writer thread only
+  std::uint64_t next_global = 1;                // writer thread only
+  std::size_t last_acked = 0;                   // writer thread only: requests in last commit
+  std::chrono::nanoseconds last_commit_time{0}; // writer thread only
   stream_index index;
   std::string encode_buf; // writer thread only: reused for every record
   struct counters {

@@ -42,11 +42,16 @@ struct record_view {
 };
 
 struct options {
-  std::filesystem::path dir;                       ///< holds `data.mdb` and `objects/`
-  std::size_t initial_map_bytes = 64ull << 20;     ///< the map doubles when full
-  std::size_t max_map_bytes = 1ull << 40;          ///< growth stops here (errc::map_full)
-  std::size_t max_batch_records = 8192;            ///< records in one commit
-  std::chrono::microseconds max_wait{0};           ///< linger for more appends before a commit
+  std::filesystem::path dir;                   ///< holds `data.mdb` and `objects/`
+  std::size_t initial_map_bytes = 64ull << 20; ///< the map doubles when full
+  std::size_t max_map_bytes = 1ull << 40;      ///< growth stops here (errc::map_full)
+  std::size_t max_batch_records = 8192;        ///< records in one commit
+  std::chrono::microseconds max_wait{0};       ///< linger for more appends before a commit
+  /// When fewer requests are queued than the last commit acknowledged, keep the next commit
+  /// open while requests keep arriving (up to half the last commit's duration, at most 2 ms):
+  /// closed-loop writers (actors answering, then appending again) then share one fsync
+  /// instead of splitting into a small commit and a late one.
+  bool adaptive_linger = true;
   std::size_t max_record_bytes = 16ull << 20;      ///< larger events are errc::too_large
   std::size_t max_inline_object_bytes = 256 << 10; ///< larger objects are stored as files
   std::size_t index_flush_records = 32768; ///< stream index entries kept in memory per flush
