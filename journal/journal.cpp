@@ -91,8 +91,14 @@ read_txn::read_txn(const journal::impl& j)
     : lock_(j.resize_mu) {
   rc_ = mdb_txn_begin(j.env, nullptr, MDB_RDONLY, &txn_);
   if (rc_ == MDB_MAP_RESIZED) {
-    // Another process grew the map; adopt its size and try again.
-    mdb_env_set_mapsize(j.env, 0);
+    // Another process grew the map. Remapping moves the map under every open transaction of
+    // this process, so it happens under the exclusive lock, with no reader active.
+    lock_.unlock();
+    {
+      std::unique_lock exclusive{j.resize_mu};
+      mdb_env_set_mapsize(j.env, 0);
+    }
+    lock_.lock();
     rc_ = mdb_txn_begin(j.env, nullptr, MDB_RDONLY, &txn_);
   }
   if (rc_ != 0)
@@ -129,12 +135,18 @@ int flushed_head_in_txn(const journal::impl& j, MDB_txn* txn, std::string_view p
 }
 
 int head_in_txn(const journal::impl& j, MDB_txn* txn, std::string_view pid, std::uint64_t& head) {
-  // The in-memory index is never behind `streams`: when it knows the stream, it has the head.
-  if (auto d = j.index.delta_head(pid)) {
+  // In the writer the in-memory index is never behind `streams`: when it knows the stream, it
+  // has the head. A read-only process's index may be older than `streams` as of `txn`.
+  auto d = j.index.delta_head(pid);
+  if (d && !j.opts.read_only) {
     head = *d;
     return 0;
   }
-  return flushed_head_in_txn(j, txn, pid, head);
+  if (auto rc = flushed_head_in_txn(j, txn, pid, head); rc != 0)
+    return rc;
+  if (d && *d > head)
+    head = *d;
+  return 0;
 }
 
 std::function<std::uint64_t(std::string_view)> flushed_heads(const journal::impl& j, MDB_txn* txn) {
@@ -616,13 +628,16 @@ expected<std::uint64_t> journal::head_seq(std::string_view pid) const {
   impl_->refresh();
   if (auto ok = check_attributable(*impl_); !ok)
     return ok.error();
+  // The in-memory index is read before the transaction begins (see stream_index.hpp): a
+  // flush in between moves the entries into `streams` as of the transaction.
+  auto in_memory = impl_->index.delta_head(pid);
   read_txn txn{*impl_};
   if (txn.rc() != 0)
     return lmdb_error(txn.rc(), "begin read transaction");
   std::uint64_t head = 0;
-  if (auto rc = head_in_txn(*impl_, txn.get(), pid, head); rc != 0)
+  if (auto rc = flushed_head_in_txn(*impl_, txn.get(), pid, head); rc != 0)
     return lmdb_error(rc, "read head");
-  return head;
+  return std::max(head, in_memory.value_or(0));
 }
 
 expected<std::uint64_t> journal::read_entity(std::string_view pid, std::uint64_t from_seq,

@@ -488,3 +488,26 @@ TEST_CASE("a read-only journal sees events committed after it was opened") {
   });
   CHECK(streams == 2);
 }
+
+TEST_CASE("a read-only journal's heads stay right when the writer flushes its index") {
+  temp_dir dir;
+  options wo;
+  wo.index_flush_records = 2;
+  auto writer = open_at(dir.path, wo);
+  REQUIRE(writer->append("a", 0, {ev("e", "1")}));
+  options ro;
+  ro.read_only = true;
+  auto reader = open_at(dir.path, ro);
+  CHECK(*reader->head_seq("a") == 1);
+  REQUIRE(writer->append("a", 1, {ev("e", "2")})); // flushes: the index moves to `streams`
+  REQUIRE(writer->append("b", 0, {ev("e", "3")}));
+  REQUIRE(writer->append("a", 2, {ev("e", "4")}));
+  CHECK(*reader->head_seq("a") == 3);
+  CHECK(*reader->head_seq("b") == 1);
+  std::uint64_t n = 0;
+  (void)reader->read_entity("a", 1, [&](const record_view&) {
+    ++n;
+    return true;
+  });
+  CHECK(n == 3);
+}

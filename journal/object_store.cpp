@@ -122,8 +122,13 @@ expected<void> fsync_path(const std::filesystem::path& p, int flags) {
 /// Writes a content-addressed file durably: temp file, fsync, rename, fsync the directory.
 expected<void> write_blob(const std::filesystem::path& file, std::string_view bytes) {
   std::error_code ec;
-  if (std::filesystem::exists(file, ec) && std::filesystem::file_size(file, ec) == bytes.size())
-    return {}; // same digest, same size: the same content is already durable
+  if (std::filesystem::exists(file, ec) && std::filesystem::file_size(file, ec) == bytes.size()) {
+    // Same digest, same size: the same content. Another put may have renamed it and not yet
+    // synced the directory, so sync both before this put's reference is committed.
+    if (auto ok = fsync_path(file, O_RDONLY); !ok)
+      return ok;
+    return fsync_path(file.parent_path(), O_RDONLY | O_DIRECTORY);
+  }
   auto dir = file.parent_path();
   std::filesystem::create_directories(dir, ec);
   if (ec)

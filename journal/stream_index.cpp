@@ -69,7 +69,12 @@ int stream_index::catch_up(MDB_txn* txn, MDB_dbi events, MDB_dbi meta,
     last_seen_ = global;
   }
   mdb_cursor_close(cur);
-  return rc == MDB_NOTFOUND ? 0 : rc;
+  if (rc != 0 && rc != MDB_NOTFOUND)
+    return rc;
+  // Entries at or below the watermark are in `streams` now (a writer in another process
+  // flushed them): keep only what `streams` does not have.
+  drop_through_locked(through);
+  return 0;
 }
 
 std::vector<std::uint64_t> stream_index::unattributed() const {
@@ -192,6 +197,10 @@ void stream_index::clear_through(std::uint64_t through) {
   for (auto& [pid, v] : delta_)
     if (!v.empty())
       recent_heads_[pid] = v.back().seq;
+  drop_through_locked(through);
+}
+
+void stream_index::drop_through_locked(std::uint64_t through) {
   for (auto it = delta_.begin(); it != delta_.end();) {
     auto& v = it->second;
     v.erase(std::remove_if(v.begin(), v.end(),

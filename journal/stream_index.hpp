@@ -69,6 +69,8 @@ public:
   void clear_through(std::uint64_t through);
 
 private:
+  void drop_through_locked(std::uint64_t through);
+
   /// Lets the maps be searched with a string_view, without building a std::string.
   struct sv_hash {
     using is_transparent = void;

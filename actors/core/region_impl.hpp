@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include <list>
+#include <optional>
 #include <unordered_map>
 
 namespace fp::actors::detail {
@@ -99,6 +100,7 @@ struct entity_state {
   small_queue<packet_ptr<Def>> stash;
   packet_ptr<Def> current;
   std::vector<typename Def::event> pending;
+  bool stop_requested = false; ///< the node is stopping: quit once the persist in flight lands
   static inline const char* name = "fp_entity";
 };
 
@@ -121,34 +123,36 @@ void recover(entity_actor<Def>* self) {
   st.since_snapshot = 0;
   bool quarantined = false;
   std::string failure;
-  auto report = st.shared->journal->recover(
-      st.pid,
-      [&](const journal::record_view& r) {
-        auto decoded = Def::decode_state(r);
-        if (!decoded)
-          return false;
-        st.s = std::move(*decoded);
-        return true;
-      },
-      [&](const journal::record_view& r) {
-        if (r.event_type == quarantine_event_type) {
-          quarantined = true;
-          st.reason = std::string(r.payload);
+  expected<journal::recovery_report> report = journal::recovery_report{};
+  try {
+    report = st.shared->journal->recover(
+        st.pid,
+        [&](const journal::record_view& r) {
+          auto decoded = Def::decode_state(r);
+          if (!decoded)
+            return false;
+          st.s = std::move(*decoded);
           return true;
-        }
-        auto ev = Def::decode(r);
-        if (!ev) {
-          failure = "event seq " + std::to_string(r.seq) + ": " + ev.error().message();
-          return false;
-        }
-        try {
+        },
+        [&](const journal::record_view& r) {
+          if (r.event_type == quarantine_event_type) {
+            quarantined = true;
+            st.reason = std::string(r.payload);
+            return true;
+          }
+          auto ev = Def::decode(r);
+          if (!ev) {
+            failure = "event seq " + std::to_string(r.seq) + ": " + ev.error().message();
+            return false;
+          }
           Def::apply(st.s, *ev);
-        } catch (const std::exception& e) {
-          failure = "event seq " + std::to_string(r.seq) + ": apply threw: " + e.what();
-          return false;
-        }
-        return true;
-      });
+          return true;
+        });
+  } catch (const std::exception& e) {
+    failure = std::string("a decoder or apply threw: ") + e.what();
+  } catch (...) {
+    failure = "a decoder or apply threw";
+  }
   if (!report) {
     failure = report.error().message();
   } else {
@@ -193,8 +197,11 @@ void handle_command(entity_actor<Def>* self, const packet_ptr<Def>& p) {
     return;
   }
   if (events->empty()) {
+    // reply_for may throw while `current` still names the command: nothing was persisted, so
+    // the supervisor's re-delivery is right.
+    auto reply = Def::reply_for(st.s, p->cmd);
     st.current = nullptr;
-    p->answer(Def::reply_for(st.s, p->cmd));
+    p->answer(std::move(reply));
     return;
   }
   std::vector<journal::event_data> data;
@@ -225,14 +232,24 @@ void on_persisted(entity_actor<Def>* self, const persist_result_ptr& res) {
     recover(self); // a rare path: no recovery permit needed
     return;
   }
+  // The events are durable: if applying them or building the reply throws, the command is
+  // answered here (it must not be re-delivered after the restart) and the entity crashes.
+  std::optional<typename Def::reply> reply;
+  auto crashed = [&](const std::string& what) {
+    if (p)
+      p->answer(
+          entity_error(st, errc::crashed, "events persisted, then the entity threw: " + what));
+  };
   try {
     for (auto& e : st.pending)
       Def::apply(st.s, e);
-  } catch (const std::exception& e) {
-    // The events are durable: this command must not be re-delivered after the restart.
     if (p)
-      p->answer(entity_error(st, errc::crashed,
-                             std::string("events persisted, then apply threw: ") + e.what()));
+      reply = Def::reply_for(st.s, p->cmd);
+  } catch (const std::exception& e) {
+    crashed(e.what());
+    throw;
+  } catch (...) {
+    crashed("unknown exception");
     throw;
   }
   st.shared->counters.events_persisted += st.pending.size();
@@ -241,7 +258,7 @@ void on_persisted(entity_actor<Def>* self, const persist_result_ptr& res) {
   st.seq = res->result->last_seq;
   st.ph = phase::ready;
   if (p)
-    p->answer(Def::reply_for(st.s, p->cmd));
+    p->answer(std::move(*reply));
   auto every = st.shared->opts.snapshot_every;
   if (every > 0 && st.since_snapshot >= every) {
     st.since_snapshot = 0;
@@ -270,8 +287,11 @@ void process_next(entity_actor<Def>* self) {
 
 template <class Def>
 void start_recovery(entity_actor<Def>* self) {
+  struct permit {
+    recovery_gate& gate;
+    ~permit() { gate.release(); } // also when a decoder throws: a leaked permit stalls the region
+  } held{self->state.shared->gate};
   recover(self);
-  self->state.shared->gate.release();
   process_next(self);
 }
 
@@ -322,7 +342,18 @@ caf::behavior entity_behavior(entity_actor<Def>* self, std::shared_ptr<region_st
       },
       [self](const persist_result_ptr& res) {
         on_persisted(self, res);
+        if (self->state.stop_requested) {
+          self->quit(caf::exit_reason::user_shutdown); // stashed commands answer `stopped`
+          return;
+        }
         process_next(self);
+      },
+      [self](stop_atom) {
+        // Never abandon a persist in flight: its caller must hear the journal's verdict.
+        if (self->state.ph == phase::persisting)
+          self->state.stop_requested = true;
+        else
+          self->quit(caf::exit_reason::user_shutdown);
       },
       [self](permit_atom) { start_recovery(self); },
       [self](passivate_atom) {
@@ -468,10 +499,14 @@ void on_entity_down(shard_actor<Def>* self, const caf::down_msg& dm) {
   if (!dm.reason) {
     // A normal exit is a passivation (or the runtime stopping).
     st.shared->counters.passivated++;
+    small_queue<packet_ptr<Def>> keep; // sent before the buffer was held: they go first
     for (auto& p : sl.sent)
       if (!p->answered)
-        sl.buffer.push_back(p); // sent after the passivate request raced it: keep them
+        keep.push_back(p);
+    for (auto& p : sl.buffer)
+      keep.push_back(p);
     sl.sent.clear();
+    sl.buffer = std::move(keep);
     if (!sl.buffer.empty() && !st.shared->rt->stopping) {
       spawn_entity(self, key, sl);
       return;
@@ -544,7 +579,7 @@ caf::behavior shard_behavior(shard_actor<Def>* self, std::shared_ptr<region_stat
       [self](stop_atom) {
         for (auto& [key, sl] : self->state.slots)
           if (sl.actor)
-            self->send_exit(sl.actor, caf::exit_reason::user_shutdown);
+            self->send(sl.actor, stop_atom::value);
         self->quit(caf::exit_reason::user_shutdown);
       },
       [self](refused_atom, const std::string& key, std::uint64_t incarnation) {

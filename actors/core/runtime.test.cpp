@@ -324,3 +324,31 @@ TEST_CASE("a failed persist answers with the journal's reason and changes nothin
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("shutdown with commands in flight: `stopped` means nothing was persisted") {
+  node_fixture f;
+  constexpr int n = 2000;
+  std::mutex mu;
+  std::vector<int> outcome(n, -1); // 1 ok, 0 stopped, 2 other
+  std::atomic<int> answered{0};
+  for (int i = 0; i < n; ++i)
+    f.counters.send("k" + std::to_string(i), add(1), [&, i](expected<testkit::counter_reply> r) {
+      std::lock_guard guard{mu};
+      outcome[i] = r ? 1 : (r.error() == actors::errc::stopped ? 0 : 2);
+      answered++;
+    });
+  f.rt->shutdown(0ms);
+  REQUIRE(eventually([&] { return answered == n; }));
+  int ok = 0, stopped = 0, wrong = 0;
+  for (int i = 0; i < n; ++i) {
+    auto head = *f.j->head_seq("counter/k" + std::to_string(i));
+    if (outcome[i] == 1)
+      ++ok, wrong += head != 1;
+    else if (outcome[i] == 0)
+      ++stopped, wrong += head != 0;
+    else
+      ++wrong;
+  }
+  CHECK(wrong == 0);
+  CHECK(ok + stopped == n);
+}

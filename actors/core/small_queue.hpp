@@ -20,8 +20,13 @@ public:
 
   void pop_front() {
     items_[head_] = T{};
-    if (++head_ == items_.size())
+    if (++head_ == items_.size()) {
       clear();
+    } else if (head_ >= 32 && head_ * 2 >= items_.size()) {
+      // A queue that never drains (a hot key) must not keep every popped slot.
+      items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
   }
 
   void clear() {
