@@ -34,7 +34,9 @@ test: build format-check
 demo: build
 	@$(FP) demo --data $(DATA)
 
-bench: build
+# Only the benchmarks' JSON lines go to stdout; building and progress go to stderr.
+bench:
+	@$(MAKE) --no-print-directory build 1>&2
 	@bash tests/bench/run.sh $(BUILD_DIR) $(BENCH)
 
 clean:
