@@ -31,6 +31,7 @@
 #include "actors/core/runtime.hpp"
 #include "actors/testkit/counter.hpp"
 #include "journal/journal.hpp"
+#include "tests/bench/bench_common.hpp"
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
@@ -40,9 +41,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
-#include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -57,14 +56,9 @@
 #include <thread>
 #include <vector>
 
-#include <fcntl.h>
-#include <linux/magic.h>
 #include <malloc.h>
-#include <pthread.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <sys/vfs.h>
-#include <unistd.h>
+
+extern const char fp::bench::bench_name[] = "entity";
 
 namespace {
 
@@ -77,53 +71,23 @@ using fp::testkit::counter_event;
 using fp::testkit::counter_op;
 using fp::testkit::counter_reply;
 using counter_client = fa::entity_client<counter_def>;
-using clock_type = std::chrono::steady_clock;
-using json = nlohmann::ordered_json;
+using fp::bench::any_error;
+using fp::bench::clock_type;
+using fp::bench::emit;
+using fp::bench::emit_error;
+using fp::bench::json;
+using fp::bench::line;
+using fp::bench::progress;
+using fp::bench::remove_dir;
+using fp::bench::round_to;
+using fp::bench::scratch_dir;
+using fp::bench::seconds_since;
+using fp::bench::settle_disk;
 
 /// Domain time carried by commands (the counter never reads a clock): a fixed 2023 instant
 /// plus a counter, so every event encodes to the same size as a real one.
 constexpr std::int64_t base_at_ns = 1'700'000'000'000'000'000;
 constexpr std::size_t map_bytes = 1ull << 30;
-
-// -- output -----------------------------------------------------------------------------------
-
-double round_to(double v, int digits) {
-  double f = std::pow(10.0, digits);
-  return std::round(v * f) / f;
-}
-
-json line(const std::string& metric) {
-  json j;
-  j["bench"] = "entity";
-  j["metric"] = metric;
-  return j;
-}
-
-void emit(const json& j) {
-  std::cout << j.dump() << '\n';
-  std::cout.flush();
-}
-
-bool any_error = false;
-
-void emit_error(const std::string& metric, const std::string& what) {
-  any_error = true;
-  auto j = line(metric);
-  j["error"] = what;
-  emit(j);
-  std::cerr << "entity_bench: " << metric << ": " << what << '\n';
-}
-
-template <class... Ts>
-void progress(const Ts&... xs) {
-  std::cerr << "entity_bench: ";
-  (std::cerr << ... << xs);
-  std::cerr << '\n';
-}
-
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
 
 [[noreturn]] void fail(const std::string& msg) {
   throw std::runtime_error(msg);
@@ -134,21 +98,6 @@ T take(fp::expected<T> r, const std::string& what) {
   if (!r)
     fail(what + ": " + r.error().to_string());
   return std::move(*r);
-}
-
-/// Flushes every dirty page of the filesystem holding `p` (syncfs), outside any timed window,
-/// so that writeback one side left behind is not charged to the other side's slice.
-void settle_disk(const fs::path& p) {
-  int fd = ::open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return;
-  (void)::syncfs(fd);
-  ::close(fd);
-}
-
-void remove_dir(const fs::path& p) {
-  std::error_code ec;
-  fs::remove_all(p, ec);
 }
 
 /// `RssAnon` of this process in bytes (heap and anonymous mappings; not LMDB's file-backed
@@ -168,30 +117,6 @@ std::uint64_t heap_in_use_bytes() {
   auto mi = ::mallinfo2();
   return mi.uordblks + mi.hblkhd;
 }
-
-// -- scratch directories ----------------------------------------------------------------------
-
-class scratch_dir {
-public:
-  static scratch_dir make(const fs::path& parent) {
-    std::error_code ec;
-    fs::create_directories(parent, ec);
-    std::string tmpl = (parent / "entity_bench.XXXXXX").string();
-    if (!::mkdtemp(tmpl.data()))
-      fail("mkdtemp in " + parent.string() + " failed");
-    return scratch_dir{tmpl};
-  }
-  scratch_dir(scratch_dir&& o) noexcept
-      : path_(std::exchange(o.path_, {})) {}
-  scratch_dir& operator=(scratch_dir&&) = delete;
-  ~scratch_dir() { remove_dir(path_); }
-  const fs::path& path() const { return path_; }
-
-private:
-  explicit scratch_dir(fs::path p)
-      : path_(std::move(p)) {}
-  fs::path path_;
-};
 
 // -- keys, commands, nodes --------------------------------------------------------------------
 
@@ -562,10 +487,8 @@ std::optional<config> parse_args(int argc, char** argv) {
   if (!c.only.empty() && c.only != "persist" && c.only != "request" && c.only != "recovery" &&
       c.only != "memory")
     return std::nullopt;
-  if (c.parent_dir.empty()) {
-    const char* tmp = std::getenv("TMPDIR");
-    c.parent_dir = tmp && *tmp ? tmp : "/tmp";
-  }
+  if (c.parent_dir.empty())
+    c.parent_dir = fp::bench::default_parent_dir();
   return c;
 }
 
@@ -1144,30 +1067,6 @@ void bench_memory(const config& cfg, const fs::path& root) {
   remove_dir(root / "memory-passivated");
 }
 
-void warn_if_not_real_disk(const fs::path& p) {
-  struct statfs st {};
-  if (::statfs(p.c_str(), &st) == 0 && st.f_type == TMPFS_MAGIC)
-    progress("WARNING: ", p.string(), " is tmpfs; fsync is free there, use --dir on real disk");
-}
-
-/// Ctrl-C or a kill must not leave gigabytes of scratch data behind.
-void install_interrupt_cleanup(const fs::path& root) {
-  std::signal(SIGPIPE, SIG_IGN);
-  sigset_t set;
-  sigemptyset(&set);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP})
-    sigaddset(&set, sig);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  std::thread([set, root] {
-    int sig = 0;
-    if (sigwait(&set, &sig) != 0)
-      return;
-    std::error_code ec;
-    fs::remove_all(root, ec);
-    std::_Exit(128 + sig);
-  }).detach();
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -1183,8 +1082,8 @@ int main(int argc, char** argv) {
     emit_error("setup", e.what());
     return 1;
   }
-  install_interrupt_cleanup(root->path());
-  warn_if_not_real_disk(root->path());
+  fp::bench::install_interrupt_cleanup(root->path());
+  fp::bench::warn_if_not_real_disk(root->path());
   progress("data in ", root->path().string(), cfg->quick ? " (quick)" : "");
   auto t0 = clock_type::now();
   auto part = [&](const char* name, void (*fn)(const config&, const fs::path&)) {

@@ -19,6 +19,7 @@
 
 #include "journal/journal.hpp"
 #include "journal/record_format.hpp"
+#include "tests/bench/bench_common.hpp"
 #include "tests/bench/pg_peer.hpp"
 #include "tests/bench/sliced_workers.hpp"
 
@@ -30,11 +31,8 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
-#include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <mutex>
@@ -44,62 +42,31 @@
 #include <thread>
 #include <vector>
 
-#include <fcntl.h>
-#include <linux/magic.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
-#include <unistd.h>
+
+extern const char fp::bench::bench_name[] = "journal";
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace fj = fp::journal;
 using fp::expected;
-using clock_type = std::chrono::steady_clock;
-using json = nlohmann::ordered_json;
+using fp::bench::clock_type;
+using fp::bench::emit;
+using fp::bench::emit_error;
+using fp::bench::json;
+using fp::bench::line;
+using fp::bench::progress;
+using fp::bench::remove_dir;
+using fp::bench::round_to;
+using fp::bench::scratch_dir;
+using fp::bench::seconds_since;
+using fp::bench::settle_disk;
+using fp::bench::written_bytes;
 
 constexpr std::size_t payload_bytes = 300;
 constexpr std::size_t map_bytes = 1ull << 30; // same initial map for the journal and raw LMDB
 const std::string event_type = "bench.event";
-
-// -- output -----------------------------------------------------------------------------------
-
-double round_to(double v, int digits) {
-  double f = std::pow(10.0, digits);
-  return std::round(v * f) / f;
-}
-
-json line(const std::string& metric) {
-  json j;
-  j["bench"] = "journal";
-  j["metric"] = metric;
-  return j;
-}
-
-void emit(const json& j) {
-  std::cout << j.dump() << '\n';
-  std::cout.flush();
-}
-
-void emit_error(const std::string& metric, const std::string& what) {
-  auto j = line(metric);
-  j["error"] = what;
-  emit(j);
-  std::cerr << "journal_bench: " << metric << ": " << what << '\n';
-}
-
-template <class... Ts>
-void progress(const Ts&... xs) {
-  std::cerr << "journal_bench: ";
-  (std::cerr << ... << xs);
-  std::cerr << '\n';
-}
-
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
 
 fp::error fail(std::string msg) {
   return fp::error{fp::bench::errc::failed, std::move(msg)};
@@ -115,66 +82,6 @@ std::string random_payload(std::size_t n) {
   for (auto& c : s)
     c = static_cast<char>(rng() & 0xff);
   return s;
-}
-
-/// Bytes this process has passed to write(2)/pwrite(2) so far (/proc/self/io `wchar`): LMDB
-/// writes its dirty pages that way, so the delta over a run is what its commits wrote.
-std::uint64_t written_bytes() {
-  std::ifstream in{"/proc/self/io"};
-  std::string key;
-  std::uint64_t value = 0;
-  while (in >> key >> value)
-    if (key == "wchar:")
-      return value;
-  return 0;
-}
-
-/// Flushes every dirty page of the filesystem holding `p` (syncfs), outside any timed window.
-/// Called before each measurement slice so that writeback one side left behind (PostgreSQL
-/// writes its heap and index pages to the page cache and fsyncs them only at checkpoints) is
-/// not charged to the other side's slice; a sequential run would not charge it either.
-void settle_disk(const fs::path& p) {
-  int fd = ::open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return;
-  (void)::syncfs(fd);
-  ::close(fd);
-}
-
-// -- scratch directories ----------------------------------------------------------------------
-
-/// A fresh directory on real disk, removed with everything in it on destruction.
-class scratch_dir {
-public:
-  static expected<scratch_dir> make(const fs::path& parent) {
-    std::error_code ec;
-    fs::create_directories(parent, ec);
-    std::string tmpl = (parent / "journal_bench.XXXXXX").string();
-    if (!::mkdtemp(tmpl.data()))
-      return fail("mkdtemp in " + parent.string() + " failed");
-    // The PostgreSQL peer runs as another OS user and must be able to reach its subdirectory.
-    ::chmod(tmpl.c_str(), 0755);
-    return scratch_dir{tmpl};
-  }
-  scratch_dir(scratch_dir&& o) noexcept
-      : path_(std::exchange(o.path_, {})) {}
-  scratch_dir& operator=(scratch_dir&&) = delete;
-  ~scratch_dir() {
-    std::error_code ec;
-    if (!path_.empty())
-      fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
-private:
-  explicit scratch_dir(fs::path p)
-      : path_(std::move(p)) {}
-  fs::path path_;
-};
-
-void remove_dir(const fs::path& p) {
-  std::error_code ec;
-  fs::remove_all(p, ec);
 }
 
 // -- raw LMDB ---------------------------------------------------------------------------------
@@ -572,10 +479,8 @@ std::optional<config> parse_args(int argc, char** argv) {
   if (!c.only.empty() && c.only != "append" && c.only != "postgres" && c.only != "replay" &&
       c.only != "ready")
     return std::nullopt;
-  if (c.parent_dir.empty()) {
-    const char* tmp = std::getenv("TMPDIR");
-    c.parent_dir = tmp && *tmp ? tmp : "/tmp";
-  }
+  if (c.parent_dir.empty())
+    c.parent_dir = fp::bench::default_parent_dir();
   return c;
 }
 
@@ -905,32 +810,6 @@ bool bench_dataset(const config& cfg, const fs::path& root, const std::string& p
   return ok;
 }
 
-void warn_if_not_real_disk(const fs::path& p) {
-  struct statfs st {};
-  if (::statfs(p.c_str(), &st) == 0 && st.f_type == TMPFS_MAGIC)
-    progress("WARNING: ", p.string(), " is tmpfs; fsync is free there, use --dir on real disk");
-}
-
-/// Ctrl-C or a kill must not leave a PostgreSQL server or gigabytes of scratch data behind:
-/// the signals are blocked in every thread and one thread waits for them and cleans up.
-void install_interrupt_cleanup(const fs::path& root) {
-  std::signal(SIGPIPE, SIG_IGN); // a closed stderr pipe must not skip the cleanup
-  sigset_t set;
-  sigemptyset(&set);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP})
-    sigaddset(&set, sig);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  std::thread([set, root] {
-    int sig = 0;
-    if (sigwait(&set, &sig) != 0)
-      return;
-    fp::bench::pg_stop_all();
-    std::error_code ec;
-    fs::remove_all(root, ec);
-    std::_Exit(128 + sig);
-  }).detach();
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -939,13 +818,18 @@ int main(int argc, char** argv) {
     usage();
     return 2;
   }
-  auto root = scratch_dir::make(cfg->parent_dir);
-  if (!root) {
-    emit_error("setup", root.error().to_string());
+  std::optional<scratch_dir> root;
+  try {
+    root.emplace(scratch_dir::make(cfg->parent_dir));
+  } catch (const std::exception& e) {
+    emit_error("setup", fail(e.what()).to_string());
     return 1;
   }
-  install_interrupt_cleanup(root->path());
-  warn_if_not_real_disk(root->path());
+  // The PostgreSQL peer runs as another OS user and must be able to reach its subdirectory.
+  ::chmod(root->path().c_str(), 0755);
+  // Ctrl-C or a kill must not leave a PostgreSQL server behind either.
+  fp::bench::install_interrupt_cleanup(root->path(), fp::bench::pg_stop_all);
+  fp::bench::warn_if_not_real_disk(root->path());
   progress("data in ", root->path().string(), cfg->quick ? " (quick)" : "");
   auto payload = random_payload(payload_bytes);
   auto t0 = clock_type::now();
