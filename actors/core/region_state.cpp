@@ -52,14 +52,12 @@ expected<void> region_state::quarantine(const std::string& key, const std::strin
                            {journal::event_data{std::string(quarantine_event_type), 1, reason}});
   if (!r)
     return r.error();
-  auto index = quarantine_index();
-  auto ihead = journal->head_seq(index);
-  if (!ihead)
-    return ihead.error();
-  auto ir = journal->append(index, *ihead, {journal::event_data{"quarantined", 1, key}});
-  if (!ir)
-    return ir.error();
+  // The entity's own stream is the truth (recovery reads it); the index only serves counts and
+  // listings. If it cannot be written the entity is still quarantined, durably.
   counters.quarantined++;
+  auto index = quarantine_index();
+  if (auto ihead = journal->head_seq(index))
+    (void)journal->append(index, *ihead, {journal::event_data{"quarantined", 1, key}});
   return {};
 }
 

@@ -49,8 +49,9 @@ struct region_state {
   std::unordered_map<std::string, entity_status> statuses() const;
   std::size_t live_count() const;
 
-  /// Journals the quarantine of `key` (on its own stream and in the region's quarantine index)
-  /// durably, before the entity is restarted into its quarantined state.
+  /// Journals the quarantine of `key` durably on its own stream (the truth) before the entity
+  /// is restarted into its quarantined state; the region's quarantine index (counts and
+  /// listings) is written after it, best effort. Fails only if the entity's stream could not be.
   expected<void> quarantine(const std::string& key, const std::string& reason);
   std::string quarantine_index() const { return "$quarantine/" + type; }
 
