@@ -37,11 +37,13 @@ struct packet {
   typename Def::command cmd;
   typename region_port<Def>::callback done;
   std::atomic<bool> answered{false};
+  std::atomic<bool> succeeded{false}; ///< answered with a reply (read by the shard, best effort)
   std::atomic<std::int64_t>* in_flight = nullptr;
 
   void answer(expected<typename Def::reply> r) {
     if (answered.exchange(true))
       return;
+    succeeded = r.has_value();
     done(std::move(r));
     if (in_flight != nullptr)
       --*in_flight;
@@ -425,10 +427,20 @@ void touch(shard_actor<Def>* self, const std::string& key, typename shard_state<
   sl.last_active = std::chrono::steady_clock::now();
 }
 
+/// Forgets forwarded commands that were answered; a success ends a run of crashes, so only
+/// crashes on the same command in a row lead to quarantine.
+template <class Def>
+void prune_answered(typename shard_state<Def>::slot& sl) {
+  while (!sl.sent.empty() && sl.sent.front()->answered) {
+    if (sl.sent.front()->succeeded)
+      sl.crash_count = 0;
+    sl.sent.pop_front();
+  }
+}
+
 template <class Def>
 bool can_passivate(typename shard_state<Def>::slot& sl) {
-  while (!sl.sent.empty() && sl.sent.front()->answered)
-    sl.sent.pop_front();
+  prune_answered<Def>(sl);
   return sl.m == shard_state<Def>::slot::mode::active && sl.sent.empty() && sl.buffer.empty();
 }
 
@@ -474,8 +486,7 @@ void forward(shard_actor<Def>* self, const packet_ptr<Def>& p) {
     sl.buffer.push_back(p);
     return;
   }
-  while (!sl.sent.empty() && sl.sent.front()->answered)
-    sl.sent.pop_front();
+  prune_answered<Def>(sl);
   sl.sent.push_back(p);
   self->send(sl.actor, p);
 }
