@@ -1,5 +1,7 @@
 #include "cluster/http_server.hpp"
 
+#include <cstdio>
+
 #include "cluster/auth.hpp"
 #include "cluster/errc.hpp"
 
@@ -97,7 +99,18 @@ struct http_server::impl {
           return httplib::Server::HandlerResponse::Handled;
         }));
     s.set_exception_handler(
-        [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+          // The method and path only: headers and bodies may carry tokens or payloads.
+          std::string what = "unknown exception";
+          try {
+            if (ep)
+              std::rethrow_exception(ep);
+          } catch (const std::exception& e) {
+            what = e.what();
+          } catch (...) {
+          }
+          std::fprintf(stderr, "fpnode: %s %s: handler failed: %s\n", req.method.c_str(),
+                       req.path.substr(0, 200).c_str(), what.c_str());
           write(error_response(500, "internal", "the handler failed; see the node's log"), res);
         });
     for (std::size_t i = 0; i < routes.size(); ++i) {

@@ -9,8 +9,11 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <pthread.h>
+#include <thread>
 #include <unistd.h>
 
 namespace fp::cluster {
@@ -95,6 +98,11 @@ int run_node(const node_options& opts) {
   if (opts.data_dir)
     p->wiring.data_dir = *opts.data_dir;
   const auto& data = p->wiring.data_dir;
+  // The event bus (embedded log, Kafka adapter) is not part of this build yet: a profile that
+  // asks for Kafka must not run silently without it.
+  if (p->wiring.bus_backend != "embedded")
+    return refuse(opts.profile.string() + ": wiring.bus.backend: \"" + p->wiring.bus_backend +
+                  "\" is not available in this build yet (available: embedded)");
   auto token = read_admin_token(p->wiring.admin);
   if (!token)
     return refuse(token.error().message());
@@ -152,6 +160,20 @@ int run_node(const node_options& opts) {
   std::fflush(stdout);
   int sig = 0;
   sigwait(&stop, &sig);
+  // A stop must end: a second signal, or the grace period plus a margin (a client trickling a
+  // request can hold an HTTP worker), ends the process. Everything acknowledged is already
+  // fsynced; commands not yet answered were not acknowledged.
+  auto grace = p->policy.shutdown_grace;
+  std::thread([stop, grace]() mutable {
+    struct timespec limit {};
+    auto total = grace + std::chrono::seconds(5);
+    limit.tv_sec =
+        static_cast<time_t>(std::chrono::duration_cast<std::chrono::seconds>(total).count());
+    int again = sigtimedwait(&stop, nullptr, &limit);
+    std::fprintf(stderr, "fpnode: %s; exiting without a clean stop\n",
+                 again > 0 ? "second stop signal" : "stop did not finish in time");
+    std::_Exit(1);
+  }).detach();
   // Stop taking commands, let those in flight persist and reply, keep the admin API up for
   // the drain (it reports RED RUNTIME_STOPPING), then close everything in reverse order.
   (*ingress)->stop();

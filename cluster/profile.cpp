@@ -121,6 +121,9 @@ expected<void> check_across(const profile& p, const std::string& source) {
                   : "bind " + a.bind +
                         " is not loopback, so token_file or token_env must name the admin "
                         "token's location");
+  if (!a.token_file.empty() && !a.token_env.empty())
+    return top.key("wiring.admin")
+        .fail("token_file and token_env are both set; name one location for the admin token");
   if (p.wiring.bus_backend == "kafka" && p.wiring.bus_bootstrap.empty())
     return top.key("wiring.bus.bootstrap").fail("must name the brokers when backend is kafka");
   return {};

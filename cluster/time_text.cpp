@@ -34,6 +34,11 @@ expected<std::int64_t> parse_rfc3339_ns(std::string_view field, std::string_view
       v = v * 10 + (text[at + i] - '0');
     return v;
   };
+  // Nanoseconds since 1970 in an int64 reach from 1677-09-21 to 2262-04-11; outside whole
+  // years 1678..2261 the value would wrap and be stored as another time.
+  if (num(0, 4) < 1678 || num(0, 4) > 2261)
+    return bad_parameter(field,
+                         "must be within the years 1678..2261, got " + schemas::quote_value(text));
   year_month_day ymd{year(num(0, 4)), month(unsigned(num(5, 2))), day(unsigned(num(8, 2)))};
   std::int64_t ns = 0;
   std::size_t digits = 0;

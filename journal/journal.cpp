@@ -625,6 +625,8 @@ error corrupt_record(const journal::impl& j, std::string what, format::decode_st
 } // namespace
 
 expected<std::uint64_t> journal::head_seq(std::string_view pid) const {
+  if (auto ok = validate_pid(pid); !ok)
+    return ok.error();
   impl_->refresh();
   if (auto ok = check_attributable(*impl_); !ok)
     return ok.error();
@@ -642,6 +644,8 @@ expected<std::uint64_t> journal::head_seq(std::string_view pid) const {
 
 expected<std::uint64_t> journal::read_entity(std::string_view pid, std::uint64_t from_seq,
                                              const record_fn& fn) const {
+  if (auto ok = validate_pid(pid); !ok)
+    return ok.error();
   auto& j = *impl_;
   j.refresh();
   if (auto ok = check_attributable(j); !ok)
