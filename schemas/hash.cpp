@@ -68,8 +68,11 @@ std::string sha256_hex(std::string_view bytes) {
   return to_hex(sha256(bytes));
 }
 
-std::string payload_hash(const nlohmann::json& payload) {
-  return sha256_hex(canonical(payload));
+expected<std::string> payload_hash(const nlohmann::json& payload) {
+  auto text = canonical_checked(payload, "payload");
+  if (!text)
+    return text.error();
+  return sha256_hex(*text);
 }
 
 std::string composite_id(std::initializer_list<std::string_view> parts) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "schemas/expected.hpp"
+
 #include <nlohmann/json_fwd.hpp>
 
 #include <array>
@@ -20,8 +22,10 @@ std::string to_hex(std::string_view bytes);
 std::string sha256_hex(std::string_view bytes);
 
 /// `sha256_hex(canonical(payload))`: the hash of a payload's RFC 8785 form, so two payloads
-/// that differ only in key order, whitespace or number spelling hash the same.
-std::string payload_hash(const nlohmann::json& payload);
+/// that differ only in key order, whitespace or number spelling hash the same. A value that
+/// has no canonical form (NaN, an integer beyond +/-2^53, binary) is refused, never hashed as
+/// something else.
+expected<std::string> payload_hash(const nlohmann::json& payload);
 
 /// A composite id: SHA-256 over each part framed as its length (8 bytes, big-endian) followed
 /// by its bytes, as lowercase hex. The framing makes ("ab", "c") and ("a", "bc") differ, which

@@ -1,6 +1,10 @@
 #include "schemas/hash.hpp"
 
+#include "schemas/errc.hpp"
+
 #include <nlohmann/json.hpp>
+
+#include <cmath>
 
 #include <doctest/doctest.h>
 
@@ -36,7 +40,15 @@ TEST_CASE("composite_id: moving a boundary changes the id") {
 TEST_CASE("payload_hash hashes the canonical form") {
   auto a = nlohmann::json::parse(R"({"b": 1.0, "a": "x"})");
   auto b = nlohmann::json::parse(R"({"a":"x","b":1})");
-  CHECK(payload_hash(a) == "cdab067e9f3beb32d1252cfd63e492592fecbf591b0d08cadb24bb17f3864246");
-  CHECK(payload_hash(a) == payload_hash(b));
-  CHECK(payload_hash(a) != payload_hash(nlohmann::json::parse(R"({"a":"x","b":2})")));
+  CHECK(*payload_hash(a) == "cdab067e9f3beb32d1252cfd63e492592fecbf591b0d08cadb24bb17f3864246");
+  CHECK(*payload_hash(a) == *payload_hash(b));
+  CHECK(*payload_hash(a) != *payload_hash(nlohmann::json::parse(R"({"a":"x","b":2})")));
+}
+
+TEST_CASE("payload_hash refuses values without a canonical form instead of hashing a stand-in") {
+  nlohmann::json big = {{"x", 9007199254740993ULL}};
+  CHECK_FALSE(payload_hash(big));
+  nlohmann::json nan = {{"x", std::nan("")}};
+  CHECK_FALSE(payload_hash(nan));
+  CHECK(payload_hash(nan).error().is(fp::schemas::errc::number_out_of_range));
 }

@@ -4,6 +4,8 @@
 
 #include <msgpack.hpp>
 
+#include <unordered_set>
+
 namespace fp::schemas {
 
 namespace {
@@ -11,6 +13,9 @@ namespace {
 using json = nlohmann::ordered_json;
 
 constexpr std::size_t max_depth = 256;
+
+/// A msgpack map whose keys collide once written as JSON strings (`1` and `"1"`, or a repeat).
+struct not_representable {};
 
 json to_json(const msgpack::object& o) {
   switch (o.type) {
@@ -39,13 +44,21 @@ json to_json(const msgpack::object& o) {
     return out;
   }
   case msgpack::type::MAP: {
+    // Appended straight to the ordered map's vector (its operator[] searches linearly, which
+    // is quadratic in the key count). Non-string keys are spelled as JSON; keys that collide
+    // cannot be shown faithfully, so the caller falls back to hex.
     auto out = json::object();
+    auto& entries = static_cast<json::object_t::Container&>(out.get_ref<json::object_t&>());
+    entries.reserve(o.via.map.size);
+    std::unordered_set<std::string> seen;
     for (std::uint32_t i = 0; i < o.via.map.size; ++i) {
       const auto& kv = o.via.map.ptr[i];
       auto key = kv.key.type == msgpack::type::STR
                      ? std::string(kv.key.via.str.ptr, kv.key.via.str.size)
                      : to_json(kv.key).dump(-1, ' ', false, json::error_handler_t::replace);
-      out[key] = to_json(kv.val);
+      if (!seen.insert(key).second)
+        throw not_representable{};
+      entries.emplace_back(std::move(key), to_json(kv.val));
     }
     return out;
   }
@@ -67,6 +80,8 @@ std::optional<nlohmann::ordered_json> msgpack_to_json(std::string_view bytes) {
       return std::nullopt;
     return to_json(handle.get());
   } catch (const std::exception&) {
+    return std::nullopt;
+  } catch (const not_representable&) {
     return std::nullopt;
   }
 }

@@ -57,3 +57,26 @@ TEST_CASE("anything but exactly one msgpack value is refused") {
   CHECK_FALSE(msgpack_to_json(std::string("\xdd\xff\xff\xff\xff", 5))); // forged huge count
   CHECK_FALSE(msgpack_to_json(std::string(1000, '\x91'))); // nesting deeper than the limit
 }
+
+TEST_CASE("maps whose keys collide as JSON fall back to hex; large maps stay linear") {
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> pk(buf);
+  pk.pack_map(2);
+  pk.pack(1);
+  pk.pack(std::string("int"));
+  pk.pack(std::string("1"));
+  pk.pack(std::string("str"));
+  CHECK_FALSE(fp::schemas::msgpack_to_json({buf.data(), buf.size()}));
+  msgpack::sbuffer big;
+  msgpack::packer<msgpack::sbuffer> bp(big);
+  constexpr std::uint32_t n = 200000;
+  bp.pack_map(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    bp.pack(std::to_string(i));
+    bp.pack(i);
+  }
+  auto j = fp::schemas::msgpack_to_json({big.data(), big.size()});
+  REQUIRE(j);
+  CHECK(j->size() == n);
+  CHECK((*j)["199999"] == 199999);
+}

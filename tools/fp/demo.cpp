@@ -53,8 +53,15 @@ exit_code demo(const args& a) {
   p.events_per_entity = a.number("--events-per-entity", p.events_per_entity);
   p.threads = a.number("--threads", p.threads);
   p.receipts = a.number("--receipts", p.receipts);
-  if (p.entities == 0 || p.threads == 0 || p.threads > 1024)
-    return fail(a, exit_code::usage, "--entities must be at least 1 and --threads 1..1024");
+  // Bounds keep the counters far from overflow and the run finite.
+  if (p.entities == 0 || p.entities > 10'000'000)
+    return fail(a, exit_code::usage, "--entities must be 1..10000000");
+  if (p.events_per_entity > 10'000)
+    return fail(a, exit_code::usage, "--events-per-entity must be 0..10000");
+  if (p.threads == 0 || p.threads > 1024)
+    return fail(a, exit_code::usage, "--threads must be 1..1024");
+  if (p.receipts > 1'000'000)
+    return fail(a, exit_code::usage, "--receipts must be 0..1000000");
   std::filesystem::path data = a.text("--data");
   demo_phases::write_result w;
   {

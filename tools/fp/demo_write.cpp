@@ -87,7 +87,7 @@ std::string put_receipts(journal::journal& j, const plan& p) {
   tracker t;
   t.start(p.receipts);
   for (std::uint64_t n = 1; n <= p.receipts; ++n)
-    store.put_async(demo_model::receipt_path(n), demo_model::receipt_bytes(n), "1",
+    store.put_async(demo_model::receipt_path(n), demo_model::receipt_bytes(n), "v1",
                     [&t](expected<artifact_ref> r) { t.done(r ? nullptr : &r.error()); });
   return t.wait();
 }

@@ -1,5 +1,8 @@
 // `fp objects ls|cat|put`: the write-once object store of a node's journal.
 
+#include "schemas/artifact_ref.hpp"
+#include "schemas/ids.hpp"
+
 #include "cluster/data_dir.hpp"
 #include "journal/object_store.hpp"
 #include "tools/fp/cli.hpp"
@@ -16,13 +19,10 @@ namespace fp::tools {
 
 namespace {
 
+/// The ArtifactRef contract's JSON (schemas/contracts/artifact_ref.schema.json): absent
+/// optional fields are left out, never written as null.
 std::string ref_json(const artifact_ref& r) {
-  nlohmann::ordered_json out{{"ref", r.ref}};
-  out["digest"] = r.digest ? nlohmann::ordered_json(*r.digest) : nullptr;
-  out["digest_alg"] = r.digest_alg ? nlohmann::ordered_json(*r.digest_alg) : nullptr;
-  out["schema_version"] = r.schema_version ? nlohmann::ordered_json(*r.schema_version) : nullptr;
-  out["size_bytes"] = r.size_bytes ? nlohmann::ordered_json(*r.size_bytes) : nullptr;
-  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return schemas::to_json(r);
 }
 
 expected<std::string> read_input(const std::string& file) {
@@ -90,8 +90,12 @@ exit_code objects_put(const args& a) {
     return fail(a, exit_code::failed, j.error().message());
   journal::object_store store{**j};
   std::optional<std::string> schema_version;
-  if (a.has("--schema-version"))
+  if (a.has("--schema-version")) {
+    if (auto ok = schemas::validate_schema_version("--schema-version", a.text("--schema-version"));
+        !ok)
+      return fail(a, exit_code::usage, ok.error().message());
     schema_version = a.text("--schema-version");
+  }
   auto ref = store.put(path, std::move(*bytes), schema_version);
   if (!ref)
     return fail(a, exit_code::failed, ref.error().message());
