@@ -127,8 +127,14 @@ int flushed_head_in_txn(const journal::impl& j, MDB_txn* txn, std::string_view p
   if (rc == 0) {
     std::string_view found_pid;
     std::uint64_t seq = 0;
-    if (format::parse_stream_key(as_view(key), found_pid, seq) && found_pid == pid)
-      head = seq;
+    if (format::parse_stream_key(as_view(key), found_pid, seq) && found_pid == pid) {
+      auto n = format::run_length(val.mv_size);
+      if (n == 0) {
+        mdb_cursor_close(cur);
+        return MDB_CORRUPTED;
+      }
+      head = seq + n - 1;
+    }
   }
   mdb_cursor_close(cur);
   return rc == MDB_NOTFOUND ? 0 : rc;
@@ -667,20 +673,36 @@ expected<std::uint64_t> journal::read_entity(std::string_view pid, std::uint64_t
     MDB_cursor* cur = nullptr;
     if (auto rc = mdb_cursor_open(txn.get(), j.streams, &cur); rc != 0)
       return lmdb_error(rc, "open stream cursor");
+    // The run holding `next` starts at or before it: seek past it, then step back one.
     auto start = format::stream_key(pid, next);
     MDB_val key = as_val(start), val;
     int rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+    {
+      std::string_view kpid;
+      std::uint64_t seq = 0;
+      bool exact = rc == 0 && format::parse_stream_key(as_view(key), kpid, seq) && kpid == pid &&
+                   seq == next;
+      if (!exact && (rc == 0 || rc == MDB_NOTFOUND)) {
+        rc = mdb_cursor_get(cur, &key, &val, rc == 0 ? MDB_PREV : MDB_LAST);
+        if (rc == 0 && !(format::parse_stream_key(as_view(key), kpid, seq) && kpid == pid))
+          rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+      }
+    }
     for (; rc == 0 && chunk.size() < read_chunk; rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
       std::string_view kpid;
       std::uint64_t seq = 0;
       if (!format::parse_stream_key(as_view(key), kpid, seq) || kpid != pid)
         break;
-      if (val.mv_size != 8) {
+      auto n = format::run_length(val.mv_size);
+      if (n == 0) {
         mdb_cursor_close(cur);
         return error{errc::corrupt, "journal: stream index of \"" + std::string(pid) + "\" seq " +
                                         std::to_string(seq) + " is malformed"};
       }
-      chunk.push_back({seq, format::read_u64be(as_view(val))});
+      auto globals = as_view(val);
+      for (std::size_t i = 0; i < n; ++i)
+        if (seq + i >= next)
+          chunk.push_back({seq + i, format::read_u64be(globals.substr(8 * i, 8))});
     }
     mdb_cursor_close(cur);
     if (rc != 0 && rc != MDB_NOTFOUND)
@@ -874,10 +896,12 @@ expected<std::uint64_t> list_flushed(const journal::impl& j,
       rc = mdb_cursor_get(cur, &lk, &val, MDB_SET_RANGE);
       rc = rc == 0 ? mdb_cursor_get(cur, &lk, &val, MDB_PREV)
                    : mdb_cursor_get(cur, &lk, &val, MDB_LAST);
-      if (rc != 0 || !format::parse_stream_key(as_view(lk), pid, seq)) {
+      if (rc != 0 || !format::parse_stream_key(as_view(lk), pid, seq) ||
+          format::run_length(val.mv_size) == 0) {
         mdb_cursor_close(cur);
         return lmdb_error(rc == 0 ? MDB_CORRUPTED : rc, "scan streams");
       }
+      seq += format::run_length(val.mv_size) - 1;
       ++count;
       ++in_chunk;
       std::string pid_copy(pid);

@@ -511,3 +511,47 @@ TEST_CASE("a read-only journal's heads stay right when the writer flushes its in
   });
   CHECK(n == 3);
 }
+
+TEST_CASE("index runs: reads start anywhere inside a run and cross run boundaries") {
+  temp_dir dir;
+  options o;
+  o.index_flush_records = 1000; // flushed runs of up to 128 consecutive seqs, plus a tail
+  auto j = open_at(dir.path, o);
+  std::uint64_t seq = 0;
+  for (int b = 0; b < 30; ++b) {
+    std::vector<event_data> batch;
+    for (int i = 0; i < 100; ++i)
+      batch.push_back(ev("e", std::to_string(seq + i + 1)));
+    auto r = j->append("long", seq, std::move(batch));
+    REQUIRE(r);
+    seq = r->last_seq;
+    REQUIRE(j->append("other" + std::to_string(b % 3),
+                      *j->head_seq("other" + std::to_string(b % 3)), {ev("e", "x")}));
+  }
+  CHECK(*j->head_seq("long") == 3000);
+  for (std::uint64_t from : {1, 2, 127, 128, 129, 130, 256, 257, 999, 1000, 1001, 2999, 3000}) {
+    std::uint64_t expect = from, n = 0;
+    bool ok = true;
+    (void)j->read_entity("long", from, [&](const record_view& r) {
+      ok = ok && r.seq == expect && r.payload == std::to_string(expect);
+      ++expect;
+      ++n;
+      return true;
+    });
+    CHECK_MESSAGE(ok, "from " << from);
+    CHECK_MESSAGE(n == 3001 - from, "from " << from);
+  }
+  auto report = verify(*j);
+  REQUIRE(report);
+  CHECK(report->ok());
+  j.reset();
+  auto again = open_at(dir.path, o);
+  CHECK(*again->head_seq("long") == 3000);
+  std::uint64_t heads = 0;
+  (void)again->list_streams([&](std::string_view pid, std::uint64_t head) {
+    heads += pid == "long" ? head : 0;
+    return true;
+  });
+  CHECK(heads == 3000);
+  REQUIRE(again->append("long", 3000, {ev("e", "3001")}));
+}

@@ -47,6 +47,17 @@ constexpr std::size_t max_writer_bytes = 255;
 /// Stream key: pid bytes, a NUL, u64be seq. Persistence ids hold no NUL, so all keys of one
 /// stream are adjacent and ordered by seq, and ids sharing a prefix (`counter/`) are adjacent.
 std::string stream_key(std::string_view pid, std::uint64_t seq);
+/// A `streams` entry covers a run of consecutive seqs of one stream: its key names the first
+/// seq, its value holds the run's global seqs, 8 bytes (big-endian) each, at most
+/// `max_index_run` of them.
+constexpr std::size_t max_index_run = 128;
+/// The run length of a `streams` value; 0 when malformed.
+inline std::size_t run_length(std::size_t value_bytes) {
+  return value_bytes > 0 && value_bytes % 8 == 0 && value_bytes / 8 <= max_index_run
+             ? value_bytes / 8
+             : 0;
+}
+
 /// Splits a stream key; false when malformed.
 bool parse_stream_key(std::string_view key, std::string_view& pid, std::uint64_t& seq);
 /// The key prefix shared by every record of `pid`.

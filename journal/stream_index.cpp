@@ -147,27 +147,37 @@ int stream_index::flush(MDB_txn* txn, MDB_dbi streams, MDB_dbi meta,
   MDB_cursor* cur = nullptr;
   if (auto rc = mdb_cursor_open(txn, streams, &cur); rc != 0)
     return rc;
-  std::string key;
-  auto put_all = [&](std::string_view pid, const std::vector<index_entry>& v) {
-    for (auto& e : v) {
+  std::string key, value;
+  std::vector<index_entry> merged;
+  // One entry per run of consecutive seqs (at most max_index_run): a stream with k new events
+  // costs k/128 puts instead of k.
+  auto put_all = [&](std::string_view pid) {
+    for (std::size_t i = 0; i < merged.size();) {
+      auto first = merged[i].seq;
+      value.clear();
+      std::size_t n = 0;
+      while (i < merged.size() && n < format::max_index_run && merged[i].seq == first + n) {
+        value += format::u64be(merged[i].global);
+        ++i;
+        ++n;
+      }
       key.assign(pid);
       key.push_back('\0');
-      key += format::u64be(e.seq);
-      auto g = format::u64be(e.global);
+      key += format::u64be(first);
       auto kv = as_val(key);
-      auto gv = as_val(g);
+      auto gv = as_val(value);
       if (auto rc = mdb_cursor_put(cur, &kv, &gv, MDB_NOOVERWRITE); rc != 0)
         return rc;
     }
     return 0;
   };
   for (auto pid : pids) {
-    int rc = 0;
+    merged.clear();
     if (auto it = delta_.find(pid); it != delta_.end())
-      rc = put_all(pid, it->second);
-    if (auto it = from_batch.find(pid); rc == 0 && it != from_batch.end())
-      rc = put_all(pid, it->second);
-    if (rc != 0) {
+      merged = it->second;
+    if (auto it = from_batch.find(pid); it != from_batch.end())
+      merged.insert(merged.end(), it->second.begin(), it->second.end());
+    if (auto rc = put_all(pid); rc != 0) {
       mdb_cursor_close(cur);
       return rc;
     }

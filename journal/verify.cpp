@@ -44,11 +44,16 @@ bool find_owner(const journal::impl& j, MDB_txn* txn, std::uint64_t global, std:
   for (int rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == 0 && !found;
        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
     std::string_view kpid;
-    if (val.mv_size == 8 && format::read_u64be(as_view(val)) == global &&
-        format::parse_stream_key(as_view(key), kpid, seq)) {
-      pid = std::string(kpid);
-      found = true;
-    }
+    std::uint64_t first = 0;
+    auto n = format::run_length(val.mv_size);
+    if (n == 0 || !format::parse_stream_key(as_view(key), kpid, first))
+      continue;
+    for (std::size_t i = 0; i < n && !found; ++i)
+      if (format::read_u64be(as_view(val).substr(8 * i, 8)) == global) {
+        pid = std::string(kpid);
+        seq = first + i;
+        found = true;
+      }
   }
   mdb_cursor_close(cur);
   return found;
@@ -134,24 +139,30 @@ expected<verify_report> verify(const journal& jr,
   std::uint64_t index_entries = 0;
   for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == 0;
        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
-    ++index_entries;
     std::string_view pid;
-    std::uint64_t seq = 0;
-    if (!format::parse_stream_key(as_view(key), pid, seq) || val.mv_size != 8) {
+    std::uint64_t first = 0;
+    auto n = format::run_length(val.mv_size);
+    if (!format::parse_stream_key(as_view(key), pid, first) || n == 0) {
+      ++index_entries;
       c.problem("stream index entry #" + std::to_string(index_entries), "malformed key or value");
       continue;
     }
-    MDB_val ev;
-    if (mdb_get(txn.get(), j.events, &val, &ev) != 0) {
-      c.problem("stream index \"" + std::string(pid) + "\" seq " + std::to_string(seq),
-                "points at missing global_seq " + std::to_string(format::read_u64be(as_view(val))));
-      continue;
+    for (std::size_t i = 0; i < n; ++i) {
+      ++index_entries;
+      auto seq = first + i;
+      auto global = as_view(val).substr(8 * i, 8);
+      MDB_val gk{8, const_cast<char*>(global.data())}, ev;
+      if (mdb_get(txn.get(), j.events, &gk, &ev) != 0) {
+        c.problem("stream index \"" + std::string(pid) + "\" seq " + std::to_string(seq),
+                  "points at missing global_seq " + std::to_string(format::read_u64be(global)));
+        continue;
+      }
+      record_view r;
+      if (format::decode(as_view(ev), r) == format::decode_status::ok &&
+          (r.persistence_id != pid || r.seq != seq))
+        c.problem("stream index \"" + std::string(pid) + "\" seq " + std::to_string(seq),
+                  "points at a record of another stream or seq");
     }
-    record_view r;
-    if (format::decode(as_view(ev), r) == format::decode_status::ok &&
-        (r.persistence_id != pid || r.seq != seq))
-      c.problem("stream index \"" + std::string(pid) + "\" seq " + std::to_string(seq),
-                "points at a record of another stream or seq");
   }
   mdb_cursor_close(cur);
   if (rc != MDB_NOTFOUND)
