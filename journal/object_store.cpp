@@ -32,13 +32,12 @@ std::string hex(std::string_view raw) {
   return schemas::to_hex(raw);
 }
 
+/// Same scheme as records: XXH3-64 of the bytes after the header, seeded with the XXH3-64 of
+/// the header before the checksum field.
 std::uint64_t entry_checksum(std::string_view e) {
-  XXH3_state_t st;
-  XXH3_64bits_reset(&st);
-  XXH3_64bits_update(&st, e.data(), off_obj_checksum);
-  XXH3_64bits_update(&st, e.data() + format::object_header_size,
-                     e.size() - format::object_header_size);
-  return XXH3_64bits_digest(&st);
+  auto seed = XXH3_64bits(e.data(), off_obj_checksum);
+  return XXH3_64bits_withSeed(e.data() + format::object_header_size,
+                              e.size() - format::object_header_size, seed);
 }
 
 void put_le(std::string& out, std::size_t off, std::uint64_t x, std::size_t n) {

@@ -37,7 +37,7 @@ constexpr std::size_t off_written_at = 24;     // i64 ns since the Unix epoch (m
 constexpr std::size_t off_schema_version = 32; // u32 event encoding version
 constexpr std::size_t off_pid_len = 36;        // u16 persistence id length
 constexpr std::size_t off_writer_len = 38;     // u16 writer id length
-constexpr std::size_t off_checksum = 40;       // u64 XXH3-64 of every byte except these 8
+constexpr std::size_t off_checksum = 40;       // u64 XXH3-64 (see record_checksum)
 constexpr std::size_t header_size = 48;        // then pid, event_type, writer, payload
 
 constexpr std::size_t max_pid_bytes = 400; ///< keeps stream keys under LMDB's 511-byte limit
@@ -82,7 +82,7 @@ decode_status decode(std::string_view bytes, record_view& out);
 bool stream_of(std::string_view bytes, std::string_view& pid);
 
 /// Object entry: u8 version, u8 storage (1 inline, 2 file), u16 schema_version length,
-/// u64 size, 32-byte sha256, u64 XXH3-64 of every other byte, schema_version, inline bytes.
+/// u64 size, 32-byte sha256, u64 XXH3-64 checksum (as for records), schema_version, inline bytes.
 constexpr std::uint8_t object_inline = 1;
 constexpr std::uint8_t object_file = 2;
 constexpr std::size_t object_header_size = 52;
