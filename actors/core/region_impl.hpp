@@ -16,11 +16,11 @@
 //   destroyed unanswered answers `stopped`, so no command is ever dropped silently.
 
 #include "actors/core/errc.hpp"
-#include "actors/core/partition.hpp"
 #include "actors/core/region.hpp"
 #include "actors/core/region_state.hpp"
 #include "actors/core/runtime_impl.hpp"
 #include "actors/core/small_queue.hpp"
+#include "bus/partitioner.hpp"
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
@@ -649,7 +649,7 @@ public:
     p->done = std::move(done);
     p->in_flight = &shared_->rt->in_flight;
     ++shared_->rt->in_flight;
-    auto partition = partition_for(p->key, shared_->opts.partitions);
+    auto partition = bus::partition_for(p->key, shared_->opts.partitions);
     caf::anon_send(shards_[static_cast<std::size_t>(partition) % shards_.size()], p);
   }
 

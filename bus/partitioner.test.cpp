@@ -1,10 +1,10 @@
-#include "actors/core/partition.hpp"
+#include "bus/partitioner.hpp"
 
 #include <doctest/doctest.h>
 
 #include <cstdint>
 
-using fp::actors::partition_for;
+using fp::bus::partition_for;
 
 namespace {
 

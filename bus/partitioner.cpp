@@ -1,8 +1,8 @@
-#include "actors/core/partition.hpp"
+#include "bus/partitioner.hpp"
 
 #include <librdkafka/rdkafka.h>
 
-namespace fp::actors {
+namespace fp::bus {
 
 std::int32_t partition_for(std::string_view key, std::int32_t partitions) {
   if (partitions <= 1)
@@ -12,4 +12,4 @@ std::int32_t partition_for(std::string_view key, std::int32_t partitions) {
                                           nullptr);
 }
 
-} // namespace fp::actors
+} // namespace fp::bus
