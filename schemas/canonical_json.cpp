@@ -102,7 +102,7 @@ private:
       if (f.value->is_object()) {
         // At the top, a key whose value is complete is no longer where the parser is.
         if (f.key && (i + 1 < stack_.size() || f.pending))
-          out += "." + *f.key;
+          out += path_step(*f.key);
       } else {
         // Below the top the element is already in place; at the top it comes next.
         std::size_t index = f.value->size() - (i + 1 < stack_.size() ? 1 : 0);

@@ -263,3 +263,17 @@ TEST_CASE("msgpack: bad bytes are rejected, never thrown") {
   CHECK(r.error().is(errc::bad_format));
   CHECK(field_of(r.error()) == "envelope.payload");
 }
+
+TEST_CASE("a hostile key cannot forge another field's path in a rejection") {
+  auto text = std::string(R"({"event_id":"e1","event_type":"t","schema_version":"v1",)") +
+              R"("ts_utc":"2026-01-01T00:00:00Z","platform_run_id":"platform_20260101T000000Z",)" +
+              R"("scenario_run_id":")" + std::string(64, 'a') + R"(","scenario_id":"s",)" +
+              R"("manifest_fingerprint":")" + std::string(64, 'b') + R"(",)" +
+              R"("parameter_hash":")" + std::string(64, 'c') + R"(","payload":{},)" +
+              R"("ts_utc: x\nFAKE":1})";
+  auto r = fp::schemas::parse_envelope(text);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().is(fp::schemas::errc::unknown_field));
+  CHECK(fp::schemas::field_of(r.error()) == R"(envelope["ts_utc: x\u000aFAKE"])");
+  CHECK(r.error().message().find('\n') == std::string::npos);
+}

@@ -34,8 +34,25 @@ std::string to_string(errc code) {
 
 std::string_view field_of(const fp::error& err) noexcept {
   std::string_view msg = err.message();
-  auto colon = msg.find(": ");
-  return colon == std::string_view::npos ? msg : msg.substr(0, colon);
+  // The path ends at the first ": " outside a quoted key (path_step quotes odd keys).
+  bool quoted = false;
+  for (std::size_t i = 0; i + 1 < msg.size(); ++i) {
+    if (msg[i] == '\\' && quoted)
+      ++i;
+    else if (msg[i] == '"')
+      quoted = !quoted;
+    else if (!quoted && msg[i] == ':' && msg[i + 1] == ' ')
+      return msg.substr(0, i);
+  }
+  return msg;
+}
+
+std::string path_step(std::string_view key) {
+  bool plain = !key.empty() && key.size() <= 128;
+  for (char c : key)
+    plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '$' || c == '-');
+  return plain ? "." + std::string(key) : "[" + quote_value(key) + "]";
 }
 
 std::string quote_value(std::string_view value, std::size_t max_bytes) {

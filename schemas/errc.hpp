@@ -34,6 +34,11 @@ std::string_view field_of(const fp::error& err) noexcept;
 /// that a hostile value cannot flood a log line or smuggle control characters into it.
 std::string quote_value(std::string_view value, std::size_t max_bytes = 80);
 
+/// One step of a field path for object key `key`: `.key` when the key is a plain name
+/// ([A-Za-z0-9_$-]), else `["..."]` quoted by `quote_value`, so that a key cannot forge
+/// another field's path (`"ts_utc: x"`, a newline, a `.`).
+std::string path_step(std::string_view key);
+
 } // namespace fp::schemas
 
 template <>

@@ -41,7 +41,7 @@ std::string_view json_type_name(const nlohmann::json& v) noexcept {
 }
 
 std::string object_reader::path(std::string_view field) const {
-  return std::string(doc_) + "." + std::string(field);
+  return std::string(doc_) + path_step(field);
 }
 
 expected<void> object_reader::only_keys(std::initializer_list<std::string_view> known) const {
