@@ -1,6 +1,7 @@
 #include "journal/journal.hpp"
 
 #include "journal/journal_impl.hpp"
+#include "journal/lmdb_val.hpp"
 #include "journal/record_format.hpp"
 
 #include <cerrno>
@@ -16,14 +17,6 @@
 namespace fp::journal {
 
 namespace {
-
-std::string_view as_view(const MDB_val& v) {
-  return {static_cast<const char*>(v.mv_data), v.mv_size};
-}
-
-MDB_val as_val(std::string_view s) {
-  return MDB_val{s.size(), const_cast<char*>(s.data())};
-}
 
 std::int64_t now_ns() {
   using namespace std::chrono;

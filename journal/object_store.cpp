@@ -3,7 +3,9 @@
 #include "journal/journal.hpp"
 #include "journal/journal_impl.hpp"
 #include "journal/record_format.hpp"
+#include "schemas/errc.hpp"
 #include "schemas/hash.hpp"
+#include "schemas/ids.hpp"
 
 #define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
@@ -175,30 +177,16 @@ std::filesystem::path journal::impl::object_file(std::string_view digest_hex) co
 }
 
 expected<void> object_store::validate_path(std::string_view path) {
-  auto fail = [&](const std::string& rule) {
+  // The platform's object-key rule (schemas/ids.hpp), plus the LMDB key size this store allows.
+  if (path.size() > max_path_bytes)
+    return error{errc::invalid_argument, "journal: object path of " + std::to_string(path.size()) +
+                                             " bytes: must be at most " +
+                                             std::to_string(max_path_bytes) + " bytes"};
+  if (!schemas::is_object_key(path))
     return error{errc::invalid_argument,
-                 "journal: object path \"" + std::string(path) + "\": " + rule};
-  };
-  if (path.empty() || path.size() > max_path_bytes)
-    return fail("must be 1.." + std::to_string(max_path_bytes) + " bytes");
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    auto end = path.find('/', start);
-    if (end == std::string_view::npos)
-      end = path.size();
-    auto seg = path.substr(start, end - start);
-    if (seg.empty())
-      return fail("empty segment (leading, trailing or double '/')");
-    if (seg == "." || seg == "..")
-      return fail("'.' and '..' segments are not allowed");
-    for (char c : seg) {
-      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '.' || c == '_' || c == '=' || c == '-';
-      if (!ok)
-        return fail("segment \"" + std::string(seg) + "\" has a character outside [A-Za-z0-9._=-]");
-    }
-    start = end + 1;
-  }
+                 "journal: object path " + schemas::quote_value(path) +
+                     ": must be '/'-separated segments of 1..128 of [A-Za-z0-9._:=-], none "
+                     "'.' or '..'"};
   return {};
 }
 

@@ -40,8 +40,8 @@ public:
   expected<std::uint64_t> list(std::string_view prefix,
                                const std::function<bool(const artifact_ref&)>& fn) const;
 
-  /// Checks an object path: relative, `/`-separated, segments of [A-Za-z0-9._=-] that are
-  /// not `.` or `..`, at most 400 bytes.
+  /// Checks an object path: `schemas::is_object_key` (relative, `/`-separated segments of
+  /// 1..128 of [A-Za-z0-9._:=-], none `.` or `..`) and at most 400 bytes.
   static expected<void> validate_path(std::string_view path);
 
 private:

@@ -1,22 +1,11 @@
 #include "journal/stream_index.hpp"
 
+#include "journal/lmdb_val.hpp"
 #include "journal/record_format.hpp"
 
 #include <algorithm>
 
 namespace fp::journal {
-
-namespace {
-
-std::string_view as_view(const MDB_val& v) {
-  return {static_cast<const char*>(v.mv_data), v.mv_size};
-}
-
-MDB_val as_val(std::string_view s) {
-  return MDB_val{s.size(), const_cast<char*>(s.data())};
-}
-
-} // namespace
 
 int stream_index::indexed_through(MDB_txn* txn, MDB_dbi meta, std::uint64_t& out) {
   auto k = as_val(format::indexed_through_key);

@@ -1,6 +1,7 @@
 #include "journal/verify.hpp"
 
 #include "journal/journal_impl.hpp"
+#include "journal/lmdb_val.hpp"
 #include "journal/object_store.hpp"
 #include "journal/record_format.hpp"
 
@@ -10,10 +11,6 @@
 namespace fp::journal {
 
 namespace {
-
-std::string_view as_view(const MDB_val& v) {
-  return {static_cast<const char*>(v.mv_data), v.mv_size};
-}
 
 struct checker {
   verify_report report;

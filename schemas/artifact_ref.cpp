@@ -42,9 +42,7 @@ expected<void> validate_artifact_ref(const fp::artifact_ref& ref) {
 expected<fp::artifact_ref> artifact_ref_from_json(const nlohmann::json& value,
                                                   std::string_view path) {
   std::string doc(path);
-  if (!value.is_object())
-    return fp::error{errc::wrong_type, doc + ": expected a JSON object, got " +
-                                           std::string(detail::json_type_name(value))};
+  FP_SCHEMAS_CHECK(detail::expect_object(value, doc));
   detail::object_reader r(value, path);
   FP_SCHEMAS_CHECK(r.only_keys({"ref", "digest", "digest_alg", "schema_version", "size_bytes"}));
   fp::artifact_ref a;

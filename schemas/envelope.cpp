@@ -19,9 +19,7 @@ expected<void> check_payload(std::string_view payload) {
   auto parsed = parse_strict(payload, "envelope.payload");
   if (!parsed)
     return std::move(parsed).error();
-  if (!parsed->is_object())
-    return fp::error{errc::wrong_type, "envelope.payload: expected a JSON object, got " +
-                                           std::string(detail::json_type_name(*parsed))};
+  FP_SCHEMAS_CHECK(detail::expect_object(*parsed, "envelope.payload"));
   if (canonical(*parsed) != payload)
     return fp::error{errc::bad_format, "envelope.payload: not in RFC 8785 canonical form"};
   return {};
@@ -84,9 +82,7 @@ expected<envelope> parse_envelope(std::string_view json_text, envelope_options o
   const nlohmann::json* payload = r.find("payload");
   if (!payload)
     return fp::error{errc::missing_field, "envelope.payload: missing (required)"};
-  if (!payload->is_object())
-    return fp::error{errc::wrong_type, "envelope.payload: expected a JSON object, got " +
-                                           std::string(detail::json_type_name(*payload))};
+  FP_SCHEMAS_CHECK(detail::expect_object(*payload, "envelope.payload"));
   e.payload = canonical(*payload);
   FP_SCHEMAS_CHECK(check_fields(e, options));
   return e;

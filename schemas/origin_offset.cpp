@@ -35,9 +35,7 @@ expected<void> validate_origin_offset(const fp::origin_offset& o) {
 expected<fp::origin_offset> origin_offset_from_json(const nlohmann::json& value,
                                                     std::string_view path) {
   std::string doc(path);
-  if (!value.is_object())
-    return fp::error{errc::wrong_type, doc + ": expected a JSON object, got " +
-                                           std::string(detail::json_type_name(value))};
+  FP_SCHEMAS_CHECK(detail::expect_object(value, doc));
   detail::object_reader r(value, path);
   FP_SCHEMAS_CHECK(r.only_keys({"topic", "partition", "offset"}));
   fp::origin_offset o;

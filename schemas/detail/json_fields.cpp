@@ -40,6 +40,13 @@ std::string_view json_type_name(const nlohmann::json& v) noexcept {
   }
 }
 
+expected<void> expect_object(const nlohmann::json& value, std::string_view path) {
+  if (value.is_object())
+    return {};
+  return fp::error{errc::wrong_type, std::string(path) + ": expected a JSON object, got " +
+                                         std::string(json_type_name(value))};
+}
+
 std::string object_reader::path(std::string_view field) const {
   return std::string(doc_) + path_step(field);
 }

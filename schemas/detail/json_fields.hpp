@@ -22,6 +22,9 @@ expected<nlohmann::json> parse_object(std::string_view text, std::string_view do
 /// The JSON type of `v` as a contract names it: string, integer, number, object, ...
 std::string_view json_type_name(const nlohmann::json& v) noexcept;
 
+/// `wrong_type` naming `path` unless `value` is a JSON object.
+expected<void> expect_object(const nlohmann::json& value, std::string_view path);
+
 /// Reads the fields of one JSON object; every rejection names `doc.field`.
 class object_reader {
 public:
