@@ -42,29 +42,17 @@ std::uint64_t entry_checksum(std::string_view e) {
                               e.size() - format::object_header_size, seed);
 }
 
-void put_le(std::string& out, std::size_t off, std::uint64_t x, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i)
-    out[off + i] = static_cast<char>((x >> (8 * i)) & 0xff);
-}
-
-std::uint64_t get_le(std::string_view in, std::size_t off, std::size_t n) {
-  std::uint64_t x = 0;
-  for (std::size_t i = 0; i < n; ++i)
-    x |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[off + i])) << (8 * i);
-  return x;
-}
-
 std::string encode_entry(std::uint8_t storage, std::uint64_t size, std::string_view digest,
                          std::string_view schema_version, std::string_view inline_bytes) {
   std::string e(format::object_header_size, '\0');
   e[0] = static_cast<char>(format::version);
   e[off_storage] = static_cast<char>(storage);
-  put_le(e, off_sv_len, schema_version.size(), 2);
-  put_le(e, off_size, size, 8);
+  format::put_le<std::uint16_t>(e, off_sv_len, static_cast<std::uint16_t>(schema_version.size()));
+  format::put_le<std::uint64_t>(e, off_size, size);
   e.replace(off_digest, 32, digest);
   e.append(schema_version);
   e.append(inline_bytes);
-  put_le(e, off_obj_checksum, entry_checksum(e), 8);
+  format::put_le<std::uint64_t>(e, off_obj_checksum, entry_checksum(e));
   return e;
 }
 
@@ -80,11 +68,11 @@ bool decode_entry(std::string_view e, entry& out) {
   if (e.size() < format::object_header_size || static_cast<std::uint8_t>(e[0]) != format::version)
     return false;
   out.storage = static_cast<std::uint8_t>(e[off_storage]);
-  auto sv_len = get_le(e, off_sv_len, 2);
-  out.size = get_le(e, off_size, 8);
+  std::size_t sv_len = format::get_le<std::uint16_t>(e, off_sv_len);
+  out.size = format::get_le<std::uint64_t>(e, off_size);
   if (format::object_header_size + sv_len > e.size())
     return false;
-  if (get_le(e, off_obj_checksum, 8) != entry_checksum(e))
+  if (format::get_le<std::uint64_t>(e, off_obj_checksum) != entry_checksum(e))
     return false;
   out.digest = e.substr(off_digest, 32);
   out.schema_version = e.substr(format::object_header_size, sv_len);

@@ -9,20 +9,6 @@ namespace fp::journal::format {
 
 namespace {
 
-template <class T>
-void put_le(std::string& out, std::size_t off, T x) {
-  for (std::size_t i = 0; i < sizeof(T); ++i)
-    out[off + i] = static_cast<char>((static_cast<std::uint64_t>(x) >> (8 * i)) & 0xff);
-}
-
-template <class T>
-T get_le(std::string_view in, std::size_t off) {
-  std::uint64_t x = 0;
-  for (std::size_t i = 0; i < sizeof(T); ++i)
-    x |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[off + i])) << (8 * i);
-  return static_cast<T>(x);
-}
-
 /// XXH3-64 of everything after the header, seeded with XXH3-64 of the header before the
 /// checksum field: two one-shot hashes (the streaming API buffers small inputs, which costs
 /// more than the hashing on the replay path).

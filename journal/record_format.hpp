@@ -63,6 +63,21 @@ bool parse_stream_key(std::string_view key, std::string_view& pid, std::uint64_t
 /// The key prefix shared by every record of `pid`.
 std::string stream_prefix(std::string_view pid);
 
+/// Little-endian fixed-width fields of records and object entries.
+template <class T>
+void put_le(std::string& out, std::size_t off, T x) {
+  for (std::size_t i = 0; i < sizeof(T); ++i)
+    out[off + i] = static_cast<char>((static_cast<std::uint64_t>(x) >> (8 * i)) & 0xff);
+}
+
+template <class T>
+T get_le(std::string_view in, std::size_t off) {
+  std::uint64_t x = 0;
+  for (std::size_t i = 0; i < sizeof(T); ++i)
+    x |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[off + i])) << (8 * i);
+  return static_cast<T>(x);
+}
+
 std::string u64be(std::uint64_t x);
 std::uint64_t read_u64be(std::string_view bytes); ///< needs 8 bytes
 
