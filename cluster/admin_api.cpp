@@ -49,7 +49,7 @@ expected<const actors::entity_type_view*> find_type(const node_view& node, std::
 }
 
 http_response healthz(const node_view& node) {
-  health_inputs in{node.stopping(), node.bus_wired(), node.journal().stats(), 0};
+  health_inputs in{node.stopping(), node.bus(), node.journal().stats(), 0};
   for (auto* t : node.types())
     in.quarantined += t->counts().quarantined;
   auto h = assess(in);
@@ -176,7 +176,72 @@ http_response journal_stream(const node_view& node, const http_request& r) {
                                  {"next_from", std::move(next)}});
 }
 
+json topic_json(const bus::topic_info& t) {
+  auto parts = json::array();
+  for (auto& p : t.partitions)
+    parts.push_back({{"partition", p.partition}, {"low", p.low}, {"high", p.high}});
+  return {{"name", t.spec.name},
+          {"partitions", t.spec.partitions},
+          {"retention_ms", t.spec.retention_ms},
+          {"retention_bytes", t.spec.retention_bytes},
+          {"offsets", std::move(parts)}};
+}
+
+http_response bus_overview(const node_view& node, const http_request& r) {
+  if (auto ok = only_params(r, {}); !ok)
+    return error_response(ok.error());
+  auto s = node.bus();
+  json out{{"backend", s.wired ? json(s.backend) : json(nullptr)},
+           {"reachable", s.wired && s.reachable}};
+  if (!s.detail.empty())
+    out["detail"] = s.detail;
+  auto topics = json::array();
+  if (s.wired && s.reachable) {
+    auto all = node.bus_topics();
+    if (!all)
+      return error_response(all.error());
+    for (auto& t : *all)
+      topics.push_back(topic_json(t));
+  }
+  out["topics"] = std::move(topics);
+  return json_response(200, out);
+}
+
+http_response bus_group_lag(const node_view& node, const http_request& r) {
+  if (auto ok = only_params(r, {"topic"}); !ok)
+    return error_response(ok.error());
+  auto topic = query_value(r, "topic");
+  if (!topic)
+    return error_response(topic.error());
+  if (!*topic)
+    return error_response(bad_parameter("topic", "required: the topic whose lag to show"));
+  const auto& group = r.captures.at(0);
+  auto lag = node.bus_lag(group, **topic);
+  if (!lag)
+    return error_response(lag.error());
+  auto parts = json::array();
+  std::int64_t total = 0;
+  for (auto& l : *lag) {
+    total += l.lag;
+    parts.push_back({{"partition", l.partition},
+                     {"committed", l.committed < 0 ? json(nullptr) : json(l.committed)},
+                     {"high", l.high},
+                     {"lag", l.lag}});
+  }
+  return json_response(
+      200, json{{"group", group}, {"topic", **topic}, {"lag", total}, {"partitions", parts}});
+}
+
 } // namespace
+
+expected<std::vector<bus::topic_info>> node_view::bus_topics() const {
+  return fp::error{errc::not_found, "no event bus is wired on this node"};
+}
+
+expected<std::vector<bus::partition_lag>> node_view::bus_lag(std::string_view,
+                                                             std::string_view) const {
+  return fp::error{errc::not_found, "no event bus is wired on this node"};
+}
 
 std::vector<http_route> admin_routes(const node_view& node) {
   const node_view* n = &node;
@@ -191,6 +256,9 @@ std::vector<http_route> admin_routes(const node_view& node) {
       {"GET", "/admin/entities/([^/]+)", [n](const http_request& r) { return entities(*n, r); }},
       {"GET", "/admin/entities/([^/]+)/(.+)", [n](const http_request& r) { return entity(*n, r); }},
       {"GET", "/admin/journal/(.+)", [n](const http_request& r) { return journal_stream(*n, r); }},
+      {"GET", "/admin/bus", [n](const http_request& r) { return bus_overview(*n, r); }},
+      {"GET", "/admin/bus/groups/([^/]+)/lag",
+       [n](const http_request& r) { return bus_group_lag(*n, r); }},
   };
 }
 

@@ -9,6 +9,8 @@
 //   GET /admin/entities/{type}?state&after&limit
 //   GET /admin/entities/{type}/{key}          the entity as its journal holds it
 //   GET /admin/journal/{persistence_id}?from&limit
+//   GET /admin/bus                            {"backend","reachable","topics":[...offsets]}
+//   GET /admin/bus/groups/{group}/lag?topic   a consumer group's checkpoints and lag
 //
 // Bad parameters answer 400, unknown types and entities 404, other methods 405 (the server
 // does that), each with `{"error":{"code","message"}}`.

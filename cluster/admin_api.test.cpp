@@ -3,6 +3,7 @@
 
 #include "cluster/admin_api.hpp"
 
+#include "bus/errc.hpp"
 #include "cluster/http_server.hpp"
 #include "journal/errc.hpp"
 
@@ -57,7 +58,25 @@ struct fake_node : node_view {
   const std::vector<std::string>& planes() const override { return plane_names; }
   const fp::journal::journal& journal() const override { return *j; }
   bool stopping() const override { return false; }
-  bool bus_wired() const override { return false; }
+  bus_status bus_state;
+  bus_status bus() const override { return bus_state; }
+  fp::expected<std::vector<fp::bus::topic_info>> bus_topics() const override {
+    if (!bus_state.wired)
+      return node_view::bus_topics();
+    return std::vector<fp::bus::topic_info>{
+        {{"fp.bus.control.v1", 1, -1, -1}, {{0, 0, 7}}},
+        {{"fp.bus.traffic.fraud.v1", 2, 86400000, -1}, {{0, 3, 10}, {1, 0, 4}}}};
+  }
+  fp::expected<std::vector<fp::bus::partition_lag>> bus_lag(std::string_view group,
+                                                            std::string_view topic) const override {
+    if (!bus_state.wired)
+      return node_view::bus_lag(group, topic);
+    if (topic != "fp.bus.traffic.fraud.v1")
+      return fp::error{fp::bus::errc::unknown_topic,
+                       "topic " + std::string(topic) + " does not exist"};
+    return std::vector<fp::bus::partition_lag>{{std::string(topic), 0, 8, 10, 2},
+                                               {std::string(topic), 1, -1, 4, 4}};
+  }
   std::vector<http_count> http_counts() const override { return {{"admin", 200, 3}}; }
 };
 
@@ -112,6 +131,37 @@ TEST_CASE_FIXTURE(fixture, "healthz is AMBER while no bus is wired") {
   auto r = get("/healthz");
   CHECK(r.status == 200);
   CHECK(r.body == "{\"status\":\"AMBER\",\"reasons\":[\"BUS_HEALTH_UNKNOWN\"]}\n");
+}
+
+TEST_CASE_FIXTURE(fixture, "healthz: GREEN with a reachable bus, RED when the probe fails") {
+  node.bus_state = {true, true, "embedded", "", {}};
+  CHECK(get("/healthz").body == "{\"status\":\"GREEN\",\"reasons\":[]}\n");
+  node.bus_state = {true, false, "kafka", "bus.timeout: no broker answered", {}};
+  auto r = get("/healthz");
+  CHECK(r.status == 503);
+  CHECK(r.body == "{\"status\":\"RED\",\"reasons\":[\"BUS_UNREACHABLE\"]}\n");
+}
+
+TEST_CASE_FIXTURE(fixture, "the bus: topics with offsets, a group's lag") {
+  auto none = body(get("/admin/bus"));
+  CHECK(none == json::parse(R"({"backend":null,"reachable":false,"topics":[]})"));
+  CHECK(get("/admin/bus/groups/g/lag", {{"topic", "fp.bus.traffic.fraud.v1"}}).status == 404);
+  node.bus_state = {true, true, "embedded", "", {}};
+  CHECK(body(get("/admin/bus")) == json::parse(R"({"backend":"embedded","reachable":true,
+    "topics":[{"name":"fp.bus.control.v1","partitions":1,"retention_ms":-1,"retention_bytes":-1,
+               "offsets":[{"partition":0,"low":0,"high":7}]},
+              {"name":"fp.bus.traffic.fraud.v1","partitions":2,"retention_ms":86400000,
+               "retention_bytes":-1,"offsets":[{"partition":0,"low":3,"high":10},
+                                               {"partition":1,"low":0,"high":4}]}]})"));
+  CHECK(body(get("/admin/bus/groups/rtdl/lag", {{"topic", "fp.bus.traffic.fraud.v1"}})) ==
+        json::parse(R"({"group":"rtdl","topic":"fp.bus.traffic.fraud.v1","lag":6,"partitions":[
+          {"partition":0,"committed":8,"high":10,"lag":2},
+          {"partition":1,"committed":null,"high":4,"lag":4}]})"));
+  auto missing = get("/admin/bus/groups/rtdl/lag");
+  CHECK(missing.status == 400);
+  CHECK(body(missing)["error"]["message"] == "topic: required: the topic whose lag to show");
+  CHECK(get("/admin/bus/groups/rtdl/lag", {{"topic", "nope"}}).status == 404);
+  CHECK(get("/admin/bus", {{"x", "1"}}).status == 400);
 }
 
 TEST_CASE_FIXTURE(fixture, "planes and entity listings") {

@@ -10,7 +10,9 @@ health assess(const health_inputs& in) {
     red.emplace_back("JOURNAL_WRITE_FAILURES");
   if (in.journal.checksum_failures > 0)
     red.emplace_back("JOURNAL_CHECKSUM_FAILURES");
-  if (!in.bus_wired)
+  if (in.bus.wired && !in.bus.reachable)
+    red.emplace_back("BUS_UNREACHABLE");
+  if (!in.bus.wired)
     amber.emplace_back("BUS_HEALTH_UNKNOWN");
   if (in.quarantined > 0)
     amber.emplace_back("ENTITIES_QUARANTINED");

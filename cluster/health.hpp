@@ -3,6 +3,7 @@
 // The node's health as `/healthz` reports it: GREEN, AMBER (serving, something needs a look)
 // or RED (not serving correctly), with machine-readable reasons.
 
+#include "bus/event_bus.hpp"
 #include "journal/types.hpp"
 
 #include <cstdint>
@@ -11,9 +12,18 @@
 
 namespace fp::cluster {
 
+/// What /healthz and /metrics read of the bus.
+struct bus_status {
+  bool wired = false;     ///< a backend is open
+  bool reachable = false; ///< the last probe reached it
+  std::string backend;    ///< embedded | kafka
+  std::string detail;     ///< why the last probe failed (the backend's reason)
+  bus::bus_stats stats;
+};
+
 struct health_inputs {
   bool stopping = false;
-  bool bus_wired = false;
+  bus_status bus;
   journal::journal_stats journal;
   std::uint64_t quarantined = 0; ///< entities of every type
 };
@@ -25,8 +35,9 @@ struct health {
 };
 
 /// RED: `RUNTIME_STOPPING`, `JOURNAL_WRITE_FAILURES` (requests failed by LMDB or the file
-/// system), `JOURNAL_CHECKSUM_FAILURES`. AMBER: `BUS_HEALTH_UNKNOWN` (no bus wired),
-/// `ENTITIES_QUARANTINED`. GREEN otherwise.
+/// system), `JOURNAL_CHECKSUM_FAILURES`, `BUS_UNREACHABLE` (the last bus probe failed: nothing can
+/// be published). AMBER: `BUS_HEALTH_UNKNOWN` (no bus wired), `ENTITIES_QUARANTINED`. GREEN
+/// otherwise.
 health assess(const health_inputs& in);
 
 } // namespace fp::cluster

@@ -1,6 +1,7 @@
 #include "cluster/http_types.hpp"
 
 #include "actors/core/errc.hpp"
+#include "bus/errc.hpp"
 #include "cluster/errc.hpp"
 #include "journal/errc.hpp"
 #include "schemas/errc.hpp"
@@ -25,8 +26,12 @@ http_response error_response(const fp::error& err) {
       err.is(journal::errc::invalid_argument) || err.domain() == std::string_view("schemas"))
     status = 400;
   else if (err.is(errc::not_found) || err.is(journal::errc::not_found) ||
-           err.is(actors::errc::unknown_type))
+           err.is(actors::errc::unknown_type) || err.is(bus::errc::unknown_topic))
     status = 404;
+  else if (err.is(bus::errc::invalid_argument))
+    status = 400;
+  else if (err.domain() == std::string_view("bus"))
+    status = 503;
   else if (err.is(errc::unauthorized))
     status = 401;
   else if (err.is(actors::errc::rejected))

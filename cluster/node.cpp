@@ -5,7 +5,9 @@
 #include "cluster/data_dir.hpp"
 #include "cluster/errc.hpp"
 #include "cluster/http_server.hpp"
+#include "cluster/node_bus.hpp"
 #include "cluster/planes.hpp"
+#include "cluster/time_text.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -20,6 +22,12 @@ namespace fp::cluster {
 
 namespace {
 
+std::int64_t wall_clock_ns() {
+  struct timespec ts {};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
 int refuse(const std::string& message) {
   std::fprintf(stderr, "fpnode: %s\n", message.c_str());
   return 1;
@@ -28,8 +36,9 @@ int refuse(const std::string& message) {
 /// The node as the admin API sees it.
 class running_node final : public node_view {
 public:
-  running_node(actors::runtime& rt, std::vector<std::string> planes)
+  running_node(actors::runtime& rt, const node_bus& bus, std::vector<std::string> planes)
       : rt_(rt)
+      , bus_(bus)
       , planes_(std::move(planes)) {}
   std::vector<const actors::entity_type_view*> types() const override { return rt_.types(); }
   const actors::entity_type_view* type(std::string_view name) const override {
@@ -38,7 +47,12 @@ public:
   const std::vector<std::string>& planes() const override { return planes_; }
   const journal::journal& journal() const override { return rt_.journal(); }
   bool stopping() const override { return rt_.stopping(); }
-  bool bus_wired() const override { return false; }
+  bus_status bus() const override { return bus_.status(); }
+  expected<std::vector<bus::topic_info>> bus_topics() const override { return bus_.topics(); }
+  expected<std::vector<bus::partition_lag>> bus_lag(std::string_view group,
+                                                    std::string_view topic) const override {
+    return bus_.get().lag(group, topic);
+  }
   std::vector<http_count> http_counts() const override {
     std::vector<http_count> out;
     for (auto* s : servers_)
@@ -50,6 +64,7 @@ public:
 
 private:
   actors::runtime& rt_;
+  const node_bus& bus_;
   std::vector<std::string> planes_;
   std::vector<const http_server*> servers_;
 };
@@ -97,12 +112,11 @@ int run_node(const node_options& opts) {
     return refuse(p.error().message());
   if (opts.data_dir)
     p->wiring.data_dir = *opts.data_dir;
+  if (auto ok = apply_env_overrides(*p, [](const char* name) { return std::getenv(name); }); !ok)
+    return refuse(ok.error().message());
   const auto& data = p->wiring.data_dir;
-  // The event bus (embedded log, Kafka adapter) is not part of this build yet: a profile that
-  // asks for Kafka must not run silently without it.
-  if (p->wiring.bus_backend != "embedded")
-    return refuse(opts.profile.string() + ": wiring.bus.backend: \"" + p->wiring.bus_backend +
-                  "\" is not available in this build yet (available: embedded)");
+  if (auto ok = check_planes(*p); !ok)
+    return refuse(ok.error().message());
   auto token = read_admin_token(p->wiring.admin);
   if (!token)
     return refuse(token.error().message());
@@ -125,6 +139,15 @@ int run_node(const node_options& opts) {
   if (!j)
     return refuse("cannot open the journal: " + j.error().message());
   auto events = (*j)->stats().next_global_seq - 1;
+  auto bus = node_bus::open(*p, **j);
+  if (!bus)
+    return refuse(bus.error().message());
+  auto provisioned = (*bus)->provision(*p, format_rfc3339_ns(wall_clock_ns()));
+  if (!provisioned)
+    return refuse(provisioned.error().message());
+  for (auto& line : *provisioned)
+    std::printf("fpnode: bus: %s\n", line.c_str());
+  (*bus)->start_probe(std::chrono::seconds(5));
   auto rt = actors::runtime::start(**j, {p->policy.scheduler_threads});
   if (!rt)
     return refuse("cannot start the entity runtime: " + rt.error().message());
@@ -132,7 +155,7 @@ int run_node(const node_options& opts) {
   plane_context ctx{**rt, *p, ingress_routes};
   if (auto ok = start_planes(ctx); !ok)
     return refuse(ok.error().message());
-  running_node view(**rt, p->policy.planes);
+  running_node view(**rt, **bus, p->policy.planes);
   auto ao = server_options(*p, p->wiring.admin, "admin", p->policy.http.admin_threads);
   if (p->admin_requires_token())
     ao.bearer_token = **token;
@@ -151,9 +174,11 @@ int run_node(const node_options& opts) {
   std::string planes;
   for (auto& n : p->policy.planes)
     planes += (planes.empty() ? "" : ",") + n;
-  std::printf("fpnode: profile %s; journal open at %s (%llu events); planes [%s]; admin %s:%u "
-              "(%s); ingress %s:%u\n",
+  std::printf("fpnode: profile %s; journal open at %s (%llu events); bus %s; planes [%s]; "
+              "admin %s:%u (%s); ingress %s:%u\n",
               p->name.c_str(), journal_dir(data).c_str(), static_cast<unsigned long long>(events),
+              p->wiring.bus_backend == "kafka" ? ("kafka at " + p->wiring.bus_bootstrap).c_str()
+                                               : "embedded",
               planes.c_str(), p->wiring.admin.bind.c_str(), unsigned((*admin)->port()),
               p->admin_requires_token() ? "bearer token required" : "no token",
               p->wiring.ingress.bind.c_str(), unsigned((*ingress)->port()));
@@ -180,7 +205,8 @@ int run_node(const node_options& opts) {
   (*rt)->shutdown(p->policy.shutdown_grace);
   (*admin)->stop();
   rt->reset();
-  j->reset(); // finishes queued writes and closes the environment
+  bus->reset(); // the embedded log lives in the journal: close it first
+  j->reset();   // finishes queued writes and closes the environment
   std::filesystem::remove(ports_file(data), ec);
   std::printf("fpnode: %s received; stopped cleanly; journal closed\n",
               sig == SIGTERM ? "SIGTERM" : "SIGINT");

@@ -1,5 +1,6 @@
 // The node's Prometheus metrics (DESIGN.md section 6): entity runtime counters per type
-// (`fp_core_*`), journal counters (`fp_journal_*`) and HTTP requests (`fp_http_*`).
+// (`fp_core_*`), journal counters (`fp_journal_*`), HTTP requests (`fp_http_*`) and the event
+// bus (`fp_bus_*`).
 
 #include "cluster/admin_api.hpp"
 
@@ -81,6 +82,44 @@ metric_sample sample(std::vector<std::pair<std::string, std::string>> labels, do
   return {std::move(labels), v};
 }
 
+struct bus_metric {
+  const char* name;
+  const char* help;
+  std::uint64_t bus::bus_stats::*field;
+};
+
+constexpr bus_metric bus_metrics[] = {
+    {"fp_bus_produced_total", "Records the bus stored durably", &bus::bus_stats::produced},
+    {"fp_bus_produce_failures_total", "Produce requests that failed",
+     &bus::bus_stats::produce_failures},
+    {"fp_bus_consumed_total", "Records handed to consumers", &bus::bus_stats::consumed},
+    {"fp_bus_commits_total", "Consumer checkpoint commits", &bus::bus_stats::commits},
+    {"fp_bus_rebalances_total", "Consumer group rebalances", &bus::bus_stats::rebalances},
+    {"fp_bus_topics_created_total", "Topics created (admin actions)",
+     &bus::bus_stats::topics_created},
+    {"fp_bus_bad_records_total", "Stored or received records that failed their check",
+     &bus::bus_stats::bad_records},
+};
+
+/// `fp_bus_up{backend}` (1 when the last probe reached the bus) and the bus counters; nothing
+/// but `fp_bus_up 0` while no bus is wired.
+void append_bus_metrics(const bus_status& b, std::vector<metric_family>& out) {
+  std::vector<std::pair<std::string, std::string>> labels;
+  if (b.wired)
+    labels.emplace_back("backend", b.backend);
+  out.push_back({"fp_bus_up",
+                 "Whether the last probe reached the event bus",
+                 metric_type::gauge,
+                 {sample(labels, b.wired && b.reachable ? 1 : 0)}});
+  if (!b.wired)
+    return;
+  for (auto& m : bus_metrics)
+    out.push_back({m.name,
+                   m.help,
+                   metric_type::counter,
+                   {sample(labels, static_cast<double>(b.stats.*m.field))}});
+}
+
 } // namespace
 
 std::vector<metric_family> node_metrics(const node_view& node) {
@@ -133,6 +172,7 @@ std::vector<metric_family> node_metrics(const node_view& node) {
     http.samples.push_back(sample({{"server", c.server}, {"code", std::to_string(c.code)}},
                                   static_cast<double>(c.count)));
   out.push_back(std::move(http));
+  append_bus_metrics(node.bus(), out);
   return out;
 }
 

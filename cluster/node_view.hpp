@@ -4,6 +4,7 @@
 // counters. The node implements it over the runtime; tests implement it with fakes.
 
 #include "actors/core/runtime.hpp"
+#include "cluster/health.hpp"
 #include "journal/journal.hpp"
 
 #include <cstdint>
@@ -28,8 +29,13 @@ public:
   virtual const std::vector<std::string>& planes() const = 0;
   virtual const journal::journal& journal() const = 0;
   virtual bool stopping() const = 0;
-  /// Whether a bus backend is connected and reporting health (not yet: AMBER).
-  virtual bool bus_wired() const = 0;
+  /// The event bus: which backend, whether the last probe reached it, its counters.
+  virtual bus_status bus() const = 0;
+  /// The bus's topics with their partitions' low/high offsets (`not_found` with no bus).
+  virtual expected<std::vector<bus::topic_info>> bus_topics() const;
+  /// A consumer group's checkpoints and lag on `topic`.
+  virtual expected<std::vector<bus::partition_lag>> bus_lag(std::string_view group,
+                                                            std::string_view topic) const;
   virtual std::vector<http_count> http_counts() const = 0;
 };
 

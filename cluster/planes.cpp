@@ -30,24 +30,43 @@ std::span<const plane_spec> known_planes() {
   return plane_table;
 }
 
+namespace {
+
+/// The table row of `policy.planes[i]`, or the error naming it.
+expected<const plane_spec*> plane_at(const profile& prof, std::size_t i) {
+  const auto& names = prof.policy.planes;
+  const plane_spec* spec = nullptr;
+  std::string known;
+  for (auto& p : plane_table) {
+    if (p.name == names[i])
+      spec = &p;
+    known += (known.empty() ? "" : ", ") + std::string(p.name);
+  }
+  auto where = prof.source.string() + ": policy.planes[" + std::to_string(i) + "]: ";
+  if (spec == nullptr)
+    return error{errc::unknown_plane, where + "unknown plane " + schemas::quote_value(names[i]) +
+                                          " (known: " + known + ")"};
+  for (std::size_t k = 0; k < i; ++k)
+    if (names[k] == names[i])
+      return error{errc::unknown_plane, where + "plane " + names[i] + " is named twice"};
+  return spec;
+}
+
+} // namespace
+
+expected<void> check_planes(const profile& prof) {
+  for (std::size_t i = 0; i < prof.policy.planes.size(); ++i)
+    if (auto spec = plane_at(prof, i); !spec)
+      return std::move(spec).error();
+  return {};
+}
+
 expected<void> start_planes(plane_context& ctx) {
-  const auto& names = ctx.profile.policy.planes;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    const plane_spec* spec = nullptr;
-    std::string known;
-    for (auto& p : plane_table) {
-      if (p.name == names[i])
-        spec = &p;
-      known += (known.empty() ? "" : ", ") + std::string(p.name);
-    }
-    auto where = ctx.profile.source.string() + ": policy.planes[" + std::to_string(i) + "]: ";
-    if (spec == nullptr)
-      return error{errc::unknown_plane, where + "unknown plane " + schemas::quote_value(names[i]) +
-                                            " (known: " + known + ")"};
-    for (std::size_t k = 0; k < i; ++k)
-      if (names[k] == names[i])
-        return error{errc::unknown_plane, where + "plane " + names[i] + " is named twice"};
-    if (auto ok = spec->start(ctx); !ok)
+  for (std::size_t i = 0; i < ctx.profile.policy.planes.size(); ++i) {
+    auto spec = plane_at(ctx.profile, i);
+    if (!spec)
+      return std::move(spec).error();
+    if (auto ok = (*spec)->start(ctx); !ok)
       return ok;
   }
   return {};

@@ -28,6 +28,10 @@ struct plane_spec {
 
 std::span<const plane_spec> known_planes();
 
+/// Checks `policy.planes` against the table without starting anything (the node does this
+/// before any side effect), with the errors `start_planes` would give.
+expected<void> check_planes(const profile& prof);
+
 /// Starts every plane the profile names, in order. An unknown name stops the node:
 /// `FILE: policy.planes[I]: unknown plane "x" (known: testkit)` (`errc::unknown_plane`).
 expected<void> start_planes(plane_context& ctx);

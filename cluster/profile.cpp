@@ -2,6 +2,7 @@
 
 #include "cluster/errc.hpp"
 #include "cluster/yaml_fields.hpp"
+#include "schemas/ids.hpp"
 
 #include <arpa/inet.h>
 
@@ -17,6 +18,20 @@ using namespace yaml_fields;
 
 constexpr bool required = true;
 constexpr bool optional = false;
+
+/// A Kafka topic name (schemas::is_topic).
+reader topic_name(std::string& out) {
+  return [&out](const YAML::Node& n, const at& w) -> expected<void> {
+    std::string s;
+    if (auto ok = text(s)(n, w); !ok)
+      return ok;
+    if (!schemas::is_topic(s))
+      return w.fail("must be a topic name (1-249 of a-z A-Z 0-9 . _ -, not . or ..), got \"" + s +
+                    "\"");
+    out = s;
+    return {};
+  };
+}
 
 /// The profile's shape, one table a section. Every key here is in every shipped profile.
 std::vector<key> profile_keys(profile& p, long long& map_mb, long long& wait_us) {
@@ -100,6 +115,22 @@ std::vector<key> profile_keys(profile& p, long long& map_mb, long long& wait_us)
                 {"max_body_bytes", required, integer_as(h.max_body_bytes, 1, 1 << 30)},
                 {"request_timeout_ms", required, integer_as(h.request_timeout_ms, 1, 3'600'000)},
             })},
+           {"bus", required,
+            section({
+                {"topics", required,
+                 map_list<bus::topic_spec>(p.policy.bus.topics,
+                                           [](bus::topic_spec& t) {
+                                             return std::vector<key>{
+                                                 {"name", required, topic_name(t.name)},
+                                                 {"partitions", required,
+                                                  integer_as(t.partitions, 1, 100'000)},
+                                                 {"retention_ms", required,
+                                                  integer_as(t.retention_ms, -1, INT64_MAX)},
+                                                 {"retention_bytes", required,
+                                                  integer_as(t.retention_bytes, -1, INT64_MAX)},
+                                             };
+                                           })},
+            })},
        })},
   };
 }
@@ -126,6 +157,20 @@ expected<void> check_across(const profile& p, const std::string& source) {
         .fail("token_file and token_env are both set; name one location for the admin token");
   if (p.wiring.bus_backend == "kafka" && p.wiring.bus_bootstrap.empty())
     return top.key("wiring.bus.bootstrap").fail("must name the brokers when backend is kafka");
+  auto& topics = p.policy.bus.topics;
+  bool has_control = false;
+  for (std::size_t i = 0; i < topics.size(); ++i) {
+    has_control = has_control || topics[i].name == bus::control_topic;
+    for (std::size_t k = 0; k < i; ++k)
+      if (topics[k].name == topics[i].name)
+        return top.key("policy.bus.topics")
+            .item(i)
+            .fail("topic \"" + topics[i].name + "\" is listed twice");
+  }
+  if (!has_control)
+    return top.key("policy.bus.topics")
+        .fail("must list " + std::string(bus::control_topic) +
+              " (READY, governance facts and AdminEvents travel on it)");
   return {};
 }
 
@@ -166,6 +211,35 @@ expected<profile> load_profile(const std::filesystem::path& path) {
   if (!in || !(text << in.rdbuf()))
     return error{errc::io, "profile " + path.string() + " is not readable"};
   return parse_profile(text.str(), path);
+}
+
+expected<void> apply_env_overrides(profile& p, const std::function<const char*(const char*)>& env) {
+  struct override_spec {
+    const char* var;
+    std::string* target;
+    bool is_address;
+  };
+  const override_spec overrides[] = {
+      {"FP_BUS_BOOTSTRAP", &p.wiring.bus_bootstrap, false},
+      {"FP_ADMIN_BIND", &p.wiring.admin.bind, true},
+      {"FP_INGRESS_BIND", &p.wiring.ingress.bind, true},
+  };
+  for (auto& o : overrides) {
+    const char* v = env(o.var);
+    if (v == nullptr)
+      continue;
+    std::string value = v;
+    unsigned char buf[16];
+    if (o.is_address && inet_pton(AF_INET, v, buf) != 1 && inet_pton(AF_INET6, v, buf) != 1)
+      return error{errc::bad_profile, std::string("environment ") + o.var +
+                                          ": must be an IPv4 or IPv6 address, got \"" + value +
+                                          "\""};
+    if (!o.is_address && value.empty())
+      return error{errc::bad_profile,
+                   std::string("environment ") + o.var + ": must not be empty when set"};
+    *o.target = value;
+  }
+  return check_across(p, p.source.string() + " (with environment overrides)");
 }
 
 bool is_loopback(std::string_view address) {

@@ -7,12 +7,14 @@
 // the key path and the rule. Secrets are never in a profile, only their locations.
 
 #include "actors/core/entity.hpp"
+#include "bus/event_bus.hpp"
 #include "journal/types.hpp"
 #include "schemas/expected.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +41,12 @@ struct node_wiring {
   std::string bus_bootstrap;            ///< kafka bootstrap servers
 };
 
+struct bus_policy {
+  /// The topics the node creates (an audited admin action) when it starts; partitions and
+  /// retention are policy because they bound parallelism and the replay window.
+  std::vector<bus::topic_spec> topics;
+};
+
 struct http_policy {
   unsigned admin_threads = 4;
   unsigned ingress_threads = 16;
@@ -54,6 +62,7 @@ struct node_policy {
   journal::options journal; ///< only the policy fields; dir and writer set by the node
   actors::entity_options entities;
   http_policy http;
+  bus_policy bus;
 };
 
 struct profile {
@@ -72,6 +81,11 @@ expected<profile> parse_profile(std::string_view text, const std::filesystem::pa
 
 /// Reads and parses a profile file.
 expected<profile> load_profile(const std::filesystem::path& path);
+
+/// Environment variables that override wiring (containers, tests): `FP_BUS_BOOTSTRAP`,
+/// `FP_ADMIN_BIND`, `FP_INGRESS_BIND`. Each override is validated like the profile key it
+/// replaces and the cross-key rules are checked again; the message names the variable.
+expected<void> apply_env_overrides(profile& p, const std::function<const char*(const char*)>& env);
 
 /// Whether `address` (an IP literal) is a loopback address: 127.0.0.0/8 or ::1.
 bool is_loopback(std::string_view address);

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <string>
 
 using namespace fp::cluster;
@@ -109,11 +110,74 @@ TEST_CASE("every unknown, mistyped, out-of-range or missing key is named with it
        "t.yaml: wiring.bus.bootstrap: must name the brokers when backend is kafka"},
       {"  data_dir: data/node", "  data_dir: \"\"",
        "t.yaml: wiring.data_dir: must name a directory, got \"\""},
+      {"{name: fp.bus.audit.v1,", "{name: fp/bus,",
+       "t.yaml: policy.bus.topics[5].name: must be a topic name (1-249 of a-z A-Z 0-9 . _ -, "
+       "not . or ..), got \"fp/bus\""},
+      {"{name: fp.bus.audit.v1, partitions: 8", "{name: fp.bus.audit.v1, partitions: 0",
+       "t.yaml: policy.bus.topics[5].partitions: must be an integer 1..100000, got \"0\""},
+      {"{name: fp.bus.audit.v1, partitions: 8, retention_ms: 604800000",
+       "{name: fp.bus.audit.v1, partitions: 8, retention_ms: -2",
+       "t.yaml: policy.bus.topics[5].retention_ms: must be an integer "
+       "-1..9223372036854775807, got \"-2\""},
+      {"{name: fp.bus.audit.v1, partitions: 8,", "{name: fp.bus.audit.v1, parts: 8,",
+       "t.yaml: policy.bus.topics[5].parts: unknown key (known: name, partitions, retention_ms, "
+       "retention_bytes)"},
+      {"{name: fp.bus.audit.v1,", "{name: fp.bus.control.v1,",
+       "t.yaml: policy.bus.topics[5]: topic \"fp.bus.control.v1\" is listed twice"},
+      {"{name: fp.bus.control.v1,", "{name: fp.bus.ctl.v1,",
+       "t.yaml: policy.bus.topics: must list fp.bus.control.v1 (READY, governance facts and "
+       "AdminEvents travel on it)"},
   };
   for (auto& r : rows) {
     CAPTURE(r.to);
     CHECK(failure(edited(r.from, r.to)) == r.message);
   }
+}
+
+TEST_CASE("the profiles name the bus topics with their partitions and retention") {
+  auto local = load_profile(profiles / "local_parity.yaml");
+  REQUIRE_MESSAGE(local, local.error().message());
+  auto& topics = local->policy.bus.topics;
+  REQUIRE(topics.size() == 6);
+  CHECK(topics[0] == fp::bus::topic_spec{"fp.bus.control.v1", 1, 604800000, -1});
+  CHECK(topics[1] == fp::bus::topic_spec{"fp.bus.traffic.fraud.v1", 8, 604800000, -1});
+  for (auto name : {"dev.yaml", "prod.yaml"}) {
+    auto p = load_profile(profiles / name);
+    REQUIRE_MESSAGE(p, p.error().message());
+    REQUIRE(p->policy.bus.topics.size() == topics.size());
+    for (std::size_t i = 0; i < topics.size(); ++i)
+      CHECK(p->policy.bus.topics[i].name == topics[i].name);
+  }
+}
+
+TEST_CASE("environment overrides replace wiring and are validated like the profile") {
+  auto p = load_profile(profiles / "dev.yaml");
+  REQUIRE_MESSAGE(p, p.error().message());
+  std::map<std::string, std::string> env{{"FP_BUS_BOOTSTRAP", "redpanda:9092"},
+                                         {"FP_ADMIN_BIND", "0.0.0.0"}};
+  auto lookup = [&env](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  REQUIRE(apply_env_overrides(*p, lookup));
+  CHECK(p->wiring.bus_bootstrap == "redpanda:9092");
+  CHECK(p->wiring.admin.bind == "0.0.0.0");
+  CHECK(p->wiring.ingress.bind == "127.0.0.1");
+
+  env = {{"FP_INGRESS_BIND", "any"}};
+  auto bad = apply_env_overrides(*p, lookup);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message() ==
+        "environment FP_INGRESS_BIND: must be an IPv4 or IPv6 address, got \"any\"");
+
+  // An override that breaks a cross-key rule is refused like the profile would be.
+  auto local = load_profile(profiles / "local_parity.yaml");
+  REQUIRE(local);
+  env = {{"FP_ADMIN_BIND", "0.0.0.0"}};
+  auto open = apply_env_overrides(*local, lookup);
+  REQUIRE_FALSE(open);
+  CHECK(open.error().message().find("(with environment overrides): wiring.admin: bind 0.0.0.0 "
+                                    "is not loopback") != std::string::npos);
 }
 
 TEST_CASE("a profile cannot hold the token itself") {

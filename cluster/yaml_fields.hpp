@@ -60,4 +60,22 @@ reader address(std::string& out);
 /// A sequence of scalars.
 reader text_list(std::vector<std::string>& out);
 
+/// A sequence of mappings, each read with the keys `keys_for(item)` returns for a fresh item.
+template <class T>
+reader map_list(std::vector<T>& out, std::function<std::vector<key>(T&)> keys_for) {
+  return
+      [&out, keys_for = std::move(keys_for)](const YAML::Node& n, const at& w) -> expected<void> {
+        if (!n.IsSequence())
+          return w.fail("must be a list of mappings");
+        out.clear();
+        for (std::size_t i = 0; i < n.size(); ++i) {
+          T item{};
+          if (auto ok = read_map(n[i], w.item(i), keys_for(item)); !ok)
+            return ok;
+          out.push_back(std::move(item));
+        }
+        return {};
+      };
+}
+
 } // namespace fp::cluster::yaml_fields

@@ -63,6 +63,30 @@ void put_or_abort(MDB_txn* txn, MDB_dbi dbi, std::string_view key, std::string_v
     throw batch_abort{rc, what};
 }
 
+/// Runs `fn` in the nested transaction `child` and ends it: committed into the parent when
+/// `fn` succeeds, aborted (its writes rolled back) when it fails. A failure that must abort
+/// the whole batch (the map is full) is thrown.
+expected<void> run_nested(MDB_txn* child, const txn_fn& fn) {
+  txn_context ctx{child};
+  expected<void> ok = error{errc::io, "journal: table function threw"};
+  try {
+    ok = fn(ctx);
+  } catch (const std::exception& x) {
+    ok = error{errc::io, std::string("journal: table function threw: ") + x.what()};
+  }
+  if (ctx.fatal() != 0) {
+    mdb_txn_abort(child);
+    throw batch_abort{ctx.fatal(), "write table"};
+  }
+  if (!ok) {
+    mdb_txn_abort(child);
+    return ok;
+  }
+  if (auto rc = mdb_txn_commit(child); rc != 0)
+    throw batch_abort{rc, "commit nested transaction"};
+  return {};
+}
+
 } // namespace
 
 error lmdb_error(int rc, std::string_view what) {
@@ -225,7 +249,8 @@ expected<std::unique_ptr<journal>> journal::open(options opts) {
   }
   if (auto rc = mdb_env_create(&p->env); rc != 0)
     return lmdb_error(rc, "mdb_env_create");
-  mdb_env_set_maxdbs(p->env, 8);
+  // The journal's five databases plus the named tables (tables.hpp).
+  mdb_env_set_maxdbs(p->env, static_cast<MDB_dbi>(5 + max_tables));
   mdb_env_set_maxreaders(p->env, 512);
   mdb_env_set_mapsize(p->env, o.initial_map_bytes);
   // Durability comes from LMDB's default: every commit fsyncs data and meta pages. The
@@ -419,6 +444,13 @@ void journal::impl::process(std::vector<request>& batch) {
           res.first_seq = head + 1;
           res.first_global = next_global;
           std::uint64_t seq = head;
+          // With a table function, the events and its writes share one nested transaction.
+          MDB_txn* target = txn;
+          auto staged_before = staged.size();
+          if (a->with) {
+            if (auto brc = mdb_txn_begin(env, txn, 0, &target); brc != 0)
+              throw batch_abort{brc, "begin nested transaction"};
+          }
           for (auto& e : a->events) {
             record_view r;
             r.kind = record_kind::event;
@@ -431,9 +463,18 @@ void journal::impl::process(std::vector<request>& batch) {
             r.writer = opts.writer_id;
             r.payload = e.payload;
             format::encode_into(r, encode_buf);
-            put_or_abort(txn, events, format::u64be(r.global_seq), encode_buf, MDB_APPEND,
+            put_or_abort(target, events, format::u64be(r.global_seq), encode_buf, MDB_APPEND,
                          "put event");
             staged.push_back({a->pid, {r.seq, r.global_seq}});
+          }
+          if (a->with) {
+            auto ok = run_nested(target, a->with);
+            if (!ok) {
+              next_global = res.first_global; // hand the global seqs back
+              staged.resize(staged_before);
+              rejected[i] = std::move(ok).error();
+              continue;
+            }
           }
           batch_heads[a->pid] = seq;
           res.last_seq = seq;
@@ -481,6 +522,12 @@ void journal::impl::process(std::vector<request>& batch) {
             crc = mdb_cursor_get(cur, &key, &val, MDB_PREV);
           }
           mdb_cursor_close(cur);
+        } else if (auto* t = std::get_if<txn_req>(&batch[i])) {
+          MDB_txn* child = nullptr;
+          if (auto brc = mdb_txn_begin(env, txn, 0, &child); brc != 0)
+            throw batch_abort{brc, "begin nested transaction"};
+          if (auto ok = run_nested(child, t->fn); !ok)
+            rejected[i] = std::move(ok).error();
         } else {
           auto& o = std::get<object_req>(batch[i]);
           MDB_val key = as_val(o.path), val;
@@ -556,6 +603,8 @@ void journal::impl::process(std::vector<request>& batch) {
     } else if (auto* s = std::get_if<snapshot_req>(&batch[i])) {
       stat.snapshots_saved++;
       s->done(commit_id);
+    } else if (auto* t = std::get_if<txn_req>(&batch[i])) {
+      t->done(commit_id);
     } else {
       auto& o = std::get<object_req>(batch[i]);
       stat.objects_written++;
@@ -566,19 +615,39 @@ void journal::impl::process(std::vector<request>& batch) {
 
 // -- writes -----------------------------------------------------------------------------------
 
-void journal::append_async(std::string pid, std::uint64_t expected_seq,
-                           std::vector<event_data> events, append_callback done) {
-  if (impl_->opts.read_only)
+namespace {
+
+void enqueue_append(journal::impl& j, std::string pid, std::uint64_t expected_seq,
+                    std::vector<event_data> events, txn_fn with, journal::append_callback done) {
+  if (j.opts.read_only)
     return done(error{errc::read_only, "journal: opened read-only; append refused"});
   if (auto ok = validate_pid(pid); !ok)
     return done(ok.error());
   if (events.empty())
     return done(error{errc::invalid_argument, "journal: append \"" + pid + "\": no events"});
   for (auto& e : events)
-    if (auto ok = validate_event(impl_->opts, pid, e); !ok)
+    if (auto ok = validate_event(j.opts, pid, e); !ok)
       return done(ok.error());
   auto n = events.size();
-  impl_->enqueue(append_req{std::move(pid), expected_seq, std::move(events), std::move(done)}, n);
+  j.enqueue(
+      append_req{std::move(pid), expected_seq, std::move(events), std::move(done), std::move(with)},
+      n);
+}
+
+} // namespace
+
+void journal::append_async(std::string pid, std::uint64_t expected_seq,
+                           std::vector<event_data> events, append_callback done) {
+  enqueue_append(*impl_, std::move(pid), expected_seq, std::move(events), nullptr, std::move(done));
+}
+
+void journal::append_async(std::string pid, std::uint64_t expected_seq,
+                           std::vector<event_data> events, txn_fn with, append_callback done) {
+  if (!with)
+    return done(
+        error{errc::invalid_argument, "journal: append \"" + pid + "\": no table function"});
+  enqueue_append(*impl_, std::move(pid), expected_seq, std::move(events), std::move(with),
+                 std::move(done));
 }
 
 expected<append_result> journal::append(std::string pid, std::uint64_t expected_seq,

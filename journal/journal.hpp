@@ -1,6 +1,7 @@
 #pragma once
 
 #include "journal/errc.hpp"
+#include "journal/tables.hpp"
 #include "journal/types.hpp"
 #include "schemas/expected.hpp"
 
@@ -43,6 +44,12 @@ public:
   void append_async(std::string pid, std::uint64_t expected_seq, std::vector<event_data> events,
                     append_callback done);
 
+  /// Like `append_async`, and runs `with` in the same nested transaction as the events (after
+  /// them), so the events and what `with` writes to tables commit together or not at all. If
+  /// `with` fails, the append fails with its error and nothing of either is written.
+  void append_async(std::string pid, std::uint64_t expected_seq, std::vector<event_data> events,
+                    txn_fn with, append_callback done);
+
   /// Blocking form of `append_async`.
   expected<append_result> append(std::string pid, std::uint64_t expected_seq,
                                  std::vector<event_data> events);
@@ -52,6 +59,31 @@ public:
   void save_snapshot_async(std::string pid, std::uint64_t seq, event_data snapshot,
                            ack_callback done);
   expected<void> save_snapshot(std::string pid, std::uint64_t seq, event_data snapshot);
+
+  // -- named tables (tables.hpp) ---------------------------------------------------------------
+
+  /// Opens the named table, creating it unless the journal is read-only (then `not_found` when
+  /// absent). Names: 1..64 bytes of [a-z0-9._-]; at most `max_tables` per journal.
+  expected<table> open_table(std::string_view name);
+  static constexpr std::size_t max_tables = 24;
+
+  /// Runs `fn` on the writer thread in the next group commit, in its own nested transaction.
+  /// `done` gets the commit id once that commit is durable, or `fn`'s own error (its writes
+  /// rolled back, the rest of the batch unaffected), or the batch's error (`map_full`, `io`,
+  /// `closed`). `done` runs on the writer thread.
+  void transact_async(txn_fn fn, ack_callback done);
+  /// Blocking form of `transact_async`.
+  expected<std::uint64_t> transact(txn_fn fn);
+
+  /// Calls `fn(key, value)` for the table's keys from `from` (inclusive) in key order while it
+  /// returns true, in short read transactions of up to 4096 keys each (a long scan holds
+  /// bounded memory and never blocks the writer; it sees commits that happen meanwhile).
+  /// Returns how many were delivered.
+  expected<std::uint64_t>
+  read_table(const table& t, std::string_view from,
+             const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
+  /// The value at `key`, or nullopt.
+  expected<std::optional<std::string>> get_table(const table& t, std::string_view key) const;
 
   /// The last seq of `pid`, 0 when it has no events.
   expected<std::uint64_t> head_seq(std::string_view pid) const;

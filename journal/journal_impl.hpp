@@ -11,6 +11,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -27,6 +28,12 @@ struct append_req {
   std::uint64_t expected_seq;
   std::vector<event_data> events;
   journal::append_callback done;
+  txn_fn with; ///< optional: runs in the events' nested transaction
+};
+
+struct txn_req {
+  txn_fn fn;
+  journal::ack_callback done;
 };
 
 struct snapshot_req {
@@ -44,7 +51,7 @@ struct object_req {
   std::function<void(expected<std::string>)> done;
 };
 
-using request = std::variant<append_req, snapshot_req, object_req>;
+using request = std::variant<append_req, snapshot_req, object_req, txn_req>;
 
 /// A read transaction that also holds the resize lock shared, so the writer can grow the map
 /// only between read transactions.
@@ -69,6 +76,8 @@ struct journal::impl {
   int writer_lock_fd = -1; ///< holds an exclusive flock while this process writes
   MDB_dbi events = 0, streams = 0, snapshots = 0, objects = 0, meta = 0;
   mutable std::shared_mutex resize_mu;
+  std::mutex tables_mu; ///< serializes open_table
+  std::map<std::string, MDB_dbi, std::less<>> tables;
 
   std::mutex queue_mu;
   std::condition_variable queue_cv;

@@ -64,8 +64,23 @@ code=$(status_of "$INGRESS/v1/testkit/counters/alpha")
 check "GET on the ingress route is 405" test "$code" = 405
 
 code=$(status_of "$ADMIN/healthz")
-check "healthz is AMBER BUS_HEALTH_UNKNOWN while no bus is wired" \
-  test "$code $(cat "$WORK/body")" = '200 {"status":"AMBER","reasons":["BUS_HEALTH_UNKNOWN"]}'
+check "healthz is GREEN with the embedded bus wired" \
+  test "$code $(cat "$WORK/body")" = '200 {"status":"GREEN","reasons":[]}'
+check "the node created the profile's topics and said so" \
+  test "$(grep -c '^fpnode: bus: created topic ' "$WORK/node.out")" = 6
+status_of "$ADMIN/admin/bus" >/dev/null
+check "admin/bus lists the profile's topics with partitions, retention and offsets" test \
+  "$(json 'd["backend"], d["reachable"], sorted((t["name"], t["partitions"], t["retention_ms"], len(t["offsets"])) for t in d["topics"])[:2]' <"$WORK/body")" = \
+  "('embedded', True, [('fp.bus.audit.v1', 8, 604800000, 8), ('fp.bus.context.arrival_entities.v1', 8, 604800000, 8)])"
+check "each creation left one AdminEvent on fp.bus.control.v1" test \
+  "$(json '[o["high"] for t in d["topics"] if t["name"] == "fp.bus.control.v1" for o in t["offsets"]]' <"$WORK/body")" = "[6]"
+status_of "$ADMIN/admin/bus/groups/nobody/lag?topic=fp.bus.control.v1" >/dev/null
+check "a group without checkpoints lags by the whole topic" test \
+  "$(json 'd["lag"], d["partitions"][0]["committed"]' <"$WORK/body")" = "(6, None)"
+check "an unknown topic's lag is 404" \
+  test "$(status_of "$ADMIN/admin/bus/groups/g/lag?topic=fp.bus.nope.v1")" = 404
+check "fp shell -c bus prints the bus as JSON" test \
+  "$("$FP" shell --node "$ADMIN" -c bus | json '[o["high"] for t in d["topics"] if t["name"] == "fp.bus.control.v1" for o in t["offsets"]]')" = "[6]"
 status_of "$ADMIN/admin/planes" >/dev/null
 check "admin/planes lists testkit's counter type with live counts" test \
   "$(json '[(p["name"], t["type"], t["counts"]["live"]) for p in d["planes"] for t in p["entity_types"]]' <"$WORK/body")" = \
@@ -110,6 +125,8 @@ fi
 check "metrics count commands per type" grep -q '^fp_core_commands_total{plane="testkit",type="counter"} 1[0-9]$' "$WORK/metrics.txt"
 check "metrics carry entity gauges" grep -q '^fp_core_entities{plane="testkit",type="counter",status="live"} 3$' "$WORK/metrics.txt"
 check "metrics carry journal counters" grep -q '^fp_journal_events_appended_total 9$' "$WORK/metrics.txt"
+check "metrics report the bus up" grep -q '^fp_bus_up{backend="embedded"} 1$' "$WORK/metrics.txt"
+check "metrics count the AdminEvents produced" grep -q '^fp_bus_produced_total{backend="embedded"} 6$' "$WORK/metrics.txt"
 check "metrics count HTTP requests by server and code" grep -q '^fp_http_requests_total{server="ingress",code="422"} 1$' "$WORK/metrics.txt"
 
 stop_node
@@ -124,7 +141,24 @@ status_of "$ADMIN/admin/entities/counter" >/dev/null
 check "after a restart the counters are passivated (counted from the journal)" test \
   "$(json 'd["counts"]["passivated"], d["counts"]["live"]' <"$WORK/body")" = "(3, 0)"
 check "a restarted counter continues from its journal" test "$(add alpha 10):$(json 'd["value"]' <"$WORK/body")" = "200:16"
+check "a restart finds the topics and creates nothing" \
+  test "$(grep -c '^fpnode: bus: created topic ' "$WORK/node.out")" = 6
 stop_node
+
+# -- topics follow the profile: retention changes are audited, repartitioning is refused --
+profile retention 's/{name: fp.bus.audit.v1, partitions: 8, retention_ms: 604800000/{name: fp.bus.audit.v1, partitions: 8, retention_ms: 86400000/'
+start_node "$WORK/retention.yaml" "$DATA" || exit 1
+check "a changed retention is applied and logged" \
+  grep -q '^fpnode: bus: changed retention of fp.bus.audit.v1 to retention_ms 86400000, retention_bytes -1$' "$WORK/node.out"
+status_of "$ADMIN/admin/bus" >/dev/null
+check "the change left a seventh AdminEvent and the new retention" test \
+  "$(json '[o["high"] for t in d["topics"] if t["name"] == "fp.bus.control.v1" for o in t["offsets"]], [t["retention_ms"] for t in d["topics"] if t["name"] == "fp.bus.audit.v1"]' <"$WORK/body")" = "([7], [86400000])"
+stop_node
+profile repart 's/{name: fp.bus.audit.v1, partitions: 8/{name: fp.bus.audit.v1, partitions: 4/'
+refused "a changed partition count stops the node" "$WORK/repart.yaml" \
+  "policy.bus.topics: topic fp.bus.audit.v1 has 8 partitions, the profile says 4"
+FP_INGRESS_BIND=nowhere refused "a bad environment override stops the node, naming it" "$WORK/node.yaml" \
+  'environment FP_INGRESS_BIND: must be an IPv4 or IPv6 address, got "nowhere"'
 
 # -- bearer token ---------------------------------------------------------------------------
 TOKEN=tok-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')

@@ -152,7 +152,7 @@ expect_rc 0 "fpnode --help" "$FPNODE" --help
 NODE_PID=$!
 for _ in $(seq 100); do grep -q "journal open" "$WORK/node.out" && break; sleep 0.1; done
 check "fpnode logs the open journal with its event count" \
-  grep -q "journal open at $DATA/journal (400 events); planes \\[testkit\\]" "$WORK/node.out"
+  grep -q "journal open at $DATA/journal (400 events); bus embedded; planes \\[testkit\\]" "$WORK/node.out"
 kill -TERM "$NODE_PID"
 wait "$NODE_PID"
 RC=$?

@@ -166,10 +166,20 @@ shows_line '# TYPE fp_core_commands_total counter'
 ! grep -vE '^(# (HELP|TYPE) )?fp_core' <<<"$OUT" >/dev/null ||
   fail "metrics fp_core printed other lines:"$'\n'"$OUT"
 
-# no bus is wired: AMBER, with the reason
+# the embedded bus is wired: GREEN, no reasons
 run "health"
-shows_line "AMBER"
-shows_line "  - BUS_HEALTH_UNKNOWN"
+shows_line "GREEN"
+
+# the bus: the profile's topics, with the six AdminEvents of their creation on the control topic
+run "bus"
+shows_line "backend embedded, reachable"
+shows_match '^TOPIC +PARTITION +LOW +HIGH +RETENTION_MS +RETENTION_BYTES$'
+shows_match '^fp\.bus\.control\.v1 +0 +0 +6 +604800000 +-1$'
+shows_match '^fp\.bus\.traffic\.fraud\.v1 +7 +0 +0 +604800000 +-1$'
+run "lag nobody fp.bus.control.v1"
+shows_match '^PARTITION +COMMITTED +HIGH +LAG$'
+shows_match '^0 +- +6 +6$'
+shows_line "total lag 6"
 
 # errors are one line and the prompt comes back
 run "frobnicate"

@@ -1,6 +1,7 @@
 // The two tables that define `fp`: its subcommands and its options.
 
 #include "tools/fp/cli_table.hpp"
+#include "tools/fp/devbroker.hpp"
 #include "tools/fp/shell.hpp"
 
 #include <array>
@@ -61,6 +62,10 @@ constexpr std::array command_table{
     command_spec{
         "shell", on::shell, "shell (--node URL | --data DIR) [--token-file F] [-c COMMAND]", 0, 0,
         "inspect a running node's actors through its admin API", sh::help_details_text, shell},
+    command_spec{"devbroker", on::devbroker,
+                 "devbroker [--brokers N] [--topics-from PROFILE] [--bootstrap-file PATH]", 0, 0,
+                 "a local TEST Kafka broker (librdkafka's mock cluster) with the profile's topics",
+                 devbroker_help::details, devbroker},
     command_spec{"version", on::version, "version", 0, 0,
                  "print the git SHA this binary was built from", "", version},
 };
@@ -93,6 +98,12 @@ constexpr std::array option_table{
                 "admin bearer token file; default $FP_ADMIN_TOKEN"},
     option_spec{"-c", "COMMAND", value_kind::text, on::shell, 0,
                 "run one shell command, print compact JSON and exit"},
+    option_spec{"--brokers", "N", value_kind::number, on::devbroker, 0,
+                "mock brokers to start (1..16); default 3"},
+    option_spec{"--topics-from", "PROFILE", value_kind::text, on::devbroker, 0,
+                "create the profile's policy.bus.topics"},
+    option_spec{"--bootstrap-file", "PATH", value_kind::text, on::devbroker, 0,
+                "where to write the bootstrap address; default ./devbroker.bootstrap"},
 };
 
 } // namespace

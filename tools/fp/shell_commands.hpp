@@ -47,6 +47,8 @@ constexpr unsigned metrics = 1u << 4;
 constexpr unsigned health = 1u << 5;
 constexpr unsigned help = 1u << 6;
 constexpr unsigned quit = 1u << 7;
+constexpr unsigned bus = 1u << 8;
+constexpr unsigned lag = 1u << 9;
 } // namespace on
 
 struct command_spec {
@@ -83,6 +85,8 @@ expected<reply> run_show(session& s, const invocation& in);
 expected<reply> run_journal(session& s, const invocation& in);
 expected<reply> run_metrics(session& s, const invocation& in);
 expected<reply> run_health(session& s, const invocation& in);
+expected<reply> run_bus(session& s, const invocation& in);
+expected<reply> run_lag(session& s, const invocation& in);
 expected<reply> run_help(session& s, const invocation& in);
 expected<reply> run_quit(session& s, const invocation& in);
 
@@ -105,6 +109,12 @@ inline constexpr std::array command_table{
     command_spec{"health", on::health, "health", 0, 0,
                  "GREEN, AMBER or RED and the reasons; RED fails a -c command",
                  complete_as::nothing, run_health},
+    command_spec{"bus", on::bus, "bus", 0, 0,
+                 "the event bus: backend, reachability, topics with their partitions' offsets",
+                 complete_as::nothing, run_bus},
+    command_spec{"lag", on::lag, "lag GROUP TOPIC", 2, 2,
+                 "a consumer group's committed checkpoints and lag per partition of TOPIC",
+                 complete_as::nothing, run_lag},
     command_spec{"help", on::help, "help [COMMAND]", 0, 1, "the commands, or one command's help",
                  complete_as::command, run_help},
     command_spec{"quit", on::quit, "quit", 0, 0, "leave the shell (also exit, Ctrl-D)",

@@ -200,6 +200,40 @@ expected<reply> run_health(session& s, const invocation&) {
   return reply{out, false, red};
 }
 
+expected<reply> run_bus(session& s, const invocation&) {
+  auto j = s.client.get_json("/admin/bus");
+  if (!j)
+    return std::move(j).error();
+  if (s.mode == output::json)
+    return reply{compact(*j)};
+  if ((*j)["backend"].is_null())
+    return reply{"(no event bus is wired on this node)\n"};
+  std::string out = "backend " + cell(*j, "backend") + ", " +
+                    ((*j)["reachable"] == true ? "reachable" : "UNREACHABLE") + "\n";
+  if (j->contains("detail"))
+    out += "  " + cell(*j, "detail") + "\n";
+  std::vector<std::vector<std::string>> rows{
+      {"TOPIC", "PARTITION", "LOW", "HIGH", "RETENTION_MS", "RETENTION_BYTES"}};
+  for (auto& t : array_at(*j, "topics"))
+    for (auto& p : array_at(t, "offsets"))
+      rows.push_back({cell(t, "name"), cell(p, "partition"), cell(p, "low"), cell(p, "high"),
+                      cell(t, "retention_ms"), cell(t, "retention_bytes")});
+  return reply{out + (rows.size() == 1 ? "(no topics)\n" : table(rows))};
+}
+
+expected<reply> run_lag(session& s, const invocation& in) {
+  auto j = s.client.get_json("/admin/bus/groups/" + url_encode(in.operands[0]) + "/lag" +
+                             query({{"topic", in.operands[1]}}));
+  if (!j)
+    return std::move(j).error();
+  if (s.mode == output::json)
+    return reply{compact(*j)};
+  std::vector<std::vector<std::string>> rows{{"PARTITION", "COMMITTED", "HIGH", "LAG"}};
+  for (auto& p : array_at(*j, "partitions"))
+    rows.push_back({cell(p, "partition"), cell(p, "committed"), cell(p, "high"), cell(p, "lag")});
+  return reply{table(rows) + "total lag " + cell(*j, "lag") + "\n"};
+}
+
 expected<reply> run_help(session&, const invocation& in) {
   if (in.operands.empty()) {
     std::vector<std::vector<std::string>> rows;

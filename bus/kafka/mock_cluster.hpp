@@ -1,0 +1,37 @@
+#pragma once
+
+// librdkafka's mock cluster (DESIGN.md §10): real Kafka protocol on random local ports, for
+// tests, the benchmark and `fp devbroker`. It keeps only 5 MiB / 100 k message sets per
+// partition, serves no CreateTopics (topics are made here), and isolates no transactions.
+
+#include "bus/event_bus.hpp"
+
+#include <memory>
+#include <string>
+
+namespace fp::bus {
+
+class mock_cluster {
+public:
+  /// Starts `brokers` brokers (1..64). Errors: `invalid_argument`, `broker`.
+  static expected<std::unique_ptr<mock_cluster>> start(int brokers);
+  ~mock_cluster();
+  mock_cluster(const mock_cluster&) = delete;
+  mock_cluster& operator=(const mock_cluster&) = delete;
+
+  /// `host:port,...` of every broker.
+  const std::string& bootstrap() const { return bootstrap_; }
+  int brokers() const { return brokers_; }
+  /// Creates a topic as a broker-side act (what an operator's tooling would do). Retention is
+  /// not modelled by the mock. Replication is min(3, brokers).
+  expected<void> create_topic(const topic_spec& spec);
+
+private:
+  struct impl;
+  explicit mock_cluster(std::unique_ptr<impl> p, int brokers);
+  std::unique_ptr<impl> impl_;
+  std::string bootstrap_;
+  int brokers_;
+};
+
+} // namespace fp::bus
