@@ -52,6 +52,26 @@ public:
     return false;
   }
 
+  /// Up to `want` permits at once (a shard recovers its waiting entities as one batch). When
+  /// none is free and `wake` is set, `wake` runs once one is, holding that one permit.
+  std::uint32_t acquire(std::uint32_t want, const std::function<void()>& wake) {
+    std::lock_guard guard{mu_};
+    auto n = std::min(want, cap_ > in_use_ ? cap_ - in_use_ : 0u);
+    if (n > 0) {
+      in_use_ += n;
+      high_water_ = std::max(high_water_, in_use_);
+      return n;
+    }
+    if (wake)
+      waiters_.push_back(wake);
+    return 0;
+  }
+
+  void release(std::uint32_t n) {
+    for (std::uint32_t i = 0; i < n; ++i)
+      release();
+  }
+
   void release() {
     std::function<void()> next;
     {

@@ -1003,8 +1003,7 @@ void bench_memory(const config& cfg, const fs::path& root) {
     progress("memory: ", counts.live, " live: RssAnon +", (rss1 - std::min(rss0, rss1)) >> 20,
              " MiB, ", static_cast<std::uint64_t>(per_live), " B each (heap ",
              static_cast<std::uint64_t>(per_live_heap), " B each)");
-    using entity_actor = fa::detail::entity_actor<counter_def>;
-    using slot = fa::detail::shard_state<counter_def>::slot;
+    using hosted = fa::detail::hosted_entity<counter_def>;
     auto j = line("mem_bytes_per_live_entity");
     j["value"] = round_to(per_live, 1);
     j["unit"] = "bytes";
@@ -1013,11 +1012,11 @@ void bench_memory(const config& cfg, const fs::path& root) {
     j["live"] = counts.live;
     j["heap_bytes_per_entity"] = round_to(per_live_heap, 1);
     j["sizeof_counter_state"] = sizeof(fp::testkit::counter_state);
-    j["sizeof_entity_actor"] = sizeof(entity_actor);
-    j["sizeof_entity_state"] = sizeof(fa::detail::entity_state<counter_def>);
-    j["sizeof_shard_slot"] = sizeof(slot);
+    j["sizeof_hosted_entity"] = sizeof(hosted);
+    // The shard's map node (key string + entity) and the region's status entry (key string +
+    // incarnation + status) are the other per-entity structures.
+    j["sizeof_shard_map_value"] = sizeof(std::pair<const std::string, hosted>);
     j["empty_deque_heap_bytes"] = empty_deque_heap_bytes();
-    j["deques_per_entity"] = 3; // entity stash + the shard slot's `sent` and `buffer`
     j["measure"] = "RssAnon delta after malloc_trim(0), entities touched by one get each";
     emit(j);
   } catch (const std::exception& e) {
