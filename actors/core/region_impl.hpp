@@ -28,6 +28,7 @@
 #include "actors/core/small_queue.hpp"
 #include "bus/partitioner.hpp"
 #include "journal/bulk_read.hpp"
+#include "journal/bulk_write.hpp"
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
@@ -72,6 +73,7 @@ using restart_atom = caf::atom_constant<caf::atom("fp_restart")>;
 using tick_atom = caf::atom_constant<caf::atom("fp_tick")>;
 using acks_atom = caf::atom_constant<caf::atom("fp_acks")>;
 using stop_atom = caf::atom_constant<caf::atom("fp_stop")>;
+using flush_atom = caf::atom_constant<caf::atom("fp_flush")>;
 
 } // namespace fp::actors::detail
 
@@ -145,6 +147,8 @@ struct shard_state {
   bool waiting_permit = false;
   std::shared_ptr<ack_inbox<Def>> acks = std::make_shared<ack_inbox<Def>>();
   std::vector<typename ack_inbox<Def>::item> acks_scratch;
+  std::vector<journal::append_request> outbox; ///< appends of this burst, not yet queued
+  bool flush_scheduled = false;
   std::size_t persisting = 0;
   std::uint64_t next_incarnation = 1;
   std::uint64_t max_live = 1;
@@ -154,6 +158,22 @@ struct shard_state {
 
 template <class Def>
 using shard_actor = caf::stateful_actor<shard_state<Def>>;
+
+/// The shard running on this thread, if any. Reply callbacks run inside a shard; a command
+/// they send next is then enqueued from that shard's context (CAF runs it on the same worker)
+/// instead of waking another scheduler thread through the central queue.
+inline thread_local caf::event_based_actor* current_host = nullptr;
+
+struct hosting {
+  caf::event_based_actor* prev;
+  explicit hosting(caf::event_based_actor* self)
+      : prev(current_host) {
+    current_host = self;
+  }
+  ~hosting() { current_host = prev; }
+  hosting(const hosting&) = delete;
+  hosting& operator=(const hosting&) = delete;
+};
 
 /// Commands of one recovery batch at most (permits permitting).
 constexpr std::size_t max_recovery_batch = 256;
@@ -420,18 +440,23 @@ void handle_command(shard_actor<Def>* self, hosted_entity<Def>& e, const packet_
   e.ph = phase::persisting;
   ++st.persisting;
   caf::actor me = caf::actor_cast<caf::actor>(self);
-  st.shared->journal->append_async(
-      persistence_id(Def::type, *e.key), e.seq, std::move(data),
-      [inbox = st.acks, me, ep = &e](expected<journal::append_result> r) {
-        bool first = false;
-        {
-          std::lock_guard guard{inbox->mu};
-          first = inbox->items.empty();
-          inbox->items.push_back({ep, std::move(r)});
-        }
-        if (first)
-          caf::anon_send(me, acks_atom::value);
-      });
+  st.outbox.push_back(
+      journal::append_request{persistence_id(Def::type, *e.key), e.seq, std::move(data),
+                              [inbox = st.acks, me, ep = &e](expected<journal::append_result> r) {
+                                bool first = false;
+                                {
+                                  std::lock_guard guard{inbox->mu};
+                                  first = inbox->items.empty();
+                                  inbox->items.push_back({ep, std::move(r)});
+                                }
+                                if (first)
+                                  caf::anon_send(me, acks_atom::value);
+                              }});
+  if (!st.flush_scheduled) {
+    // After the commands already queued: the burst reaches the journal writer at once.
+    st.flush_scheduled = true;
+    self->send(self, flush_atom::value);
+  }
 }
 
 template <class Def>
@@ -643,17 +668,32 @@ caf::behavior shard_behavior(shard_actor<Def>* self, std::shared_ptr<region_stat
   auto tick = std::max(std::chrono::milliseconds(20), st.shared->opts.passivate_after / 4);
   self->delayed_send(self, tick, tick_atom::value);
   return {
-      [self](const packet_ptr<Def>& p) { forward(self, p); },
-      [self](acks_atom) { on_acks(self); },
+      [self](const packet_ptr<Def>& p) {
+        hosting h{self};
+        forward(self, p);
+      },
+      [self](acks_atom) {
+        hosting h{self};
+        on_acks(self);
+      },
+      [self](flush_atom) {
+        auto& s = self->state;
+        s.flush_scheduled = false;
+        journal::append_many_async(*s.shared->journal, std::move(s.outbox));
+        s.outbox.clear();
+      },
       [self](recover_atom) {
+        hosting h{self};
         self->state.recovery_scheduled = false;
         run_recoveries(self, 0);
       },
       [self](permit_atom) {
+        hosting h{self};
         self->state.waiting_permit = false;
         run_recoveries(self, 1);
       },
       [self](restart_atom, const std::string& key, std::uint64_t incarnation) {
+        hosting h{self};
         auto& s = self->state;
         auto it = s.entities.find(key);
         if (s.stopping || it == s.entities.end() || it->second.incarnation != incarnation ||
@@ -662,6 +702,7 @@ caf::behavior shard_behavior(shard_actor<Def>* self, std::shared_ptr<region_stat
         queue_recovery(self, it->second);
       },
       [self](stop_atom) {
+        hosting h{self};
         auto& s = self->state;
         s.stopping = true;
         // Entities without an append in flight go now; their waiting commands answer `stopped`.
@@ -719,7 +760,11 @@ public:
     p->in_flight = &shared_->rt->in_flight;
     ++shared_->rt->in_flight;
     auto partition = bus::partition_for(p->key, shared_->opts.partitions);
-    caf::anon_send(shards_[static_cast<std::size_t>(partition) % shards_.size()], p);
+    auto& shard = shards_[static_cast<std::size_t>(partition) % shards_.size()];
+    if (auto* host = current_host; host != nullptr)
+      host->send(shard, std::move(p));
+    else
+      caf::anon_send(shard, std::move(p));
   }
 
 private:
