@@ -33,6 +33,7 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -112,7 +113,7 @@ struct hosted_entity {
   packet_ptr<Def> current;            ///< the command being handled or persisted
   std::vector<typename Def::event> pending;
   std::unique_ptr<detail::trouble> trouble;
-  phase ph = phase::recovering;
+  std::atomic<phase> ph{phase::recovering}; ///< the inspection view reads it too
 
   detail::trouble& troubled() {
     if (!trouble)
@@ -120,7 +121,8 @@ struct hosted_entity {
     return *trouble;
   }
   bool serving() const {
-    return ph == phase::ready || ph == phase::quarantined || ph == phase::failed;
+    auto p = ph.load(std::memory_order_relaxed);
+    return p == phase::ready || p == phase::quarantined || p == phase::failed;
   }
 };
 
@@ -136,10 +138,28 @@ struct ack_inbox {
   std::vector<item> items;
 };
 
+inline entity_status status_of(phase p) {
+  switch (p) {
+  case phase::recovering:
+  case phase::restarting:
+    return entity_status::recovering;
+  case phase::ready:
+  case phase::persisting:
+    return entity_status::live;
+  case phase::quarantined:
+  case phase::failed:
+    break;
+  }
+  return entity_status::quarantined;
+}
+
 template <class Def>
-struct shard_state {
+struct shard_state : region_state::status_source {
   std::shared_ptr<region_state> shared;
+  /// The shard alone reads and writes it; inserts and erases also hold `dir_mu`, so the
+  /// inspection view can walk it (visit) from another thread.
   std::unordered_map<std::string, hosted_entity<Def>> entities;
+  mutable std::mutex dir_mu;
   hosted_entity<Def>* newest = nullptr; ///< LRU ends
   hosted_entity<Def>* oldest = nullptr;
   small_queue<hosted_entity<Def>*> to_recover;
@@ -154,6 +174,16 @@ struct shard_state {
   std::uint64_t max_live = 1;
   bool stopping = false;
   static inline const char* name = "fp_shard";
+
+  ~shard_state() override {
+    if (shared)
+      shared->remove_source(this);
+  }
+  void visit(const std::function<void(const std::string&, entity_status)>& fn) const override {
+    std::lock_guard guard{dir_mu};
+    for (auto& [key, e] : entities)
+      fn(key, status_of(e.ph.load(std::memory_order_relaxed)));
+  }
 };
 
 template <class Def>
@@ -224,9 +254,9 @@ void touch(shard_state<Def>& st, hosted_entity<Def>& e) {
 /// Forgets an entity (its stashed commands, if any, answer `stopped` as they are destroyed).
 template <class Def>
 void drop(shard_state<Def>& st, hosted_entity<Def>& e) {
-  st.shared->clear_status(*e.key, e.incarnation);
   lru_unlink(st, e);
   auto key = *e.key; // the map owns the string `e.key` points to
+  std::lock_guard guard{st.dir_mu};
   st.entities.erase(key);
 }
 
@@ -320,14 +350,11 @@ void recover_batch(shard_actor<Def>* self, const std::vector<hosted_entity<Def>*
     if (!o.failure.empty()) {
       e.ph = phase::failed;
       e.troubled().reason = "recovery failed: " + o.failure;
-      st.shared->set_status(*e.key, e.incarnation, entity_status::quarantined);
     } else if (o.quarantined) {
       e.ph = phase::quarantined;
       e.troubled().reason = std::move(o.quarantine_reason);
-      st.shared->set_status(*e.key, e.incarnation, entity_status::quarantined);
     } else {
       e.ph = phase::ready;
-      st.shared->set_status(*e.key, e.incarnation, entity_status::live);
     }
     st.shared->counters.recovered++;
   }
@@ -569,9 +596,7 @@ void crash(shard_actor<Def>* self, hosted_entity<Def>& e, const std::string& wha
   e.s = typename Def::state{};
   e.seq = 0;
   // A new incarnation: timers of the old one are ignored.
-  st.shared->clear_status(*e.key, e.incarnation);
   e.incarnation = st.next_incarnation++;
-  st.shared->set_status(*e.key, e.incarnation, entity_status::recovering);
   if (t.crash_count >= st.shared->opts.max_crashes) {
     // Journal the verdict durably, then recover: the entity comes back quarantined and
     // answers the poison command and everything after it with the reason.
@@ -604,13 +629,16 @@ void forward(shard_actor<Def>* self, const packet_ptr<Def>& p) {
                                        "\": the node is shutting down"});
     return;
   }
-  auto [it, fresh] = st.entities.try_emplace(p->key);
-  auto& e = it->second;
-  if (fresh) {
+  auto it = st.entities.find(p->key);
+  if (it == st.entities.end()) {
+    {
+      std::lock_guard guard{st.dir_mu};
+      it = st.entities.try_emplace(p->key).first;
+    }
+    auto& e = it->second;
     e.key = &it->first;
     e.incarnation = st.next_incarnation++;
     lru_push_newest(st, e);
-    st.shared->set_status(*e.key, e.incarnation, entity_status::recovering);
     e.stash.push_back(p);
     queue_recovery(self, e);
     // Over the live limit: passivate the least recently used idle entity.
@@ -625,6 +653,7 @@ void forward(shard_actor<Def>* self, const packet_ptr<Def>& p) {
     }
     return;
   }
+  auto& e = it->second;
   touch(st, e);
   if (e.serving() && e.stash.empty()) {
     handle_command(self, e, p);
@@ -664,6 +693,7 @@ template <class Def>
 caf::behavior shard_behavior(shard_actor<Def>* self, std::shared_ptr<region_state> shared) {
   auto& st = self->state;
   st.shared = std::move(shared);
+  st.shared->add_source(&st);
   st.max_live = std::max<std::uint64_t>(1, st.shared->opts.max_live / st.shared->opts.shards);
   auto tick = std::max(std::chrono::milliseconds(20), st.shared->opts.passivate_after / 4);
   self->delayed_send(self, tick, tick_atom::value);
