@@ -38,35 +38,39 @@ expected<void> check_append(const options& o, const append_request& a) {
 
 } // namespace
 
-void append_many_async(journal& jr, std::vector<append_request> requests) {
+void append_many_async(journal& jr, std::vector<append_request>& requests) {
   auto& j = jr.internals();
-  std::vector<append_req> ok;
-  ok.reserve(requests.size());
   std::size_t records = 0;
+  std::size_t valid = 0;
   for (auto& a : requests) {
     if (auto checked = check_append(j.opts, a); !checked) {
       a.done(checked.error());
+      a.done = nullptr; // answered: not queued
       continue;
     }
     records += a.events.size();
-    ok.push_back(
-        append_req{std::move(a.pid), a.expected_seq, std::move(a.events), std::move(a.done)});
+    ++valid;
   }
-  if (ok.empty())
-    return;
-  {
+  bool queued = false;
+  if (valid > 0) {
     std::lock_guard guard{j.queue_mu};
     if (!j.stopping) {
-      for (auto& a : ok)
-        j.queue.push_back(std::move(a));
+      for (auto& a : requests)
+        if (a.done)
+          j.queue.push_back(
+              append_req{std::move(a.pid), a.expected_seq, std::move(a.events), std::move(a.done)});
       j.queued_records += records;
       j.queue_cv.notify_one();
-      return;
+      queued = true;
     }
   }
-  auto closed = error{errc::closed, "journal: closed; write not accepted"};
-  for (auto& a : ok)
-    a.done(closed);
+  if (!queued && valid > 0) {
+    auto closed = error{errc::closed, "journal: closed; write not accepted"};
+    for (auto& a : requests)
+      if (a.done)
+        a.done(closed);
+  }
+  requests.clear();
 }
 
 } // namespace fp::journal

@@ -20,7 +20,8 @@ struct append_request {
 };
 
 /// `j.append_async(...)` of every request, in order, queued for the writer at once. Each
-/// callback gets exactly what `append_async` would give it.
-void append_many_async(journal& j, std::vector<append_request> requests);
+/// callback gets exactly what `append_async` would give it. Leaves `requests` empty (its
+/// capacity kept for the caller's next batch).
+void append_many_async(journal& j, std::vector<append_request>& requests);
 
 } // namespace fp::journal

@@ -709,8 +709,7 @@ caf::behavior shard_behavior(shard_actor<Def>* self, std::shared_ptr<region_stat
       [self](flush_atom) {
         auto& s = self->state;
         s.flush_scheduled = false;
-        journal::append_many_async(*s.shared->journal, std::move(s.outbox));
-        s.outbox.clear();
+        journal::append_many_async(*s.shared->journal, s.outbox);
       },
       [self](recover_atom) {
         hosting h{self};

@@ -110,7 +110,8 @@ bool decode_ints(std::string_view bytes, std::int64_t* out, std::uint64_t n) {
 }
 
 std::string encode_ints(std::initializer_list<std::int64_t> xs) {
-  msgpack::sbuffer buf;
+  // A few ints: msgpack's default 8 KiB buffer would cost a large allocation per event.
+  msgpack::sbuffer buf(16 + 9 * xs.size());
   msgpack::packer<msgpack::sbuffer> pk(buf);
   pk.pack_array(static_cast<std::uint32_t>(xs.size()));
   for (auto x : xs)
