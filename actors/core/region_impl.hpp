@@ -75,15 +75,7 @@ using tick_atom = caf::atom_constant<caf::atom("fp_tick")>;
 using acks_atom = caf::atom_constant<caf::atom("fp_acks")>;
 using stop_atom = caf::atom_constant<caf::atom("fp_stop")>;
 using flush_atom = caf::atom_constant<caf::atom("fp_flush")>;
-
-} // namespace fp::actors::detail
-
-namespace caf {
-template <class Def>
-struct allowed_unsafe_message_type<fp::actors::detail::packet_ptr<Def>> : std::true_type {};
-} // namespace caf
-
-namespace fp::actors::detail {
+using commands_atom = caf::atom_constant<caf::atom("fp_cmds")>;
 
 // -- the hosted entity ------------------------------------------------------------------------
 
@@ -153,6 +145,16 @@ inline entity_status status_of(phase p) {
   return entity_status::quarantined;
 }
 
+/// Commands on their way to a shard: callers add them and wake the shard once per burst (one
+/// CAF message per burst, not one per command). Once the shard stopped it is closed, and a
+/// command arriving then is answered `stopped` at once.
+template <class Def>
+struct packet_inbox {
+  std::mutex mu;
+  std::vector<packet_ptr<Def>> items;
+  bool closed = false;
+};
+
 template <class Def>
 struct shard_state : region_state::status_source {
   std::shared_ptr<region_state> shared;
@@ -167,6 +169,8 @@ struct shard_state : region_state::status_source {
   bool waiting_permit = false;
   std::shared_ptr<ack_inbox<Def>> acks = std::make_shared<ack_inbox<Def>>();
   std::vector<typename ack_inbox<Def>::item> acks_scratch;
+  std::shared_ptr<packet_inbox<Def>> commands;
+  std::vector<packet_ptr<Def>> commands_scratch;
   std::vector<journal::append_request> outbox; ///< appends of this burst, not yet queued
   bool flush_scheduled = false;
   std::size_t persisting = 0;
@@ -665,8 +669,31 @@ void forward(shard_actor<Def>* self, const packet_ptr<Def>& p) {
 /// Stops once no append is in flight: its caller must hear the journal's verdict.
 template <class Def>
 void quit_if_idle(shard_actor<Def>* self) {
-  if (self->state.stopping && self->state.persisting == 0)
-    self->quit(caf::exit_reason::user_shutdown);
+  auto& st = self->state;
+  if (!st.stopping || st.persisting > 0)
+    return;
+  std::vector<packet_ptr<Def>> late;
+  {
+    std::lock_guard guard{st.commands->mu};
+    st.commands->closed = true;
+    late.swap(st.commands->items);
+  }
+  for (auto& p : late)
+    forward(self, p); // answers `stopped`
+  self->quit(caf::exit_reason::user_shutdown);
+}
+
+template <class Def>
+void on_commands(shard_actor<Def>* self) {
+  auto& st = self->state;
+  st.commands_scratch.clear();
+  {
+    std::lock_guard guard{st.commands->mu};
+    st.commands_scratch.swap(st.commands->items);
+  }
+  for (auto& p : st.commands_scratch)
+    forward(self, p);
+  st.commands_scratch.clear();
 }
 
 template <class Def>
@@ -690,17 +717,19 @@ void on_acks(shard_actor<Def>* self) {
 }
 
 template <class Def>
-caf::behavior shard_behavior(shard_actor<Def>* self, std::shared_ptr<region_state> shared) {
+caf::behavior shard_behavior(shard_actor<Def>* self, std::shared_ptr<region_state> shared,
+                             std::shared_ptr<packet_inbox<Def>> commands) {
   auto& st = self->state;
   st.shared = std::move(shared);
+  st.commands = std::move(commands);
   st.shared->add_source(&st);
   st.max_live = std::max<std::uint64_t>(1, st.shared->opts.max_live / st.shared->opts.shards);
   auto tick = std::max(std::chrono::milliseconds(20), st.shared->opts.passivate_after / 4);
   self->delayed_send(self, tick, tick_atom::value);
   return {
-      [self](const packet_ptr<Def>& p) {
+      [self](commands_atom) {
         hosting h{self};
-        forward(self, p);
+        on_commands(self);
       },
       [self](acks_atom) {
         hosting h{self};
@@ -767,7 +796,12 @@ caf::behavior shard_behavior(shard_actor<Def>* self, std::shared_ptr<region_stat
 template <class Def>
 class region final : public region_port<Def> {
 public:
-  region(std::shared_ptr<region_state> shared, std::vector<caf::actor> shards)
+  struct shard_ref {
+    caf::actor actor;
+    std::shared_ptr<packet_inbox<Def>> commands;
+  };
+
+  region(std::shared_ptr<region_state> shared, std::vector<shard_ref> shards)
       : shared_(std::move(shared))
       , shards_(std::move(shards)) {}
 
@@ -790,15 +824,29 @@ public:
     ++shared_->rt->in_flight;
     auto partition = bus::partition_for(p->key, shared_->opts.partitions);
     auto& shard = shards_[static_cast<std::size_t>(partition) % shards_.size()];
+    bool first = false;
+    {
+      std::lock_guard guard{shard.commands->mu};
+      if (!shard.commands->closed) {
+        first = shard.commands->items.empty();
+        shard.commands->items.push_back(std::move(p));
+      }
+    }
+    if (p) { // the shard has stopped
+      p->answer(error{errc::stopped, "actors: the node is shutting down"});
+      return;
+    }
+    if (!first)
+      return; // the shard's wake-up is on its way
     if (auto* host = current_host; host != nullptr)
-      host->send(shard, std::move(p));
+      host->send(shard.actor, commands_atom::value);
     else
-      caf::anon_send(shard, std::move(p));
+      caf::anon_send(shard.actor, commands_atom::value);
   }
 
 private:
   std::shared_ptr<region_state> shared_;
-  std::vector<caf::actor> shards_;
+  std::vector<shard_ref> shards_;
 };
 
 /// The entity's state rebuilt from its journal (snapshot + tail), for inspection.
@@ -859,12 +907,16 @@ entity_client<Def> start_region(runtime& rt, const entity_options& opts) {
                           nlohmann::json& out) -> expected<void> {
     return inspect_state<Def>(pid, j, out);
   };
-  std::vector<caf::actor> shards;
-  for (std::uint32_t i = 0; i < std::max<std::uint32_t>(1, opts.shards); ++i)
-    shards.push_back(impl.system->spawn(shard_behavior<Def>, shared));
+  std::vector<typename region<Def>::shard_ref> shards;
+  std::vector<caf::actor> actors;
+  for (std::uint32_t i = 0; i < std::max<std::uint32_t>(1, opts.shards); ++i) {
+    auto commands = std::make_shared<packet_inbox<Def>>();
+    actors.push_back(impl.system->spawn(shard_behavior<Def>, shared, commands));
+    shards.push_back({actors.back(), std::move(commands)});
+  }
   auto view = make_view(shared);
-  impl.add_view(std::move(view), [shards] {
-    for (auto& s : shards)
+  impl.add_view(std::move(view), [actors] {
+    for (auto& s : actors)
       caf::anon_send(s, stop_atom::value);
   });
   return entity_client<Def>{std::make_shared<region<Def>>(shared, std::move(shards))};
