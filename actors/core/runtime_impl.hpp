@@ -33,24 +33,13 @@ struct runtime::impl {
 
 namespace detail {
 
-/// Caps how many entities of one region recover at once. An entity that cannot get a permit
-/// waits for one (its commands stash meanwhile); `release` hands the permit to the next.
+/// Caps how many entities of one region recover at once. A shard takes a permit per entity it
+/// recovers (a batch takes several); one that cannot get any waits for one (its entities'
+/// commands stash meanwhile); `release` hands a permit to the next waiter.
 class recovery_gate {
 public:
   explicit recovery_gate(std::uint32_t cap)
       : cap_(cap == 0 ? 1 : cap) {}
-
-  /// True when the caller may recover now; otherwise `wake` runs once a permit is free.
-  bool try_acquire(std::function<void()> wake) {
-    std::lock_guard guard{mu_};
-    if (in_use_ < cap_) {
-      ++in_use_;
-      high_water_ = std::max(high_water_, in_use_);
-      return true;
-    }
-    waiters_.push_back(std::move(wake));
-    return false;
-  }
 
   /// Up to `want` permits at once (a shard recovers its waiting entities as one batch). When
   /// none is free and `wake` is set, `wake` runs once one is, holding that one permit.
