@@ -9,7 +9,11 @@
 //                           appenders in flight (one event per append, each on its own stream,
 //                           the counter event's real encoded bytes); interleaved in slices,
 //                           each side on its own journal dir; the _linger lines run the
-//                           entities on a journal with max_wait (prod profile: 200 us)
+//                           entities on a journal with max_wait (prod profile: 200 us). For
+//                           comparison only, each line also carries the journal alone with the
+//                           same appenders spread over --entities distinct streams
+//                           (journal_spread_eps, ratio_vs_journal_spread): the journal's stream
+//                           index costs more per event when streams are many
 //   request_rps_w16         counter `get` (no persist) to one live entity, 16 in flight,
 //                           driven by a CAF client actor, vs a CAF client actor doing
 //                           request(...).then(...) against an echo actor, 16 in flight, in the
