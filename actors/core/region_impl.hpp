@@ -803,7 +803,8 @@ public:
 
   region(std::shared_ptr<region_state> shared, std::vector<shard_ref> shards)
       : shared_(std::move(shared))
-      , shards_(std::move(shards)) {}
+      , shards_(std::move(shards))
+      , system_(&shards_.front().actor->home_system()) {}
 
   void dispatch(std::string key, typename Def::command cmd,
                 typename region_port<Def>::callback done) override {
@@ -838,7 +839,8 @@ public:
     }
     if (!first)
       return; // the shard's wake-up is on its way
-    if (auto* host = current_host; host != nullptr)
+    // From inside a shard of the same actor system, the wake-up is scheduled on this worker.
+    if (auto* host = current_host; host != nullptr && &host->home_system() == system_)
       host->send(shard.actor, commands_atom::value);
     else
       caf::anon_send(shard.actor, commands_atom::value);
@@ -847,6 +849,7 @@ public:
 private:
   std::shared_ptr<region_state> shared_;
   std::vector<shard_ref> shards_;
+  caf::actor_system* system_;
 };
 
 /// The entity's state rebuilt from its journal (snapshot + tail), for inspection.
