@@ -349,7 +349,8 @@ void journal::impl::run_writer() {
         auto deadline =
             steady_clock::now() + std::min<nanoseconds>(last_commit_time / 2, microseconds(2000));
         auto seen = queue.size();
-        while (!stopping && queued_records < opts.max_batch_records) {
+        // Everyone is back: commit now rather than wait out one more gap.
+        while (!stopping && queued_records < opts.max_batch_records && queue.size() < last_acked) {
           auto until = std::min(deadline, steady_clock::now() + microseconds(100));
           queue_cv.wait_until(lock, until, [&] {
             return stopping || queue.size() > seen || queued_records >= opts.max_batch_records;

@@ -1,17 +1,23 @@
 #pragma once
 
 // The shard region of one entity type on CAF: `key -> partition (murmur2) -> shard actor ->
-// entity actor`. Include this only from the one .cpp that registers an entity type (it pulls
-// in CAF); everything else talks to the region through entity_client<Def> (region.hpp).
+// entity`. Include this only from the one .cpp that registers an entity type (it pulls in
+// CAF); everything else talks to the region through entity_client<Def> (region.hpp).
 //
 // Who owns what:
-// - An entity actor owns its state and its stash. It recovers (snapshot + tail) once it holds
-//   a recovery permit, handles one command at a time, persists before it replies, and snapshots
-//   every N events. Commands arriving while it recovers or persists are stashed in order.
-// - A shard actor owns the entities of its keys: it spawns them on demand, forwards commands,
-//   passivates idle ones (and the least recently used beyond max_live), restarts crashed ones
-//   with exponential backoff and re-delivers every command they had not answered, and
-//   quarantines an entity that crashed max_crashes times on the same command.
+// - A shard actor hosts the entities of its keys. Each entity is a lightweight actor inside
+//   it: its own queue of commands (the stash), processed strictly one command at a time, its
+//   state, rebuilt from the journal. A CAF actor per entity would cost ~1.3 KB and a mailbox
+//   hop per command; hosted, an entity costs a map node and a command costs one message.
+// - An entity recovers (snapshot + tail) once the shard holds a recovery permit for it: the
+//   shard recovers every entity waiting at that moment in one journal pass (recover_many). It
+//   handles one command at a time, persists before it replies, and snapshots every N events.
+//   Commands arriving while it recovers or persists wait in its stash, in order.
+// - The shard supervises its entities: a throwing entity is restarted from its journal with
+//   exponential backoff and its unanswered command is re-delivered; after max_crashes on the
+//   same command it is quarantined. Idle entities (and the least recently used beyond
+//   max_live) passivate.
+// - The journal's acknowledgements reach a shard through an inbox: one message per burst.
 // - packet: a command with its reply callback. It is answered exactly once; one that is
 //   destroyed unanswered answers `stopped`, so no command is ever dropped silently.
 
@@ -21,11 +27,15 @@
 #include "actors/core/runtime_impl.hpp"
 #include "actors/core/small_queue.hpp"
 #include "bus/partitioner.hpp"
+#include "journal/bulk_read.hpp"
+#include "journal/bulk_write.hpp"
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
-#include <list>
+#include <atomic>
+#include <exception>
+#include <mutex>
 #include <optional>
 #include <unordered_map>
 
@@ -58,217 +68,487 @@ struct packet {
 template <class Def>
 using packet_ptr = std::shared_ptr<packet<Def>>;
 
-using passivate_atom = caf::atom_constant<caf::atom("fp_pass")>;
-using refused_atom = caf::atom_constant<caf::atom("fp_refuse")>;
+using recover_atom = caf::atom_constant<caf::atom("fp_recov")>;
 using permit_atom = caf::atom_constant<caf::atom("fp_permit")>;
 using restart_atom = caf::atom_constant<caf::atom("fp_restart")>;
 using tick_atom = caf::atom_constant<caf::atom("fp_tick")>;
-using crashed_atom = caf::atom_constant<caf::atom("fp_crash")>;
+using acks_atom = caf::atom_constant<caf::atom("fp_acks")>;
 using stop_atom = caf::atom_constant<caf::atom("fp_stop")>;
+using flush_atom = caf::atom_constant<caf::atom("fp_flush")>;
+using commands_atom = caf::atom_constant<caf::atom("fp_cmds")>;
 
-/// The journal's answer to an entity's append, carried back into the actor.
-struct persist_result {
-  expected<journal::append_result> result;
+// -- the hosted entity ------------------------------------------------------------------------
+
+enum class phase : std::uint8_t { recovering, ready, persisting, restarting, quarantined, failed };
+
+/// What only a troubled entity needs (most never crash): kept out of line.
+struct trouble {
+  std::string reason; ///< why quarantined or failed
+  std::string crash_fp;
+  std::uint32_t crash_count = 0;
+  std::string crash_what;
 };
-using persist_result_ptr = std::shared_ptr<persist_result>;
 
-} // namespace fp::actors::detail
-
-namespace caf {
+/// One entity, hosted by its shard actor: a mailbox (the stash) processed strictly one command
+/// at a time, its state, and the shard's bookkeeping (LRU links, incarnation).
 template <class Def>
-struct allowed_unsafe_message_type<fp::actors::detail::packet_ptr<Def>> : std::true_type {};
-template <>
-struct allowed_unsafe_message_type<fp::actors::detail::persist_result_ptr> : std::true_type {};
-} // namespace caf
-
-namespace fp::actors::detail {
-
-// -- the entity actor -------------------------------------------------------------------------
-
-enum class phase { waiting_permit, recovering, ready, persisting, quarantined, failed };
-
-template <class Def>
-struct entity_state {
-  std::shared_ptr<region_state> shared;
-  caf::actor shard;
-  std::string key;
-  std::string pid;
-  std::uint64_t incarnation = 0;
+struct hosted_entity {
   typename Def::state s{};
   std::uint64_t seq = 0;
   std::uint64_t since_snapshot = 0;
-  phase ph = phase::waiting_permit;
-  std::string reason; ///< why quarantined or failed
-  small_queue<packet_ptr<Def>> stash;
-  packet_ptr<Def> current;
+  std::uint64_t incarnation = 0;
+  const std::string* key = nullptr; ///< the shard map's key (nodes never move)
+  hosted_entity* newer = nullptr;   ///< LRU neighbours
+  hosted_entity* older = nullptr;
+  std::chrono::steady_clock::time_point last_active;
+  small_queue<packet_ptr<Def>> stash; ///< commands waiting, in arrival order
+  packet_ptr<Def> current;            ///< the command being handled or persisted
   std::vector<typename Def::event> pending;
-  bool stop_requested = false; ///< the node is stopping: quit once the persist in flight lands
-  static inline const char* name = "fp_entity";
+  std::unique_ptr<detail::trouble> trouble;
+  std::atomic<phase> ph{phase::recovering}; ///< the inspection view reads it too
+
+  detail::trouble& troubled() {
+    if (!trouble)
+      trouble = std::make_unique<detail::trouble>();
+    return *trouble;
+  }
+  bool serving() const {
+    auto p = ph.load(std::memory_order_relaxed);
+    return p == phase::ready || p == phase::quarantined || p == phase::failed;
+  }
+};
+
+/// Journal acknowledgements on their way to a shard: the writer thread adds them and wakes the
+/// shard once per burst, so one commit costs a shard one message, not one per entity.
+template <class Def>
+struct ack_inbox {
+  struct item {
+    hosted_entity<Def>* e; ///< persisting entities stay put until their ack is handled
+    expected<journal::append_result> r;
+  };
+  std::mutex mu;
+  std::vector<item> items;
+};
+
+inline entity_status status_of(phase p) {
+  switch (p) {
+  case phase::recovering:
+  case phase::restarting:
+    return entity_status::recovering;
+  case phase::ready:
+  case phase::persisting:
+    return entity_status::live;
+  case phase::quarantined:
+  case phase::failed:
+    break;
+  }
+  return entity_status::quarantined;
+}
+
+/// Commands on their way to a shard: callers add them and wake the shard once per burst (one
+/// CAF message per burst, not one per command). Once the shard stopped it is closed, and a
+/// command arriving then is answered `stopped` at once.
+template <class Def>
+struct packet_inbox {
+  std::mutex mu;
+  std::vector<packet_ptr<Def>> items;
+  bool closed = false;
 };
 
 template <class Def>
-using entity_actor = caf::stateful_actor<entity_state<Def>>;
+struct shard_state : region_state::status_source {
+  std::shared_ptr<region_state> shared;
+  /// The shard alone reads and writes it; inserts and erases also hold `dir_mu`, so the
+  /// inspection view can walk it (visit) from another thread.
+  std::unordered_map<std::string, hosted_entity<Def>> entities;
+  mutable std::mutex dir_mu;
+  hosted_entity<Def>* newest = nullptr; ///< LRU ends
+  hosted_entity<Def>* oldest = nullptr;
+  small_queue<hosted_entity<Def>*> to_recover;
+  bool recovery_scheduled = false;
+  bool waiting_permit = false;
+  std::shared_ptr<ack_inbox<Def>> acks = std::make_shared<ack_inbox<Def>>();
+  std::vector<typename ack_inbox<Def>::item> acks_scratch;
+  std::shared_ptr<packet_inbox<Def>> commands;
+  std::vector<packet_ptr<Def>> commands_scratch;
+  std::vector<journal::append_request> outbox; ///< appends of this burst, not yet queued
+  bool flush_scheduled = false;
+  std::size_t persisting = 0;
+  std::uint64_t next_incarnation = 1;
+  std::uint64_t max_live = 1;
+  bool stopping = false;
+  static inline const char* name = "fp_shard";
+
+  ~shard_state() override {
+    if (shared)
+      shared->remove_source(this);
+  }
+  void visit(const std::function<void(const std::string&, entity_status)>& fn) const override {
+    std::lock_guard guard{dir_mu};
+    for (auto& [key, e] : entities)
+      fn(key, status_of(e.ph.load(std::memory_order_relaxed)));
+  }
+};
 
 template <class Def>
-error entity_error(const entity_state<Def>& st, errc code, const std::string& what) {
-  return error{code, "actors: " + std::string(Def::type) + " \"" + st.key + "\": " + what};
+using shard_actor = caf::stateful_actor<shard_state<Def>>;
+
+/// The shard running on this thread, if any. Reply callbacks run inside a shard; a command
+/// they send next is then enqueued from that shard's context (CAF runs it on the same worker)
+/// instead of waking another scheduler thread through the central queue.
+inline thread_local caf::event_based_actor* current_host = nullptr;
+
+struct hosting {
+  caf::event_based_actor* prev;
+  explicit hosting(caf::event_based_actor* self)
+      : prev(current_host) {
+    current_host = self;
+  }
+  ~hosting() { current_host = prev; }
+  hosting(const hosting&) = delete;
+  hosting& operator=(const hosting&) = delete;
+};
+
+/// Commands of one recovery batch at most (permits permitting).
+constexpr std::size_t max_recovery_batch = 256;
+
+template <class Def>
+error entity_error(const hosted_entity<Def>& e, errc code, const std::string& what) {
+  return error{code, "actors: " + std::string(Def::type) + " \"" + *e.key + "\": " + what};
 }
 
-/// Rebuilds the entity from its journal: newest decodable snapshot, then the later events.
-/// Never throws: a journal or decode failure leaves the entity `failed` with the reason.
-template <class Def>
-void recover(entity_actor<Def>* self) {
-  auto& st = self->state;
-  st.ph = phase::recovering;
-  st.s = typename Def::state{};
-  st.seq = 0;
-  st.since_snapshot = 0;
-  bool quarantined = false;
-  std::string failure;
-  expected<journal::recovery_report> report = journal::recovery_report{};
+inline std::string what_of(std::exception_ptr eptr) {
   try {
-    report = st.shared->journal->recover(
-        st.pid,
-        [&](const journal::record_view& r) {
+    std::rethrow_exception(eptr);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+  }
+  return "unknown exception";
+}
+
+// -- LRU --------------------------------------------------------------------------------------
+
+template <class Def>
+void lru_unlink(shard_state<Def>& st, hosted_entity<Def>& e) {
+  (e.newer ? e.newer->older : st.newest) = e.older;
+  (e.older ? e.older->newer : st.oldest) = e.newer;
+  e.newer = e.older = nullptr;
+}
+
+template <class Def>
+void lru_push_newest(shard_state<Def>& st, hosted_entity<Def>& e) {
+  e.older = st.newest;
+  e.newer = nullptr;
+  (st.newest ? st.newest->newer : st.oldest) = &e;
+  st.newest = &e;
+  e.last_active = std::chrono::steady_clock::now();
+}
+
+template <class Def>
+void touch(shard_state<Def>& st, hosted_entity<Def>& e) {
+  if (st.newest != &e) {
+    lru_unlink(st, e);
+    lru_push_newest(st, e);
+  } else {
+    e.last_active = std::chrono::steady_clock::now();
+  }
+}
+
+/// Forgets an entity (its stashed commands, if any, answer `stopped` as they are destroyed).
+template <class Def>
+void drop(shard_state<Def>& st, hosted_entity<Def>& e) {
+  lru_unlink(st, e);
+  auto key = *e.key; // the map owns the string `e.key` points to
+  std::lock_guard guard{st.dir_mu};
+  st.entities.erase(key);
+}
+
+template <class Def>
+bool can_passivate(const hosted_entity<Def>& e) {
+  return e.serving() && e.stash.empty() && !e.current;
+}
+
+template <class Def>
+void passivate(shard_state<Def>& st, hosted_entity<Def>& e) {
+  st.shared->counters.passivated++;
+  drop(st, e);
+}
+
+// -- recovery ---------------------------------------------------------------------------------
+
+template <class Def>
+void process_next(shard_actor<Def>* self, hosted_entity<Def>& e);
+
+/// Rebuilds `batch` from the journal in one pass (newest decodable snapshot, then the later
+/// events, per entity: journal::recover_many). Never throws: a journal or decode failure
+/// leaves that entity `failed` with the reason, and the others recover.
+template <class Def>
+void recover_batch(shard_actor<Def>* self, const std::vector<hosted_entity<Def>*>& batch) {
+  auto& st = self->state;
+  struct outcome {
+    bool quarantined = false;
+    std::string quarantine_reason;
+    std::string failure;
+  };
+  std::vector<outcome> out(batch.size());
+  std::vector<std::string> pids;
+  pids.reserve(batch.size());
+  for (auto* e : batch) {
+    pids.push_back(persistence_id(Def::type, *e->key));
+    e->ph = phase::recovering;
+    e->s = typename Def::state{};
+    e->seq = 0;
+    e->since_snapshot = 0;
+  }
+  auto threw = [&](std::size_t i) {
+    out[i].failure = "a decoder or apply threw: " + what_of(std::current_exception());
+  };
+  auto results = journal::recover_many(
+      *st.shared->journal, pids,
+      [&](std::size_t i, const journal::record_view& r) {
+        if (!out[i].failure.empty())
+          return true; // stop trying snapshots; the entity fails
+        try {
           auto decoded = Def::decode_state(r);
           if (!decoded)
             return false;
-          st.s = std::move(*decoded);
+          batch[i]->s = std::move(*decoded);
           return true;
-        },
-        [&](const journal::record_view& r) {
-          if (r.event_type == quarantine_event_type) {
-            quarantined = true;
-            st.reason = std::string(r.payload);
-            return true;
-          }
+        } catch (...) {
+          threw(i);
+          return true;
+        }
+      },
+      [&](std::size_t i, const journal::record_view& r) {
+        if (!out[i].failure.empty())
+          return false;
+        if (r.event_type == quarantine_event_type) {
+          out[i].quarantined = true;
+          out[i].quarantine_reason = std::string(r.payload);
+          return true;
+        }
+        try {
           auto ev = Def::decode(r);
           if (!ev) {
-            failure = "event seq " + std::to_string(r.seq) + ": " + ev.error().message();
+            out[i].failure = "event seq " + std::to_string(r.seq) + ": " + ev.error().message();
             return false;
           }
-          Def::apply(st.s, *ev);
+          Def::apply(batch[i]->s, *ev);
           return true;
-        });
-  } catch (const std::exception& e) {
-    failure = std::string("a decoder or apply threw: ") + e.what();
-  } catch (...) {
-    failure = "a decoder or apply threw";
+        } catch (...) {
+          threw(i);
+          return false;
+        }
+      });
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto& e = *batch[i];
+    auto& o = out[i];
+    if (!results[i]) {
+      o.failure = results[i].error().message();
+    } else {
+      e.seq = results[i]->last_seq;
+      if (!results[i]->fallback_reason.empty())
+        st.shared->counters.snapshot_fallbacks++;
+    }
+    if (!o.failure.empty()) {
+      e.ph = phase::failed;
+      e.troubled().reason = "recovery failed: " + o.failure;
+    } else if (o.quarantined) {
+      e.ph = phase::quarantined;
+      e.troubled().reason = std::move(o.quarantine_reason);
+    } else {
+      e.ph = phase::ready;
+    }
+    st.shared->counters.recovered++;
   }
-  if (!report) {
-    failure = report.error().message();
-  } else {
-    st.seq = report->last_seq;
-    if (!report->fallback_reason.empty())
-      st.shared->counters.snapshot_fallbacks++;
-  }
-  if (!failure.empty()) {
-    st.ph = phase::failed;
-    st.reason = "recovery failed: " + failure;
-    st.shared->set_status(st.key, st.incarnation, entity_status::quarantined);
-  } else if (quarantined) {
-    st.ph = phase::quarantined;
-    st.shared->set_status(st.key, st.incarnation, entity_status::quarantined);
-  } else {
-    st.ph = phase::ready;
-    st.shared->set_status(st.key, st.incarnation, entity_status::live);
-  }
-  st.shared->counters.recovered++;
 }
 
 template <class Def>
-void process_next(entity_actor<Def>* self);
+void schedule_recovery(shard_actor<Def>* self) {
+  auto& st = self->state;
+  if (st.recovery_scheduled || st.waiting_permit || st.to_recover.empty())
+    return;
+  st.recovery_scheduled = true;
+  self->send(self, recover_atom::value); // after the commands already queued: they batch
+}
 
 template <class Def>
-void handle_command(entity_actor<Def>* self, const packet_ptr<Def>& p) {
+void queue_recovery(shard_actor<Def>* self, hosted_entity<Def>& e) {
+  e.ph = phase::recovering;
+  self->state.to_recover.push_back(&e);
+  schedule_recovery(self);
+}
+
+/// Recovers the entities waiting for it, as many at once as the region's recovery permits
+/// allow; `held` permits are already this shard's.
+template <class Def>
+void run_recoveries(shard_actor<Def>* self, std::uint32_t held) {
+  auto& st = self->state;
+  auto& gate = st.shared->gate;
+  auto want = static_cast<std::uint32_t>(std::min(st.to_recover.size(), max_recovery_batch));
+  if (st.stopping || want == 0) {
+    gate.release(held);
+    return;
+  }
+  if (held < want) {
+    caf::actor me = caf::actor_cast<caf::actor>(self);
+    std::function<void()> wake;
+    if (held == 0)
+      wake = [me] { caf::anon_send(me, permit_atom::value); };
+    held += gate.acquire(want - held, wake);
+  }
+  if (held == 0) {
+    st.waiting_permit = true; // `wake` brings one
+    return;
+  }
+  struct permits {
+    recovery_gate& gate;
+    std::uint32_t n;
+    ~permits() { gate.release(n); }
+  } hold{gate, held};
+  std::vector<hosted_entity<Def>*> batch;
+  batch.reserve(held);
+  while (batch.size() < held && !st.to_recover.empty()) {
+    batch.push_back(st.to_recover.front());
+    st.to_recover.pop_front();
+  }
+  recover_batch(self, batch);
+  for (auto* e : batch)
+    process_next(self, *e);
+  schedule_recovery(self);
+}
+
+// -- commands ---------------------------------------------------------------------------------
+
+template <class Def>
+void crash(shard_actor<Def>* self, hosted_entity<Def>& e, const std::string& what);
+
+template <class Def>
+void succeeded(hosted_entity<Def>& e) {
+  if (e.trouble)
+    e.trouble->crash_count = 0; // a success ends a run of crashes
+}
+
+template <class Def>
+void handle_command(shard_actor<Def>* self, hosted_entity<Def>& e, const packet_ptr<Def>& p) {
   auto& st = self->state;
   if (p->answered)
     return; // re-delivered after a restart but already answered
-  if (st.ph == phase::quarantined || st.ph == phase::failed) {
-    p->answer(entity_error(st, st.ph == phase::failed ? errc::recovery_failed : errc::quarantined,
-                           st.reason));
+  if (e.ph == phase::quarantined || e.ph == phase::failed) {
+    p->answer(entity_error(e, e.ph == phase::failed ? errc::recovery_failed : errc::quarantined,
+                           e.trouble ? e.trouble->reason : std::string()));
     return;
   }
   st.shared->counters.commands++;
-  st.current = p;
-  auto events = Def::handle(st.s, p->cmd); // may throw: the supervisor takes over
-  if (!events) {
-    st.shared->counters.rejected++;
-    st.current = nullptr;
-    p->answer(entity_error(st, errc::rejected, events.error().message()));
-    return;
-  }
-  if (events->empty()) {
-    // reply_for may throw while `current` still names the command: nothing was persisted, so
-    // the supervisor's re-delivery is right.
-    auto reply = Def::reply_for(st.s, p->cmd);
-    st.current = nullptr;
-    p->answer(std::move(reply));
-    return;
-  }
+  e.current = p;
   std::vector<journal::event_data> data;
-  data.reserve(events->size());
-  for (auto& e : *events)
-    data.push_back(Def::encode(e));
-  st.pending = std::move(*events);
-  st.ph = phase::persisting;
+  try {
+    auto events = Def::handle(e.s, p->cmd);
+    if (!events) {
+      st.shared->counters.rejected++;
+      e.current = nullptr;
+      p->answer(entity_error(e, errc::rejected, events.error().message()));
+      return;
+    }
+    if (events->empty()) {
+      // reply_for may throw while `current` still names the command: nothing was persisted,
+      // so the restart's re-delivery is right.
+      auto reply = Def::reply_for(e.s, p->cmd);
+      e.current = nullptr;
+      succeeded(e);
+      p->answer(std::move(reply));
+      return;
+    }
+    data.reserve(events->size());
+    for (auto& ev : *events)
+      data.push_back(Def::encode(ev));
+    e.pending = std::move(*events);
+  } catch (...) {
+    crash(self, e, what_of(std::current_exception()));
+    return;
+  }
+  e.ph = phase::persisting;
+  ++st.persisting;
   caf::actor me = caf::actor_cast<caf::actor>(self);
-  st.shared->journal->append_async(
-      st.pid, st.seq, std::move(data), [me](expected<journal::append_result> r) {
-        caf::anon_send(me, std::make_shared<persist_result>(persist_result{std::move(r)}));
-      });
+  st.outbox.push_back(
+      journal::append_request{persistence_id(Def::type, *e.key), e.seq, std::move(data),
+                              [inbox = st.acks, me, ep = &e](expected<journal::append_result> r) {
+                                bool first = false;
+                                {
+                                  std::lock_guard guard{inbox->mu};
+                                  first = inbox->items.empty();
+                                  inbox->items.push_back({ep, std::move(r)});
+                                }
+                                if (first)
+                                  caf::anon_send(me, acks_atom::value);
+                              }});
+  if (!st.flush_scheduled) {
+    // After the commands already queued: the burst reaches the journal writer at once.
+    st.flush_scheduled = true;
+    self->send(self, flush_atom::value);
+  }
 }
 
 template <class Def>
-void on_persisted(entity_actor<Def>* self, const persist_result_ptr& res) {
+void on_persisted(shard_actor<Def>* self, hosted_entity<Def>& e,
+                  expected<journal::append_result>& res) {
   auto& st = self->state;
-  auto p = std::move(st.current);
-  st.current = nullptr;
-  if (!res->result) {
+  --st.persisting;
+  auto p = std::move(e.current);
+  e.current = nullptr;
+  if (!res) {
     // The journal refused or failed the append: nothing of it is durable. Reload so memory
     // can never run ahead of the journal, and tell the caller why.
     st.shared->counters.persist_failures++;
-    st.pending.clear();
+    e.pending.clear();
+    e.ph = phase::ready;
     if (p)
-      p->answer(entity_error(st, errc::persist_failed, res->result.error().to_string()));
-    recover(self); // a rare path: no recovery permit needed
+      p->answer(entity_error(e, errc::persist_failed, res.error().to_string()));
+    if (!st.stopping)
+      recover_batch(self, {&e}); // a rare path: no recovery permit needed
     return;
   }
   // The events are durable: if applying them or building the reply throws, the command is
-  // answered here (it must not be re-delivered after the restart) and the entity crashes.
+  // answered here (it must not be re-delivered after the restart) and the entity restarts.
   std::optional<typename Def::reply> reply;
-  auto crashed = [&](const std::string& what) {
-    if (p)
-      p->answer(
-          entity_error(st, errc::crashed, "events persisted, then the entity threw: " + what));
-  };
   try {
-    for (auto& e : st.pending)
-      Def::apply(st.s, e);
+    for (auto& ev : e.pending)
+      Def::apply(e.s, ev);
     if (p)
-      reply = Def::reply_for(st.s, p->cmd);
-  } catch (const std::exception& e) {
-    crashed(e.what());
-    throw;
+      reply = Def::reply_for(e.s, p->cmd);
   } catch (...) {
-    crashed("unknown exception");
-    throw;
+    auto what = what_of(std::current_exception());
+    if (p)
+      p->answer(entity_error(e, errc::crashed, "events persisted, then the entity threw: " + what));
+    e.pending.clear();
+    e.ph = phase::ready;
+    crash(self, e, what);
+    return;
   }
-  st.shared->counters.events_persisted += st.pending.size();
-  st.since_snapshot += st.pending.size();
-  st.pending.clear();
-  st.seq = res->result->last_seq;
-  st.ph = phase::ready;
+  st.shared->counters.events_persisted += e.pending.size();
+  e.since_snapshot += e.pending.size();
+  e.pending.clear();
+  e.seq = res->last_seq;
+  e.ph = phase::ready;
+  succeeded(e);
   if (p)
     p->answer(std::move(*reply));
   auto every = st.shared->opts.snapshot_every;
-  if (every > 0 && st.since_snapshot >= every) {
-    st.since_snapshot = 0;
+  if (every > 0 && e.since_snapshot >= every) {
+    e.since_snapshot = 0;
+    std::string bytes;
+    try {
+      bytes = Def::encode_state(e.s);
+    } catch (...) {
+      crash(self, e, what_of(std::current_exception()));
+      return;
+    }
     auto shared = st.shared;
     st.shared->journal->save_snapshot_async(
-        st.pid, st.seq,
+        persistence_id(Def::type, *e.key), e.seq,
         journal::event_data{std::string(Def::type) + ".snapshot", Def::state_version(),
-                            Def::encode_state(st.s)},
+                            std::move(bytes)},
         [shared](expected<std::uint64_t> r) {
           if (r)
             shared->counters.snapshots_taken++;
@@ -277,345 +557,233 @@ void on_persisted(entity_actor<Def>* self, const persist_result_ptr& res) {
 }
 
 template <class Def>
-void process_next(entity_actor<Def>* self) {
-  auto& st = self->state;
-  while (!st.stash.empty() && st.ph != phase::persisting && st.ph != phase::recovering &&
-         st.ph != phase::waiting_permit) {
-    auto p = std::move(st.stash.front());
-    st.stash.pop_front();
-    handle_command(self, p);
+void process_next(shard_actor<Def>* self, hosted_entity<Def>& e) {
+  while (!e.stash.empty() && e.serving()) {
+    auto p = std::move(e.stash.front());
+    e.stash.pop_front();
+    handle_command(self, e, p);
   }
 }
 
-template <class Def>
-void start_recovery(entity_actor<Def>* self) {
-  struct permit {
-    recovery_gate& gate;
-    ~permit() { gate.release(); } // also when a decoder throws: a leaked permit stalls the region
-  } held{self->state.shared->gate};
-  recover(self);
-  process_next(self);
-}
+// -- supervision ------------------------------------------------------------------------------
 
+/// The entity threw: its state is discarded and rebuilt from the journal after a backoff, and
+/// the command it had not answered goes back ahead of the rest; after max_crashes on the same
+/// command the verdict is journaled and the entity recovers into quarantine.
 template <class Def>
-caf::behavior entity_behavior(entity_actor<Def>* self, std::shared_ptr<region_state> shared,
-                              std::string key, std::uint64_t incarnation, caf::actor shard) {
+void crash(shard_actor<Def>* self, hosted_entity<Def>& e, const std::string& what) {
   auto& st = self->state;
-  st.shared = std::move(shared);
-  st.key = std::move(key);
-  st.pid = persistence_id(Def::type, st.key);
-  st.incarnation = incarnation;
-  st.shard = std::move(shard);
-  st.shared->set_status(st.key, st.incarnation, entity_status::recovering);
-  self->set_exception_handler(
-      [](caf::scheduled_actor* ptr, std::exception_ptr& eptr) -> caf::error {
-        auto* me = static_cast<entity_actor<Def>*>(ptr);
-        auto& s = me->state;
-        std::string what = "unknown exception";
-        try {
-          std::rethrow_exception(eptr);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        auto fp = s.current ? Def::fingerprint(s.current->cmd) : std::string("(no command)");
-        me->send(s.shard, crashed_atom::value, s.key, s.incarnation, fp, what);
-        return caf::make_error(caf::sec::runtime_error, what);
-      });
-  auto shared_ptr = st.shared;
-  auto key_copy = st.key;
-  self->attach_functor([shared_ptr, key_copy, incarnation](const caf::error&) {
-    shared_ptr->clear_status(key_copy, incarnation);
-  });
-  caf::actor me = caf::actor_cast<caf::actor>(self);
-  if (st.shared->gate.try_acquire([me] { caf::anon_send(me, permit_atom::value); }))
-    start_recovery(self);
-  return {
-      [self](const packet_ptr<Def>& p) {
-        auto& s = self->state;
-        if (s.ph == phase::ready || s.ph == phase::quarantined || s.ph == phase::failed) {
-          if (s.stash.empty()) {
-            handle_command(self, p);
-            return;
-          }
-        }
-        s.stash.push_back(p);
-        process_next(self);
-      },
-      [self](const persist_result_ptr& res) {
-        on_persisted(self, res);
-        if (self->state.stop_requested) {
-          self->quit(caf::exit_reason::user_shutdown); // stashed commands answer `stopped`
-          return;
-        }
-        process_next(self);
-      },
-      [self](stop_atom) {
-        // Never abandon a persist in flight: its caller must hear the journal's verdict.
-        if (self->state.ph == phase::persisting)
-          self->state.stop_requested = true;
-        else
-          self->quit(caf::exit_reason::user_shutdown);
-      },
-      [self](permit_atom) { start_recovery(self); },
-      [self](passivate_atom) {
-        auto& s = self->state;
-        bool idle = s.stash.empty() &&
-                    (s.ph == phase::ready || s.ph == phase::quarantined || s.ph == phase::failed);
-        if (!idle) {
-          self->send(s.shard, refused_atom::value, s.key, s.incarnation);
-          return;
-        }
-        self->quit(); // normal exit: the shard records the passivation
-      },
-  };
+  auto& t = e.troubled();
+  std::string fp = "(no command)";
+  if (e.current) {
+    try {
+      fp = Def::fingerprint(e.current->cmd);
+    } catch (...) {
+    }
+  }
+  if (t.crash_fp == fp) {
+    ++t.crash_count;
+  } else {
+    t.crash_fp = fp;
+    t.crash_count = 1;
+  }
+  t.crash_what = what;
+  st.shared->counters.restarted++;
+  small_queue<packet_ptr<Def>> redo;
+  if (e.current && !e.current->answered)
+    redo.push_back(std::move(e.current));
+  e.current = nullptr;
+  for (auto& p : e.stash)
+    redo.push_back(std::move(p));
+  e.stash = std::move(redo);
+  e.pending.clear();
+  e.s = typename Def::state{};
+  e.seq = 0;
+  // A new incarnation: timers of the old one are ignored.
+  e.incarnation = st.next_incarnation++;
+  if (t.crash_count >= st.shared->opts.max_crashes) {
+    // Journal the verdict durably, then recover: the entity comes back quarantined and
+    // answers the poison command and everything after it with the reason.
+    auto reason = "crashed " + std::to_string(t.crash_count) + " times on command " + t.crash_fp +
+                  ": " + t.crash_what;
+    t.crash_count = 0;
+    if (auto ok = st.shared->quarantine(*e.key, reason); !ok) {
+      for (auto& p : e.stash)
+        p->answer(error{errc::crashed,
+                        "actors: " + std::string(Def::type) + " \"" + *e.key + "\": " + reason +
+                            "; quarantine not journaled: " + ok.error().to_string()});
+      e.stash.clear();
+    }
+    queue_recovery(self, e);
+    return;
+  }
+  e.ph = phase::restarting;
+  auto delay = st.shared->opts.backoff_min * (1u << std::min<std::uint32_t>(t.crash_count, 16));
+  delay = std::min(delay, st.shared->opts.backoff_max);
+  self->delayed_send(self, delay, restart_atom::value, *e.key, e.incarnation);
 }
 
 // -- the shard actor --------------------------------------------------------------------------
 
 template <class Def>
-struct shard_state {
-  struct slot {
-    caf::actor actor;
-    std::uint64_t incarnation = 0;
-    enum class mode { active, passivating, restarting, quarantining } m = mode::active;
-    small_queue<packet_ptr<Def>> sent;   ///< forwarded and maybe not yet answered
-    small_queue<packet_ptr<Def>> buffer; ///< held while passivating or restarting
-    std::string crash_fp;
-    std::uint32_t crash_count = 0;
-    std::string crash_what;
-    bool crash_pending = false;
-    std::chrono::steady_clock::time_point last_active;
-    std::list<std::string>::iterator lru_pos;
-  };
-  std::shared_ptr<region_state> shared;
-  std::unordered_map<std::string, slot> slots;
-  std::unordered_map<caf::actor_addr, std::string> by_addr;
-  std::list<std::string> lru; ///< front = most recently used
-  std::uint64_t next_incarnation = 1;
-  std::uint64_t max_live = 1;
-  static inline const char* name = "fp_shard";
-};
-
-template <class Def>
-using shard_actor = caf::stateful_actor<shard_state<Def>>;
-
-template <class Def>
-void spawn_entity(shard_actor<Def>* self, const std::string& key,
-                  typename shard_state<Def>::slot& sl) {
-  auto& st = self->state;
-  sl.incarnation = st.next_incarnation++;
-  sl.actor = self->spawn(entity_behavior<Def>, st.shared, key, sl.incarnation,
-                         caf::actor_cast<caf::actor>(self));
-  self->monitor(sl.actor);
-  st.by_addr[sl.actor.address()] = key;
-  sl.m = shard_state<Def>::slot::mode::active;
-  while (!sl.buffer.empty()) {
-    auto p = std::move(sl.buffer.front());
-    sl.buffer.pop_front();
-    if (p->answered)
-      continue;
-    sl.sent.push_back(p);
-    self->send(sl.actor, p);
-  }
-}
-
-template <class Def>
-void touch(shard_actor<Def>* self, const std::string& key, typename shard_state<Def>::slot& sl) {
-  auto& st = self->state;
-  st.lru.splice(st.lru.begin(), st.lru, sl.lru_pos);
-  sl.last_active = std::chrono::steady_clock::now();
-}
-
-/// Forgets forwarded commands that were answered; a success ends a run of crashes, so only
-/// crashes on the same command in a row lead to quarantine.
-template <class Def>
-void prune_answered(typename shard_state<Def>::slot& sl) {
-  while (!sl.sent.empty() && sl.sent.front()->answered) {
-    if (sl.sent.front()->succeeded)
-      sl.crash_count = 0;
-    sl.sent.pop_front();
-  }
-}
-
-template <class Def>
-bool can_passivate(typename shard_state<Def>::slot& sl) {
-  prune_answered<Def>(sl);
-  return sl.m == shard_state<Def>::slot::mode::active && sl.sent.empty() && sl.buffer.empty();
-}
-
-template <class Def>
-void passivate(shard_actor<Def>* self, typename shard_state<Def>::slot& sl) {
-  sl.m = shard_state<Def>::slot::mode::passivating;
-  self->send(sl.actor, passivate_atom::value);
-}
-
-template <class Def>
 void forward(shard_actor<Def>* self, const packet_ptr<Def>& p) {
   auto& st = self->state;
-  if (st.shared->rt->stopping) {
+  if (st.shared->rt->stopping || st.stopping) {
     p->answer(error{errc::stopped, "actors: " + std::string(Def::type) + " \"" + p->key +
                                        "\": the node is shutting down"});
     return;
   }
-  auto [it, fresh] = st.slots.try_emplace(p->key);
-  auto& sl = it->second;
-  using mode = typename shard_state<Def>::slot::mode;
-  if (fresh) {
-    st.lru.push_front(p->key);
-    sl.lru_pos = st.lru.begin();
-    sl.last_active = std::chrono::steady_clock::now();
-    sl.buffer.push_back(p);
-    spawn_entity(self, p->key, sl);
+  auto it = st.entities.find(p->key);
+  if (it == st.entities.end()) {
+    {
+      std::lock_guard guard{st.dir_mu};
+      it = st.entities.try_emplace(p->key).first;
+    }
+    auto& e = it->second;
+    e.key = &it->first;
+    e.incarnation = st.next_incarnation++;
+    lru_push_newest(st, e);
+    e.stash.push_back(p);
+    queue_recovery(self, e);
     // Over the live limit: passivate the least recently used idle entity.
-    if (st.slots.size() > st.max_live) {
+    if (st.entities.size() > st.max_live) {
       int looked = 0;
-      for (auto victim = st.lru.rbegin(); victim != st.lru.rend() && looked < 16;
-           ++victim, ++looked) {
-        auto& v = st.slots[*victim];
-        if (can_passivate<Def>(v)) {
-          passivate(self, v);
+      for (auto* v = st.oldest; v != nullptr && looked < 16; v = v->newer, ++looked) {
+        if (can_passivate(*v)) {
+          passivate(st, *v);
           break;
         }
       }
     }
     return;
   }
-  touch(self, p->key, sl);
-  if (sl.m != mode::active) {
-    sl.buffer.push_back(p);
+  auto& e = it->second;
+  touch(st, e);
+  if (e.serving() && e.stash.empty()) {
+    handle_command(self, e, p);
     return;
   }
-  prune_answered<Def>(sl);
-  sl.sent.push_back(p);
-  self->send(sl.actor, p);
+  e.stash.push_back(p);
 }
 
+/// Stops once no append is in flight: its caller must hear the journal's verdict.
 template <class Def>
-void on_entity_down(shard_actor<Def>* self, const caf::down_msg& dm) {
+void quit_if_idle(shard_actor<Def>* self) {
   auto& st = self->state;
-  auto a = st.by_addr.find(dm.source);
-  if (a == st.by_addr.end())
+  if (!st.stopping || st.persisting > 0)
     return;
-  auto key = a->second;
-  st.by_addr.erase(a);
-  auto it = st.slots.find(key);
-  if (it == st.slots.end())
-    return;
-  auto& sl = it->second;
-  if (sl.actor.address() != dm.source)
-    return;
-  sl.actor = nullptr;
-  using mode = typename shard_state<Def>::slot::mode;
-  if (!dm.reason) {
-    // A normal exit is a passivation (or the runtime stopping).
-    st.shared->counters.passivated++;
-    small_queue<packet_ptr<Def>> keep; // sent before the buffer was held: they go first
-    for (auto& p : sl.sent)
-      if (!p->answered)
-        keep.push_back(p);
-    for (auto& p : sl.buffer)
-      keep.push_back(p);
-    sl.sent.clear();
-    sl.buffer = std::move(keep);
-    if (!sl.buffer.empty() && !st.shared->rt->stopping) {
-      spawn_entity(self, key, sl);
-      return;
-    }
-    st.lru.erase(sl.lru_pos);
-    st.slots.erase(it);
-    return;
+  std::vector<packet_ptr<Def>> late;
+  {
+    std::lock_guard guard{st.commands->mu};
+    st.commands->closed = true;
+    late.swap(st.commands->items);
   }
-  // A crash: every command it had not answered goes back, in order, ahead of the buffer.
-  st.shared->counters.restarted++;
-  small_queue<packet_ptr<Def>> redo;
-  for (auto& p : sl.sent)
-    if (!p->answered)
-      redo.push_back(p);
-  sl.sent.clear();
-  for (auto& p : sl.buffer)
-    redo.push_back(p);
-  sl.buffer = std::move(redo);
-  if (sl.crash_count >= st.shared->opts.max_crashes) {
-    // Journal the verdict durably, then restart: the entity recovers into quarantine and
-    // answers the poison command and everything after it with the reason.
-    auto reason = "crashed " + std::to_string(sl.crash_count) + " times on command " + sl.crash_fp +
-                  ": " + sl.crash_what;
-    sl.crash_count = 0;
-    if (auto ok = st.shared->quarantine(key, reason); !ok) {
-      for (auto& p : sl.buffer)
-        p->answer(error{errc::crashed,
-                        "actors: " + std::string(Def::type) + " \"" + key + "\": " + reason +
-                            "; quarantine not journaled: " + ok.error().to_string()});
-      sl.buffer.clear();
-    }
-    spawn_entity(self, key, sl);
-    return;
-  }
-  sl.m = mode::restarting;
-  auto delay = st.shared->opts.backoff_min * (1u << std::min<std::uint32_t>(sl.crash_count, 16));
-  delay = std::min(delay, st.shared->opts.backoff_max);
-  self->delayed_send(self, delay, restart_atom::value, key);
+  for (auto& p : late)
+    forward(self, p); // answers `stopped`
+  self->quit(caf::exit_reason::user_shutdown);
 }
 
 template <class Def>
-caf::behavior shard_behavior(shard_actor<Def>* self, std::shared_ptr<region_state> shared) {
+void on_commands(shard_actor<Def>* self) {
+  auto& st = self->state;
+  st.commands_scratch.clear();
+  {
+    std::lock_guard guard{st.commands->mu};
+    st.commands_scratch.swap(st.commands->items);
+  }
+  for (auto& p : st.commands_scratch)
+    forward(self, p);
+  st.commands_scratch.clear();
+}
+
+template <class Def>
+void on_acks(shard_actor<Def>* self) {
+  auto& st = self->state;
+  st.acks_scratch.clear();
+  {
+    std::lock_guard guard{st.acks->mu};
+    st.acks_scratch.swap(st.acks->items);
+  }
+  for (auto& item : st.acks_scratch) {
+    auto& e = *item.e;
+    on_persisted(self, e, item.r);
+    if (st.stopping && e.ph != phase::persisting)
+      drop(st, e); // stashed commands answer `stopped`
+    else
+      process_next(self, e);
+  }
+  st.acks_scratch.clear();
+  quit_if_idle(self);
+}
+
+template <class Def>
+caf::behavior shard_behavior(shard_actor<Def>* self, std::shared_ptr<region_state> shared,
+                             std::shared_ptr<packet_inbox<Def>> commands) {
   auto& st = self->state;
   st.shared = std::move(shared);
+  st.commands = std::move(commands);
+  st.shared->add_source(&st);
   st.max_live = std::max<std::uint64_t>(1, st.shared->opts.max_live / st.shared->opts.shards);
-  self->set_down_handler([self](caf::down_msg& dm) { on_entity_down(self, dm); });
   auto tick = std::max(std::chrono::milliseconds(20), st.shared->opts.passivate_after / 4);
   self->delayed_send(self, tick, tick_atom::value);
   return {
-      [self](const packet_ptr<Def>& p) { forward(self, p); },
-      [self](crashed_atom, const std::string& key, std::uint64_t incarnation,
-             const std::string& fingerprint, const std::string& what) {
-        auto it = self->state.slots.find(key);
-        if (it == self->state.slots.end() || it->second.incarnation != incarnation)
-          return;
-        auto& sl = it->second;
-        if (sl.crash_fp == fingerprint) {
-          ++sl.crash_count;
-        } else {
-          sl.crash_fp = fingerprint;
-          sl.crash_count = 1;
-        }
-        sl.crash_what = what;
+      [self](commands_atom) {
+        hosting h{self};
+        on_commands(self);
       },
-      [self](restart_atom, const std::string& key) {
-        auto it = self->state.slots.find(key);
-        if (it != self->state.slots.end() && !it->second.actor)
-          spawn_entity(self, key, it->second);
+      [self](acks_atom) {
+        hosting h{self};
+        on_acks(self);
+      },
+      [self](flush_atom) {
+        auto& s = self->state;
+        s.flush_scheduled = false;
+        journal::append_many_async(*s.shared->journal, s.outbox);
+      },
+      [self](recover_atom) {
+        hosting h{self};
+        self->state.recovery_scheduled = false;
+        run_recoveries(self, 0);
+      },
+      [self](permit_atom) {
+        hosting h{self};
+        self->state.waiting_permit = false;
+        run_recoveries(self, 1);
+      },
+      [self](restart_atom, const std::string& key, std::uint64_t incarnation) {
+        hosting h{self};
+        auto& s = self->state;
+        auto it = s.entities.find(key);
+        if (s.stopping || it == s.entities.end() || it->second.incarnation != incarnation ||
+            it->second.ph != phase::restarting)
+          return;
+        queue_recovery(self, it->second);
       },
       [self](stop_atom) {
-        for (auto& [key, sl] : self->state.slots)
-          if (sl.actor)
-            self->send(sl.actor, stop_atom::value);
-        self->quit(caf::exit_reason::user_shutdown);
-      },
-      [self](refused_atom, const std::string& key, std::uint64_t incarnation) {
-        auto it = self->state.slots.find(key);
-        if (it == self->state.slots.end() || it->second.incarnation != incarnation)
-          return;
-        auto& sl = it->second;
-        sl.m = shard_state<Def>::slot::mode::active;
-        while (!sl.buffer.empty()) {
-          auto p = std::move(sl.buffer.front());
-          sl.buffer.pop_front();
-          sl.sent.push_back(p);
-          self->send(sl.actor, p);
-        }
+        hosting h{self};
+        auto& s = self->state;
+        s.stopping = true;
+        // Entities without an append in flight go now; their waiting commands answer `stopped`.
+        s.to_recover.clear();
+        std::vector<hosted_entity<Def>*> idle;
+        for (auto& [key, e] : s.entities)
+          if (e.ph != phase::persisting)
+            idle.push_back(&e);
+        for (auto* e : idle)
+          drop(s, *e);
+        quit_if_idle(self);
       },
       [self](tick_atom) {
         auto& s = self->state;
         auto now = std::chrono::steady_clock::now();
         auto idle = s.shared->opts.passivate_after;
-        for (auto it = s.lru.rbegin(); it != s.lru.rend(); ++it) {
-          auto& sl = s.slots[*it];
-          if (now - sl.last_active < idle)
+        for (auto* e = s.oldest; e != nullptr;) {
+          if (now - e->last_active < idle)
             break; // the rest were used more recently
-          if (can_passivate<Def>(sl))
-            passivate(self, sl);
+          auto* next = e->newer;
+          if (can_passivate(*e))
+            passivate(s, *e);
+          e = next;
         }
         auto next = std::max(std::chrono::milliseconds(20), idle / 4);
         self->delayed_send(self, next, tick_atom::value);
@@ -628,9 +796,15 @@ caf::behavior shard_behavior(shard_actor<Def>* self, std::shared_ptr<region_stat
 template <class Def>
 class region final : public region_port<Def> {
 public:
-  region(std::shared_ptr<region_state> shared, std::vector<caf::actor> shards)
+  struct shard_ref {
+    caf::actor actor;
+    std::shared_ptr<packet_inbox<Def>> commands;
+  };
+
+  region(std::shared_ptr<region_state> shared, std::vector<shard_ref> shards)
       : shared_(std::move(shared))
-      , shards_(std::move(shards)) {}
+      , shards_(std::move(shards))
+      , system_(&shards_.front().actor->home_system()) {}
 
   void dispatch(std::string key, typename Def::command cmd,
                 typename region_port<Def>::callback done) override {
@@ -650,12 +824,32 @@ public:
     p->in_flight = &shared_->rt->in_flight;
     ++shared_->rt->in_flight;
     auto partition = bus::partition_for(p->key, shared_->opts.partitions);
-    caf::anon_send(shards_[static_cast<std::size_t>(partition) % shards_.size()], p);
+    auto& shard = shards_[static_cast<std::size_t>(partition) % shards_.size()];
+    bool first = false;
+    {
+      std::lock_guard guard{shard.commands->mu};
+      if (!shard.commands->closed) {
+        first = shard.commands->items.empty();
+        shard.commands->items.push_back(std::move(p));
+      }
+    }
+    if (p) { // the shard has stopped
+      p->answer(error{errc::stopped, "actors: the node is shutting down"});
+      return;
+    }
+    if (!first)
+      return; // the shard's wake-up is on its way
+    // From inside a shard of the same actor system, the wake-up is scheduled on this worker.
+    if (auto* host = current_host; host != nullptr && &host->home_system() == system_)
+      host->send(shard.actor, commands_atom::value);
+    else
+      caf::anon_send(shard.actor, commands_atom::value);
   }
 
 private:
   std::shared_ptr<region_state> shared_;
-  std::vector<caf::actor> shards_;
+  std::vector<shard_ref> shards_;
+  caf::actor_system* system_;
 };
 
 /// The entity's state rebuilt from its journal (snapshot + tail), for inspection.
@@ -716,12 +910,16 @@ entity_client<Def> start_region(runtime& rt, const entity_options& opts) {
                           nlohmann::json& out) -> expected<void> {
     return inspect_state<Def>(pid, j, out);
   };
-  std::vector<caf::actor> shards;
-  for (std::uint32_t i = 0; i < std::max<std::uint32_t>(1, opts.shards); ++i)
-    shards.push_back(impl.system->spawn(shard_behavior<Def>, shared));
+  std::vector<typename region<Def>::shard_ref> shards;
+  std::vector<caf::actor> actors;
+  for (std::uint32_t i = 0; i < std::max<std::uint32_t>(1, opts.shards); ++i) {
+    auto commands = std::make_shared<packet_inbox<Def>>();
+    actors.push_back(impl.system->spawn(shard_behavior<Def>, shared, commands));
+    shards.push_back({actors.back(), std::move(commands)});
+  }
   auto view = make_view(shared);
-  impl.add_view(std::move(view), [shards] {
-    for (auto& s : shards)
+  impl.add_view(std::move(view), [actors] {
+    for (auto& s : actors)
       caf::anon_send(s, stop_atom::value);
   });
   return entity_client<Def>{std::make_shared<region<Def>>(shared, std::move(shards))};

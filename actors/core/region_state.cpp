@@ -16,30 +16,30 @@ region_state::region_state(runtime::impl& r, entity_options o, std::string_view 
     , plane(p)
     , gate(o.max_concurrent_recoveries) {}
 
-void region_state::set_status(const std::string& key, std::uint64_t incarnation, entity_status s) {
-  std::lock_guard guard{status_mu_};
-  status_[key] = {incarnation, s};
+void region_state::add_source(const status_source* s) {
+  std::lock_guard guard{sources_mu_};
+  sources_.push_back(s);
 }
 
-void region_state::clear_status(const std::string& key, std::uint64_t incarnation) {
-  std::lock_guard guard{status_mu_};
-  auto it = status_.find(key);
-  if (it != status_.end() && it->second.first == incarnation)
-    status_.erase(it);
+void region_state::remove_source(const status_source* s) {
+  std::lock_guard guard{sources_mu_};
+  std::erase(sources_, s);
 }
 
 std::unordered_map<std::string, entity_status> region_state::statuses() const {
-  std::lock_guard guard{status_mu_};
   std::unordered_map<std::string, entity_status> out;
-  out.reserve(status_.size());
-  for (auto& [k, v] : status_)
-    out.emplace(k, v.second);
+  std::lock_guard guard{sources_mu_};
+  for (auto* s : sources_)
+    s->visit([&](const std::string& key, entity_status st) { out.emplace(key, st); });
   return out;
 }
 
 std::size_t region_state::live_count() const {
-  std::lock_guard guard{status_mu_};
-  return status_.size();
+  std::size_t n = 0;
+  std::lock_guard guard{sources_mu_};
+  for (auto* s : sources_)
+    s->visit([&](const std::string&, entity_status) { ++n; });
+  return n;
 }
 
 expected<void> region_state::quarantine(const std::string& key, const std::string& reason) {

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace fp::actors::detail {
 
@@ -42,12 +43,19 @@ struct region_state {
   std::function<expected<void>(std::string_view pid, journal::journal&, nlohmann::json& out)>
       state_json;
 
-  /// In-memory entities (recovering, live, quarantined-live), by key. Each incarnation of an
-  /// entity owns its entry; a stale incarnation's clear never removes a newer one's.
-  void set_status(const std::string& key, std::uint64_t incarnation, entity_status s);
-  void clear_status(const std::string& key, std::uint64_t incarnation);
+  /// In-memory entities (recovering, live, quarantined-live), by key, as the shards host them.
   std::unordered_map<std::string, entity_status> statuses() const;
   std::size_t live_count() const;
+
+  /// One shard's entities, as the inspection view reads them: `visit` runs on the view's
+  /// thread, under the shard's own lock. A shard registers for as long as it lives.
+  class status_source {
+  public:
+    virtual ~status_source() = default;
+    virtual void visit(const std::function<void(const std::string&, entity_status)>& fn) const = 0;
+  };
+  void add_source(const status_source* s);
+  void remove_source(const status_source* s);
 
   /// Journals the quarantine of `key` durably on its own stream (the truth) before the entity
   /// is restarted into its quarantined state; the region's quarantine index (counts and
@@ -56,8 +64,8 @@ struct region_state {
   std::string quarantine_index() const { return "$quarantine/" + type; }
 
 private:
-  mutable std::mutex status_mu_;
-  std::unordered_map<std::string, std::pair<std::uint64_t, entity_status>> status_;
+  mutable std::mutex sources_mu_;
+  std::vector<const status_source*> sources_;
   std::mutex quarantine_mu_;
 };
 

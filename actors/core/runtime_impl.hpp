@@ -33,23 +33,32 @@ struct runtime::impl {
 
 namespace detail {
 
-/// Caps how many entities of one region recover at once. An entity that cannot get a permit
-/// waits for one (its commands stash meanwhile); `release` hands the permit to the next.
+/// Caps how many entities of one region recover at once. A shard takes a permit per entity it
+/// recovers (a batch takes several); one that cannot get any waits for one (its entities'
+/// commands stash meanwhile); `release` hands a permit to the next waiter.
 class recovery_gate {
 public:
   explicit recovery_gate(std::uint32_t cap)
       : cap_(cap == 0 ? 1 : cap) {}
 
-  /// True when the caller may recover now; otherwise `wake` runs once a permit is free.
-  bool try_acquire(std::function<void()> wake) {
+  /// Up to `want` permits at once (a shard recovers its waiting entities as one batch). When
+  /// none is free and `wake` is set, `wake` runs once one is, holding that one permit.
+  std::uint32_t acquire(std::uint32_t want, const std::function<void()>& wake) {
     std::lock_guard guard{mu_};
-    if (in_use_ < cap_) {
-      ++in_use_;
+    auto n = std::min(want, cap_ > in_use_ ? cap_ - in_use_ : 0u);
+    if (n > 0) {
+      in_use_ += n;
       high_water_ = std::max(high_water_, in_use_);
-      return true;
+      return n;
     }
-    waiters_.push_back(std::move(wake));
-    return false;
+    if (wake)
+      waiters_.push_back(wake);
+    return 0;
+  }
+
+  void release(std::uint32_t n) {
+    for (std::uint32_t i = 0; i < n; ++i)
+      release();
   }
 
   void release() {

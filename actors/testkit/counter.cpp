@@ -18,24 +18,100 @@ error bad_bytes(const journal::record_view& r, const std::string& what) {
                                                   " seq " + std::to_string(r.seq) + ": " + what};
 }
 
-/// Decodes a msgpack array of int64 fields `[version, a, b, ...]`; never throws.
-bool decode_ints(std::string_view bytes, std::vector<std::int64_t>& out) {
-  try {
-    auto handle = msgpack::unpack(bytes.data(), bytes.size());
-    auto obj = handle.get();
-    if (obj.type != msgpack::type::ARRAY)
+/// Big-endian unsigned integer of `n` bytes at `p`.
+std::uint64_t read_be(const unsigned char* p, int n) {
+  std::uint64_t x = 0;
+  for (int i = 0; i < n; ++i)
+    x = (x << 8) | p[i];
+  return x;
+}
+
+/// Decodes a msgpack array of exactly `n` int64 fields `[version, a, b, ...]` into `out`; never
+/// throws. Accepts what `msgpack::unpack(...).as<std::int64_t>()` per element accepts (any
+/// integer encoding that fits an int64; bytes after the array are ignored, as unpack ignores
+/// them) without a msgpack zone or a vector per call: recovery decodes every event here.
+bool decode_ints(std::string_view bytes, std::int64_t* out, std::uint64_t n) {
+  auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  auto* end = p + bytes.size();
+  auto need = [&](std::size_t n) { return static_cast<std::size_t>(end - p) >= n; };
+  if (!need(1))
+    return false;
+  std::uint64_t count = 0;
+  auto h = *p++;
+  if (h >= 0x90 && h <= 0x9f) {
+    count = h & 0x0f;
+  } else if (h == 0xdc || h == 0xdd) {
+    int w = h == 0xdc ? 2 : 4;
+    if (!need(w))
       return false;
-    out.clear();
-    for (std::uint32_t i = 0; i < obj.via.array.size; ++i)
-      out.push_back(obj.via.array.ptr[i].as<std::int64_t>());
-    return true;
-  } catch (const std::exception&) {
+    count = read_be(p, w);
+    p += w;
+  } else {
     return false;
   }
+  if (count != n)
+    return false;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    if (!need(1))
+      return false;
+    auto t = *p++;
+    if (t <= 0x7f) {
+      out[i] = t;
+      continue;
+    }
+    if (t >= 0xe0) {
+      out[i] = static_cast<std::int8_t>(t);
+      continue;
+    }
+    int w = 0;
+    bool is_signed = false;
+    switch (t) {
+    case 0xcc:
+      w = 1;
+      break;
+    case 0xcd:
+      w = 2;
+      break;
+    case 0xce:
+      w = 4;
+      break;
+    case 0xcf:
+      w = 8;
+      break;
+    case 0xd0:
+      w = 1, is_signed = true;
+      break;
+    case 0xd1:
+      w = 2, is_signed = true;
+      break;
+    case 0xd2:
+      w = 4, is_signed = true;
+      break;
+    case 0xd3:
+      w = 8, is_signed = true;
+      break;
+    default:
+      return false; // not an integer
+    }
+    if (!need(static_cast<std::size_t>(w)))
+      return false;
+    auto raw = read_be(p, w);
+    p += w;
+    if (!is_signed) {
+      if (raw > static_cast<std::uint64_t>(INT64_MAX))
+        return false; // does not fit an int64
+      out[i] = static_cast<std::int64_t>(raw);
+      continue;
+    }
+    auto shift = 64 - 8 * w; // sign-extend
+    out[i] = static_cast<std::int64_t>(raw << shift) >> shift;
+  }
+  return true;
 }
 
 std::string encode_ints(std::initializer_list<std::int64_t> xs) {
-  msgpack::sbuffer buf;
+  // A few ints: msgpack's default 8 KiB buffer would cost a large allocation per event.
+  msgpack::sbuffer buf(16 + 9 * xs.size());
   msgpack::packer<msgpack::sbuffer> pk(buf);
   pk.pack_array(static_cast<std::uint32_t>(xs.size()));
   for (auto x : xs)
@@ -82,8 +158,8 @@ journal::event_data counter_def::encode(const event& e) {
 expected<counter_event> counter_def::decode(const journal::record_view& r) {
   if (r.event_type != "counter.added" || r.schema_version != 1)
     return bad_bytes(r, "unknown event type or version " + std::to_string(r.schema_version));
-  std::vector<std::int64_t> f;
-  if (!decode_ints(r.payload, f) || f.size() != 3 || f[0] != 1)
+  std::int64_t f[3];
+  if (!decode_ints(r.payload, f, 3) || f[0] != 1)
     return bad_bytes(r, "payload is not [1, amount, at_ns]");
   return event{f[1], f[2]};
 }
@@ -93,9 +169,8 @@ std::string counter_def::encode_state(const state& s) {
 }
 
 expected<counter_state> counter_def::decode_state(const journal::record_view& r) {
-  std::vector<std::int64_t> f;
-  if (r.schema_version != state_version() || !decode_ints(r.payload, f) || f.size() != 4 ||
-      f[0] != 1)
+  std::int64_t f[4];
+  if (r.schema_version != state_version() || !decode_ints(r.payload, f, 4) || f[0] != 1)
     return bad_bytes(r, "snapshot is not [1, value, adds, last_at_ns]");
   return state{f[1], static_cast<std::uint64_t>(f[2]), f[3]};
 }

@@ -9,7 +9,11 @@
 //                           appenders in flight (one event per append, each on its own stream,
 //                           the counter event's real encoded bytes); interleaved in slices,
 //                           each side on its own journal dir; the _linger lines run the
-//                           entities on a journal with max_wait (prod profile: 200 us)
+//                           entities on a journal with max_wait (prod profile: 200 us). For
+//                           comparison only, each line also carries the journal alone with the
+//                           same appenders spread over --entities distinct streams
+//                           (journal_spread_eps, ratio_vs_journal_spread): the journal's stream
+//                           index costs more per event when streams are many
 //   request_rps_w16         counter `get` (no persist) to one live entity, 16 in flight,
 //                           driven by a CAF client actor, vs a CAF client actor doing
 //                           request(...).then(...) against an echo actor, 16 in flight, in the
@@ -329,15 +333,24 @@ private:
 
 /// `clients` appenders, each on its own stream with one append of one event in flight: the
 /// acknowledgement (on the writer thread) issues the next. Counts from the journal's stats.
+/// With `streams` > `clients`, client i appends to a seeded random one of the streams
+/// i, i + clients, i + 2 clients, ... instead (the entities' key spread, for comparison).
 class journal_load {
 public:
-  journal_load(const fs::path& dir, int clients, fj::event_data ev)
+  journal_load(const fs::path& dir, int clients, fj::event_data ev, std::uint64_t streams = 0)
       : ev_(std::move(ev))
-      , heads_(clients, 0) {
+      , clients_(static_cast<std::size_t>(clients)) {
     journal_ = take(fj::journal::open(journal_options(dir)), "journal open " + dir.string());
-    auto keys = make_keys(static_cast<std::uint64_t>(clients), 'b');
+    auto n = std::max<std::uint64_t>(streams, static_cast<std::uint64_t>(clients));
+    auto keys = make_keys(n, 'b');
     for (auto& k : keys)
       pids_.push_back(fa::persistence_id("counter", k)); // same pid length as the entities'
+    heads_.assign(pids_.size(), 0);
+    current_.resize(clients_);
+    for (std::size_t i = 0; i < clients_; ++i) {
+      rngs_.emplace_back(1000 + i);
+      current_[i] = i;
+    }
   }
 
   void run_slice(double seconds) {
@@ -345,10 +358,10 @@ public:
     auto t0 = clock_type::now();
     {
       std::lock_guard lock{mu_};
-      outstanding_ = static_cast<int>(pids_.size());
+      outstanding_ = static_cast<int>(clients_);
     }
     running_ = true;
-    for (std::size_t i = 0; i < pids_.size(); ++i)
+    for (std::size_t i = 0; i < clients_; ++i)
       issue(i);
     std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
     running_ = false;
@@ -373,14 +386,20 @@ public:
 
 private:
   void issue(std::size_t i) {
+    if (pids_.size() > clients_) {
+      auto per_client = (pids_.size() - i + clients_ - 1) / clients_;
+      current_[i] =
+          i + clients_ * std::uniform_int_distribution<std::size_t>(0, per_client - 1)(rngs_[i]);
+    }
+    auto s = current_[i];
     std::vector<fj::event_data> batch{ev_};
-    journal_->append_async(pids_[i], heads_[i], std::move(batch),
+    journal_->append_async(pids_[s], heads_[s], std::move(batch),
                            [this, i](fp::expected<fj::append_result> r) { on_ack(i, r); });
   }
 
   void on_ack(std::size_t i, const fp::expected<fj::append_result>& r) {
     if (r) {
-      heads_[i] = r->last_seq;
+      heads_[current_[i]] = r->last_seq;
       if (running_) {
         issue(i);
         return;
@@ -395,8 +414,11 @@ private:
 
   std::unique_ptr<fj::journal> journal_;
   fj::event_data ev_;
+  std::size_t clients_;
   std::vector<std::string> pids_;
   std::vector<std::uint64_t> heads_;
+  std::vector<std::size_t> current_; ///< the stream each client appends to now
+  std::vector<std::mt19937_64> rngs_;
   std::atomic<bool> running_{false};
   std::mutex mu_;
   std::condition_variable drained_;
@@ -560,6 +582,10 @@ void bench_persist(const config& cfg, const fs::path& root) {
     try {
       auto bdir = root / ("persist-journal-w" + std::to_string(w));
       journal_load base{bdir, w, ev};
+      // For comparison only (the baseline stays the journal at its best, above): the journal
+      // alone appending to as many distinct streams as the entities are, spread the same way.
+      auto sdir = root / ("persist-journal-spread-w" + std::to_string(w));
+      journal_load spread{sdir, w, ev, n};
       double slice = cfg.seconds / cfg.slices;
       progress(metric, ": ", w, " in flight, ", cfg.slices, " slices of ", slice, " s each side (",
                sides.size(), " entity sides + the journal)");
@@ -580,6 +606,8 @@ void bench_persist(const config& cfg, const fs::path& root) {
         }
         settle_disk(root);
         base.run_slice(slice);
+        settle_disk(root);
+        spread.run_slice(slice);
       }
       double base_eps = base.events_per_s();
       auto per_commit = [](std::uint64_t e, std::uint64_t c) {
@@ -595,7 +623,8 @@ void bench_persist(const config& cfg, const fs::path& root) {
                  " commits/s), journal ", static_cast<std::uint64_t>(base_eps), " events/s (",
                  per_commit(base.events, base.commits), " events/commit, ",
                  static_cast<std::uint64_t>(static_cast<double>(base.commits) / base.seconds_total),
-                 " commits/s)");
+                 " commits/s); journal over ", n, " streams ",
+                 static_cast<std::uint64_t>(spread.events_per_s()), " events/s");
         auto j = line(metric + sd.suffix);
         j["value"] = round_to(cps, 1);
         j["unit"] = "commands/s";
@@ -613,6 +642,14 @@ void bench_persist(const config& cfg, const fs::path& root) {
         j["commits_per_s"] = round_to(static_cast<double>(sd.commits) / sd.seconds, 1);
         j["baseline_commits_per_s"] =
             round_to(static_cast<double>(base.commits) / base.seconds_total, 1);
+        j["journal_spread_eps"] = round_to(spread.events_per_s(), 1);
+        j["ratio_vs_journal_spread"] = round_to(cps / spread.events_per_s(), 3);
+        j["journal_spread_events_per_commit"] = per_commit(spread.events, spread.commits);
+        j["journal_spread_name"] =
+            "for comparison, not the baseline: journal append_async, same appenders, each on a "
+            "seeded random stream of " +
+            std::to_string(n) +
+            " (the entities' spread; the journal's stream index costs more per event)";
         j["snapshots"] = sd.snapshots;
         j["event_bytes"] = ev.payload.size();
         j["seconds"] = round_to(sd.seconds, 2);
@@ -634,6 +671,7 @@ void bench_persist(const config& cfg, const fs::path& root) {
         emit(j);
       }
       remove_dir(bdir);
+      remove_dir(sdir);
     } catch (const std::exception& e) {
       emit_error(metric, e.what());
     }
@@ -1003,8 +1041,7 @@ void bench_memory(const config& cfg, const fs::path& root) {
     progress("memory: ", counts.live, " live: RssAnon +", (rss1 - std::min(rss0, rss1)) >> 20,
              " MiB, ", static_cast<std::uint64_t>(per_live), " B each (heap ",
              static_cast<std::uint64_t>(per_live_heap), " B each)");
-    using entity_actor = fa::detail::entity_actor<counter_def>;
-    using slot = fa::detail::shard_state<counter_def>::slot;
+    using hosted = fa::detail::hosted_entity<counter_def>;
     auto j = line("mem_bytes_per_live_entity");
     j["value"] = round_to(per_live, 1);
     j["unit"] = "bytes";
@@ -1013,11 +1050,11 @@ void bench_memory(const config& cfg, const fs::path& root) {
     j["live"] = counts.live;
     j["heap_bytes_per_entity"] = round_to(per_live_heap, 1);
     j["sizeof_counter_state"] = sizeof(fp::testkit::counter_state);
-    j["sizeof_entity_actor"] = sizeof(entity_actor);
-    j["sizeof_entity_state"] = sizeof(fa::detail::entity_state<counter_def>);
-    j["sizeof_shard_slot"] = sizeof(slot);
+    j["sizeof_hosted_entity"] = sizeof(hosted);
+    // The shard's map node (key string + entity) and the region's status entry (key string +
+    // incarnation + status) are the other per-entity structures.
+    j["sizeof_shard_map_value"] = sizeof(std::pair<const std::string, hosted>);
     j["empty_deque_heap_bytes"] = empty_deque_heap_bytes();
-    j["deques_per_entity"] = 3; // entity stash + the shard slot's `sent` and `buffer`
     j["measure"] = "RssAnon delta after malloc_trim(0), entities touched by one get each";
     emit(j);
   } catch (const std::exception& e) {
