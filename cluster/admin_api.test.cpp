@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <map>
+#include <unistd.h>
 
 using namespace fp::cluster;
 using fp::actors::entity_status;
@@ -81,7 +82,9 @@ struct fake_node : node_view {
 };
 
 struct fixture {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() / "fp_admin_api_test";
+  // One directory a process: ctest runs the cases of this file as parallel processes.
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("fp_admin_api_test-" + std::to_string(::getpid()));
   fake_node node;
   std::vector<http_route> routes;
   fixture() {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <unistd.h>
 
 using namespace fp::cluster;
 
@@ -194,7 +195,8 @@ TEST_CASE("YAML syntax errors name the line") {
 }
 
 TEST_CASE("the admin token comes from its file or variable, never into messages") {
-  auto dir = std::filesystem::temp_directory_path() / "fp_profile_test";
+  auto dir =
+      std::filesystem::temp_directory_path() / ("fp_profile_test-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   admin_wiring a;
   CHECK_FALSE(read_admin_token(a).value().has_value());
