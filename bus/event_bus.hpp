@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,12 @@ struct header {
   friend bool operator==(const header&, const header&) = default;
 };
 using headers = std::vector<header>;
+
+/// A header as views (`produce_async_view`, `message_view`).
+struct header_view {
+  std::string_view key;
+  std::string_view value;
+};
 
 /// A topic's shape. `retention_ms`/`retention_bytes` < 0 mean unlimited.
 struct topic_spec {
@@ -78,6 +85,16 @@ struct produce_record {
   std::optional<std::int32_t> partition;
 };
 
+/// A record to produce as views into the caller's buffers (`event_bus::produce_async_view`):
+/// they need to stay valid only until that call returns.
+struct record_view {
+  std::string_view topic;
+  std::string_view key; ///< decides the partition (partition_for) unless `partition` is set
+  std::string_view value;
+  std::span<const header_view> headers;
+  std::optional<std::int32_t> partition;
+};
+
 /// A consumed record. `timestamp_ms` is the log-append time the backend stored (metadata).
 struct message {
   std::string topic;
@@ -88,6 +105,27 @@ struct message {
   bus::headers headers;
   std::int64_t timestamp_ms = 0;
   fp::origin_offset origin() const { return {topic, partition, offset}; }
+};
+
+/// A consumed record as views into the backend's buffers (`consumer::poll_each`): valid only
+/// during the callback that receives it; `to_message` copies it out.
+struct message_view {
+  std::string_view topic;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::string_view key;
+  std::string_view value;
+  std::span<const header_view> headers;
+  std::int64_t timestamp_ms = 0;
+  fp::origin_offset origin() const { return {std::string(topic), partition, offset}; }
+  message to_message() const {
+    message m{std::string(topic), partition, offset,      std::string(key),
+              std::string(value), {},        timestamp_ms};
+    m.headers.reserve(headers.size());
+    for (auto& h : headers)
+      m.headers.push_back({std::string(h.key), std::string(h.value)});
+    return m;
+  }
 };
 
 struct partition_lag {
@@ -121,11 +159,33 @@ struct group_options {
 /// thread uses a consumer at a time.
 class consumer {
 public:
+  using message_fn = std::function<void(const message_view&)>;
+
   virtual ~consumer() = default;
   /// Up to `max` records in partition order, waiting up to `timeout` for the first one
   /// (waking on new records, not by polling storage). Rebalance callbacks run in here.
   virtual expected<std::vector<message>> poll(std::size_t max,
                                               std::chrono::milliseconds timeout) = 0;
+  /// `poll` without the copies: hands each record to `fn` on this thread, in the order `poll`
+  /// would return them, as views valid only during that call, and returns how many it handed
+  /// over. Waiting, errors, counters and rebalance callbacks are `poll`'s. If `fn` throws, the
+  /// exception propagates and the records after that one in this call are skipped (`seek` to
+  /// read them again). The default goes through `poll`; a backend that can lend its buffers
+  /// overrides it.
+  virtual expected<std::size_t> poll_each(std::size_t max, std::chrono::milliseconds timeout,
+                                          const message_fn& fn) {
+    auto got = poll(max, timeout);
+    if (!got)
+      return std::move(got).error();
+    std::vector<header_view> hs;
+    for (auto& m : *got) {
+      hs.clear();
+      for (auto& h : m.headers)
+        hs.push_back({h.key, h.value});
+      fn(message_view{m.topic, m.partition, m.offset, m.key, m.value, hs, m.timestamp_ms});
+    }
+    return got->size();
+  }
   /// Durably stores the group's checkpoints: each offset is the NEXT offset to read (the last
   /// processed + 1). Call it only after your own side effects are durable. Group members
   /// only; a partition not currently assigned is `not_assigned`.
@@ -169,6 +229,17 @@ public:
   /// The callback runs on a bus thread once the record is durable or has failed; records
   /// of one partition are stored in call order. Keep callbacks short.
   virtual void produce_async(produce_record r, produce_callback done) = 0;
+  /// `produce_async` from views, for callers that hold the bytes already: the bus copies what
+  /// it needs before returning (kafka: straight into librdkafka's buffers). The default copies
+  /// into a `produce_record`.
+  virtual void produce_async_view(const record_view& r, produce_callback done) {
+    produce_record rec{
+        std::string(r.topic), std::string(r.key), std::string(r.value), {}, r.partition};
+    rec.headers.reserve(r.headers.size());
+    for (auto& h : r.headers)
+      rec.headers.push_back({std::string(h.key), std::string(h.value)});
+    produce_async(std::move(rec), std::move(done));
+  }
   /// Waits until every `produce_async` so far has its outcome.
   virtual expected<void> flush(std::chrono::milliseconds timeout) = 0;
 

@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 namespace fp::bus {
 
@@ -38,6 +39,7 @@ public:
     stop_ = true;
     rd_kafka_yield(rk_.get());
     poller_.join();
+    collect(); // before rd_kafka_destroy: a report batch's records count against the client
   }
 
   expected<void> start() {
@@ -55,15 +57,29 @@ public:
     auto conf = kafka::make_conf(opts_, ours, opts_.producer);
     if (!conf)
       return std::move(conf).error();
-    rd_kafka_conf_set_dr_msg_cb(conf->get(), &kafka_bus::on_delivery);
-    rd_kafka_conf_set_opaque(conf->get(), this);
+    // Delivery reports as events: a batch per partition per produce response, which the
+    // poller serves as a whole.
+    rd_kafka_conf_set_events(conf->get(), RD_KAFKA_EVENT_DR);
     auto rk = kafka::make_client(RD_KAFKA_PRODUCER, std::move(*conf));
     if (!rk)
       return std::move(rk).error();
     rk_ = std::move(*rk);
     poller_ = std::thread([this] {
-      while (!stop_)
-        rd_kafka_poll(rk_.get(), 200);
+      kafka::queue_ptr reports{rd_kafka_queue_get_main(rk_.get())};
+      while (!stop_) {
+        kafka::event_ptr ev{rd_kafka_queue_poll(reports.get(), 200)};
+        if (!ev) {
+          collect(); // idle: what no producing thread took, the poller frees
+          continue;
+        }
+        if (rd_kafka_event_type(ev.get()) != RD_KAFKA_EVENT_DR)
+          continue;
+        std::size_t records = 0;
+        for (; auto* m = rd_kafka_event_message_next(ev.get()); ++records)
+          on_delivery(*m);
+        retire(std::move(ev), records); // before settle: a flush that returns finds it
+        settle();
+      }
     });
     // Fail early when no broker answers.
     if (auto all = kafka::topic_partition_counts(rk_.get(), opts_.request_timeout); !all)
@@ -137,51 +153,17 @@ public:
     auto outcome = result.get_future();
     produce_async(std::move(r),
                   [&result](expected<fp::origin_offset> o) { result.set_value(std::move(o)); });
-    return outcome.get();
+    auto out = outcome.get();
+    collect();
+    return out;
   }
 
   void produce_async(produce_record r, produce_callback done) override {
-    auto fail = [&](fp::error e) {
-      stats_->produce_failures++;
-      if (done)
-        done(std::move(e));
-    };
-    auto n = partitions(r.topic);
-    if (!n)
-      return fail(std::move(n).error());
-    auto p = r.partition ? *r.partition : partition_for(r.key, *n);
-    if (p < 0 || p >= *n)
-      return fail({errc::invalid_argument, "kafka: produce to " + r.topic + ": partition " +
-                                               std::to_string(p) + " outside 0.." +
-                                               std::to_string(*n - 1)});
-    auto* hs = kafka::to_rd_headers(r.headers);
-    auto* ctx = done ? new produce_callback(std::move(done)) : nullptr;
-    in_flight_++;
-    for (;;) {
-      auto err = rd_kafka_producev(
-          rk_.get(), RD_KAFKA_V_TOPIC(r.topic.c_str()), RD_KAFKA_V_PARTITION(p),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(r.key.data(), r.key.size()),
-          RD_KAFKA_V_VALUE(r.value.data(), r.value.size()), RD_KAFKA_V_HEADERS(hs),
-          RD_KAFKA_V_OPAQUE(ctx), RD_KAFKA_V_END);
-      if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
-        return;
-      // A full local queue is backpressure: wait for delivery reports (not on the poller
-      // thread, which serves them).
-      if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && std::this_thread::get_id() != poller_.get_id()) {
-        std::unique_lock lock{mu_};
-        waiters_++;
-        cv_.wait_for(lock, 10ms);
-        waiters_--;
-        continue;
-      }
-      if (hs != nullptr)
-        rd_kafka_headers_destroy(hs);
-      if (ctx != nullptr)
-        done = std::move(*ctx);
-      delete ctx;
-      release_one();
-      return fail(kafka::to_error(err, "produce to " + r.topic + "[" + std::to_string(p) + "]"));
-    }
+    produce_one(r.topic, r.key, r.value, r.partition, r.headers, std::move(done));
+  }
+
+  void produce_async_view(const record_view& r, produce_callback done) override {
+    produce_one(r.topic, r.key, r.value, r.partition, r.headers, std::move(done));
   }
 
   expected<void> flush(std::chrono::milliseconds timeout) override {
@@ -189,6 +171,8 @@ public:
     waiters_++;
     bool ok = cv_.wait_for(lock, timeout, [this] { return in_flight_ == 0; });
     waiters_--;
+    lock.unlock();
+    collect();
     if (!ok)
       return fp::error{errc::timeout, "kafka: flush: " + std::to_string(in_flight_.load()) +
                                           " records without an outcome after " +
@@ -211,10 +195,11 @@ public:
       auto n = partitions(tpo.topic);
       if (!n)
         return std::move(n).error();
-      if (tpo.partition < 0 || tpo.partition >= *n)
+      if (tpo.partition < 0 || tpo.partition >= n->partitions)
         return fp::error{errc::invalid_argument, "kafka: assign " + tpo.topic + ": partition " +
                                                      std::to_string(tpo.partition) +
-                                                     " outside 0.." + std::to_string(*n - 1)};
+                                                     " outside 0.." +
+                                                     std::to_string(n->partitions - 1)};
     }
     return kafka::assign(opts_, from, stats_);
   }
@@ -231,19 +216,122 @@ private:
     return {opts_.request_timeout, opts_.replication_factor, &opts_.topic_creator};
   }
 
-  static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
-    auto* self = static_cast<kafka_bus*>(opaque);
-    std::unique_ptr<produce_callback> done{static_cast<produce_callback*>(m->_private)};
-    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      self->stats_->produce_failures++;
+  /// One record into librdkafka (which copies key, value and headers before returning).
+  template <class Headers>
+  void produce_one(std::string_view topic, std::string_view key, std::string_view value,
+                   std::optional<std::int32_t> partition, const Headers& headers,
+                   produce_callback done) {
+    auto fail = [&](fp::error e) {
+      stats_->produce_failures++;
       if (done)
-        (*done)(self->delivery_error(*m));
-    } else {
-      self->stats_->produced++;
-      if (done)
-        (*done)(fp::origin_offset{rd_kafka_topic_name(m->rkt), m->partition, m->offset});
+        done(std::move(e));
+    };
+    if (retired_.any.load(std::memory_order_relaxed))
+      collect();
+    auto t = partitions(topic);
+    if (!t)
+      return fail(std::move(t).error());
+    auto n = t->partitions;
+    auto p = partition ? *partition : partition_for(key, n);
+    if (p < 0 || p >= n)
+      return fail({errc::invalid_argument, "kafka: produce to " + std::string(topic) +
+                                               ": partition " + std::to_string(p) + " outside 0.." +
+                                               std::to_string(n - 1)});
+    auto* hs = kafka::to_rd_headers(headers);
+    auto* ctx = done ? pool_.take(std::move(done)) : nullptr;
+    in_flight_++;
+    for (;;) {
+      auto err = rd_kafka_producev(rk_.get(), RD_KAFKA_V_TOPIC(t->name), RD_KAFKA_V_PARTITION(p),
+                                   // F_COPY: librdkafka copies the bytes and never writes to them.
+                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                   RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
+                                   RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                                   RD_KAFKA_V_HEADERS(hs), RD_KAFKA_V_OPAQUE(ctx), RD_KAFKA_V_END);
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        return;
+      // A full local queue is backpressure: free the reported records (they count until
+      // destroyed), then wait for delivery reports (not on the poller thread, which serves
+      // them).
+      if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && std::this_thread::get_id() != poller_.get_id()) {
+        collect();
+        std::unique_lock lock{mu_};
+        waiters_++;
+        cv_.wait_for(lock, 10ms);
+        waiters_--;
+        continue;
+      }
+      if (hs != nullptr)
+        rd_kafka_headers_destroy(hs);
+      if (ctx != nullptr)
+        done = pool_.give_back(ctx);
+      release(1);
+      return fail(
+          kafka::to_error(err, "produce to " + std::string(topic) + "[" + std::to_string(p) + "]"));
     }
-    self->release_one();
+  }
+
+  /// Runs on the poller thread once per delivery report. The counters move before the
+  /// callback runs (a caller of `produce` sees them); what the records release (the in-flight
+  /// count, callback slots) is settled once per report batch.
+  void on_delivery(const rd_kafka_message_t& m) {
+    auto& s = settled_;
+    auto* ctx = static_cast<kafka::callback_pool::slot*>(m._private);
+    s.released++;
+    if (m.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      stats_->produce_failures.fetch_add(1, std::memory_order_relaxed);
+      if (ctx != nullptr)
+        ctx->done(delivery_error(m));
+    } else {
+      stats_->produced.fetch_add(1, std::memory_order_relaxed);
+      if (ctx != nullptr) {
+        // The records of a batch share a topic handle: look its name up once.
+        if (m.rkt != s.rkt) {
+          s.rkt = m.rkt;
+          s.topic = rd_kafka_topic_name(m.rkt);
+        }
+        ctx->done(fp::origin_offset{s.topic, m.partition, m.offset});
+      }
+    }
+    if (ctx != nullptr)
+      s.slots.push(ctx);
+  }
+
+  /// A report batch whose callbacks have run. Destroying it frees its records, and glibc frees
+  /// cheapest on the thread that allocated them, so the next producing call (`produce_async`,
+  /// `produce`, `flush`) takes it, as a raw librdkafka program serving its own reports would;
+  /// the poller frees it when idle or when too much waits.
+  void retire(kafka::event_ptr ev, std::size_t records) {
+    constexpr std::size_t most_waiting = 100'000; // records (each ~ its bytes + 200 B)
+    std::vector<kafka::event_ptr> too_much;
+    {
+      std::lock_guard lock{retired_.mu};
+      retired_.events.push_back(std::move(ev));
+      retired_.records += records;
+      if (retired_.records > most_waiting) {
+        too_much.swap(retired_.events);
+        retired_.records = 0;
+      }
+      retired_.any.store(!retired_.events.empty(), std::memory_order_relaxed);
+    }
+  }
+
+  /// Destroys the retired report batches (see `retire`).
+  void collect() {
+    std::vector<kafka::event_ptr> batches;
+    std::lock_guard lock{retired_.mu};
+    batches.swap(retired_.events);
+    retired_.records = 0;
+    retired_.any.store(false, std::memory_order_relaxed);
+  }
+
+  /// After a report batch: the callback slots and the in-flight count, once for all of it.
+  void settle() {
+    auto& s = settled_;
+    if (s.released == 0)
+      return;
+    pool_.give_back(std::exchange(s.slots, {}));
+    s.rkt = nullptr;
+    release(std::exchange(s.released, 0));
   }
 
   fp::error delivery_error(const rd_kafka_message_t& m) {
@@ -255,16 +343,24 @@ private:
     return kafka::to_error(m.err, what);
   }
 
-  void release_one() {
-    if (--in_flight_ == 0 || waiters_ > 0) {
+  /// `n` records have their outcome: wake whoever waits for the count (flush) or for room.
+  void release(std::uint64_t n) {
+    if (in_flight_.fetch_sub(n) == n || waiters_ > 0) {
       std::lock_guard lock{mu_};
       cv_.notify_all();
     }
   }
 
+  /// A topic's name (NUL-terminated, for librdkafka) and partition count.
+  struct topic_ref {
+    const char* name;
+    std::int32_t partitions;
+  };
+
   /// The topic's partition count, looked up once (create_topic refreshes it). A producing
-  /// thread remembers its last answer, so a run of records to one topic takes no lock.
-  expected<std::int32_t> partitions(const std::string& topic) {
+  /// thread remembers its last answer, so a run of records to one topic takes no lock; the
+  /// name returned lives in that thread's memory until its next look-up.
+  expected<topic_ref> partitions(std::string_view topic) {
     struct last_lookup {
       std::uint64_t bus = 0, generation = 0;
       std::string topic;
@@ -273,13 +369,18 @@ private:
     thread_local last_lookup last;
     auto generation = generation_.load(std::memory_order_acquire);
     if (last.bus == id_ && last.generation == generation && last.topic == topic)
-      return last.partitions;
+      return topic_ref{last.topic.c_str(), last.partitions};
+    auto remember = [&](std::int32_t n) {
+      last.bus = id_;
+      last.generation = generation;
+      last.topic.assign(topic);
+      last.partitions = n;
+      return topic_ref{last.topic.c_str(), n};
+    };
     {
       std::lock_guard lock{mu_};
-      if (auto it = partitions_.find(topic); it != partitions_.end()) {
-        last = {id_, generation, topic, it->second};
-        return it->second;
-      }
+      if (auto it = partitions_.find(topic); it != partitions_.end())
+        return remember(it->second);
     }
     if (auto ok = kafka::check_topic_name("kafka", topic); !ok)
       return std::move(ok).error();
@@ -290,9 +391,9 @@ private:
     for (auto& [name, n] : *all)
       partitions_[name] = n;
     if (auto it = partitions_.find(topic); it != partitions_.end())
-      return it->second;
+      return remember(it->second);
     return fp::error{errc::unknown_topic,
-                     "kafka: topic \"" + topic +
+                     "kafka: topic \"" + std::string(topic) +
                          "\": the cluster does not have it (topics are created by create_topic, "
                          "never on first use)"};
   }
@@ -317,6 +418,21 @@ private:
 
   kafka_options opts_;
   std::shared_ptr<kafka::counters> stats_;
+  kafka::callback_pool pool_; ///< before rk_: outlives every record librdkafka holds
+  /// Delivery-report batches served, waiting to be destroyed (`retire`, `collect`).
+  struct {
+    std::mutex mu;
+    std::vector<kafka::event_ptr> events; ///< mu
+    std::size_t records = 0;              ///< mu
+    std::atomic<bool> any{false};
+  } retired_;
+  /// What the delivery reports of one poll released (the poller thread's alone).
+  struct {
+    std::uint64_t released = 0;
+    kafka::callback_pool::chain slots;
+    const rd_kafka_topic_t* rkt = nullptr;
+    std::string topic;
+  } settled_;
   kafka::rk_ptr rk_;
   std::thread poller_;
   std::atomic<bool> stop_{false};
@@ -324,7 +440,7 @@ private:
   std::atomic<int> waiters_{0};
   std::mutex mu_;
   std::condition_variable cv_;
-  std::map<std::string, std::int32_t> partitions_;
+  std::map<std::string, std::int32_t, std::less<>> partitions_;
   std::atomic<std::uint64_t> generation_{1}; ///< bumped when partitions_ forgets a topic
   std::uint64_t id_ = next_id++;             ///< tells buses apart in the thread-local cache
   static inline std::atomic<std::uint64_t> next_id{1};

@@ -86,62 +86,28 @@ public:
   }
 
   expected<std::vector<message>> poll(std::size_t max, ms timeout) override {
-    if (!rk_)
-      return fp::error{errc::closed, "kafka: poll: the consumer is closed"};
     std::vector<message> out;
-    if (pending_) {
-      auto e = std::move(*pending_);
-      pending_.reset();
-      return e;
-    }
-    if (max == 0)
-      return out;
-    // Room for what is ready now: growing the vector would move every record already taken.
-    out.reserve(std::min<std::size_t>(max, 1 + rd_kafka_queue_length(queue_.get())));
-    auto deadline = clock::now() + timeout;
-    std::vector<rd_kafka_message_t*> batch(std::min<std::size_t>(max, 4096));
-    while (out.size() < max) {
-      // The first record waits (callbacks are served meanwhile); the rest are what is ready.
-      rd_kafka_message_t* first = nullptr;
-      if (out.empty()) {
-        auto left = std::chrono::duration_cast<ms>(deadline - clock::now()).count();
-        first = rd_kafka_consumer_poll(rk_.get(), static_cast<int>(std::max<long>(left, 0)));
-        if (first == nullptr) {
-          if (clock::now() < deadline && rk_)
-            continue;
-          break;
-        }
-        if (auto e = take(first, out); !e)
-          return std::move(e).error();
-        continue;
-      }
-      auto want = std::min(batch.size(), max - out.size());
-      // Group members take one record at a time: 2.0.2's batch call can hand out records of
-      // partitions revoked meanwhile (librdkafka 2.0.0's known issues), which a commit would
-      // then refuse. Group-less readers have no rebalances and take batches.
-      ssize_t got = 0;
-      if (is_group_) {
-        batch[0] = rd_kafka_consumer_poll(rk_.get(), 0);
-        got = batch[0] == nullptr ? 0 : 1;
-      } else {
-        got = rd_kafka_consume_batch_queue(queue_.get(), 0, batch.data(), want);
-      }
-      if (got <= 0)
-        break;
-      for (ssize_t i = 0; i < got; ++i)
-        if (auto e = take(batch[i], out); !e) {
-          for (ssize_t j = i + 1; j < got; ++j)
-            rd_kafka_message_destroy(batch[j]);
-          if (out.empty())
-            return std::move(e).error();
-          pending_ = std::move(e).error(); // after the records before it
-          break;
-        }
-      if (pending_)
-        break;
-    }
-    stats_->consumed += out.size();
+    if (rk_ && !pending_ && max > 0)
+      // Room for what is ready now: growing the vector would move every record already taken.
+      out.reserve(std::min<std::size_t>(max, 1 + rd_kafka_queue_length(queue_.get())));
+    auto n =
+        drain(max, timeout, [&](const rd_kafka_message_t& m) { out.push_back(to_message(m)); });
+    if (!n)
+      return std::move(n).error();
     return out;
+  }
+
+  expected<std::size_t> poll_each(std::size_t max, ms timeout, const message_fn& fn) override {
+    // The topic name of the last record's handle: the records of a batch share a few handles.
+    const rd_kafka_topic_t* rkt = nullptr;
+    std::string_view topic;
+    return drain(max, timeout, [&](const rd_kafka_message_t& m) {
+      if (m.rkt != rkt) {
+        rkt = m.rkt;
+        topic = rd_kafka_topic_name(m.rkt);
+      }
+      fn(to_message_view(m, topic, header_views_));
+    });
   }
 
   expected<void> commit(const std::vector<topic_partition_offset>& next) override {
@@ -212,11 +178,82 @@ public:
   }
 
 private:
-  expected<void> take(rd_kafka_message_t* m, std::vector<message>& out) {
+  /// The loop `poll` and `poll_each` share: hands each good record to `sink` (which must not
+  /// keep it) and destroys it, even when `sink` throws; returns how many it handed over.
+  template <class Sink>
+  expected<std::size_t> drain(std::size_t max, ms timeout, Sink&& sink) {
+    if (!rk_)
+      return fp::error{errc::closed, "kafka: poll: the consumer is closed"};
+    if (pending_) {
+      auto e = std::move(*pending_);
+      pending_.reset();
+      return e;
+    }
+    std::size_t taken = 0;
+    if (max == 0)
+      return taken;
+    auto deadline = clock::now() + timeout;
+    batch_.resize(std::min<std::size_t>(max, 4096));
+    while (taken < max) {
+      // The first record waits (callbacks are served meanwhile); the rest are what is ready.
+      if (taken == 0) {
+        auto left = std::chrono::duration_cast<ms>(deadline - clock::now()).count();
+        auto* first = rd_kafka_consumer_poll(rk_.get(), static_cast<int>(std::max<long>(left, 0)));
+        if (first == nullptr) {
+          if (clock::now() < deadline && rk_)
+            continue;
+          break;
+        }
+        auto e = take(first, taken, sink);
+        if (!e)
+          return std::move(e).error();
+        continue;
+      }
+      auto want = std::min(batch_.size(), max - taken);
+      // Group members take one record at a time: 2.0.2's batch call can hand out records of
+      // partitions revoked meanwhile (librdkafka 2.0.0's known issues), which a commit would
+      // then refuse. Group-less readers have no rebalances and take batches.
+      ssize_t got = 0;
+      if (is_group_) {
+        batch_[0] = rd_kafka_consumer_poll(rk_.get(), 0);
+        got = batch_[0] == nullptr ? 0 : 1;
+      } else {
+        got = rd_kafka_consume_batch_queue(queue_.get(), 0, batch_.data(), want);
+      }
+      if (got <= 0)
+        break;
+      // What `sink` left behind when it threw.
+      struct rest_of_batch {
+        rd_kafka_message_t** next;
+        rd_kafka_message_t** end;
+        ~rest_of_batch() {
+          for (; next != end; ++next)
+            rd_kafka_message_destroy(*next);
+        }
+      } rest{batch_.data(), batch_.data() + got};
+      while (rest.next != rest.end) {
+        auto e = take(*rest.next++, taken, sink);
+        if (e)
+          continue;
+        if (taken == 0)
+          return std::move(e).error();
+        pending_ = std::move(e).error(); // after the records before it
+        break;
+      }
+      if (pending_)
+        break;
+    }
+    stats_->consumed += taken;
+    return taken;
+  }
+
+  template <class Sink>
+  expected<void> take(rd_kafka_message_t* m, std::size_t& taken, Sink& sink) {
     std::unique_ptr<rd_kafka_message_t, decltype(&rd_kafka_message_destroy)> owned{
         m, &rd_kafka_message_destroy};
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      out.push_back(to_message(*m));
+      sink(static_cast<const rd_kafka_message_t&>(*m));
+      ++taken;
       return {};
     }
     if (!reported(m->err))
@@ -265,6 +302,8 @@ private:
   queue_ptr queue_;
   std::set<topic_partition> assigned_;
   std::optional<fp::error> pending_;
+  std::vector<rd_kafka_message_t*> batch_; ///< drain's, kept between polls
+  std::vector<header_view> header_views_;  ///< poll_each's, kept between records
 };
 
 } // namespace

@@ -18,6 +18,44 @@ bus_stats counters::snapshot() const {
   return s;
 }
 
+callback_pool::slot* callback_pool::take(event_bus::produce_callback done) {
+  slot* s = nullptr;
+  {
+    std::lock_guard lock{mu_};
+    if (spare_ == nullptr)
+      spare_ = returned_.exchange(nullptr, std::memory_order_acquire);
+    if (spare_ == nullptr) {
+      constexpr std::size_t block = 1024;
+      auto& b = blocks_.emplace_back(std::make_unique<slot[]>(block));
+      for (std::size_t i = 0; i + 1 < block; ++i)
+        b[i].next = &b[i + 1];
+      spare_ = &b[0];
+    }
+    s = spare_;
+    spare_ = s->next;
+  }
+  s->done = std::move(done);
+  return s;
+}
+
+event_bus::produce_callback callback_pool::give_back(slot* s) {
+  auto done = std::move(s->done);
+  chain c;
+  c.push(s);
+  give_back(c);
+  return done;
+}
+
+void callback_pool::give_back(chain c) {
+  if (c.head == nullptr)
+    return;
+  auto* head = returned_.load(std::memory_order_relaxed);
+  do
+    c.tail->next = head;
+  while (!returned_.compare_exchange_weak(head, c.head, std::memory_order_release,
+                                          std::memory_order_relaxed));
+}
+
 errc errc_of(rd_kafka_resp_err_t err) {
   switch (err) {
   case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
@@ -137,6 +175,45 @@ message to_message(const rd_kafka_message_t& m) {
   rd_kafka_timestamp_type_t type;
   auto ts = rd_kafka_message_timestamp(&m, &type);
   out.timestamp_ms = ts < 0 ? 0 : ts;
+  return out;
+}
+
+message_view to_message_view(const rd_kafka_message_t& m, std::string_view topic,
+                             std::vector<header_view>& hs) {
+  message_view out;
+  out.topic = topic;
+  out.partition = m.partition;
+  out.offset = m.offset;
+  if (m.key != nullptr)
+    out.key = {static_cast<const char*>(m.key), m.key_len};
+  if (m.payload != nullptr)
+    out.value = {static_cast<const char*>(m.payload), m.len};
+  hs.clear();
+  rd_kafka_headers_t* rd = nullptr;
+  if (rd_kafka_message_headers(&m, &rd) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name = nullptr;
+    const void* value = nullptr;
+    std::size_t size = 0;
+    for (std::size_t i = 0;
+         rd_kafka_header_get_all(rd, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+      hs.push_back({name, value == nullptr
+                              ? std::string_view()
+                              : std::string_view(static_cast<const char*>(value), size)});
+  }
+  out.headers = hs;
+  rd_kafka_timestamp_type_t type;
+  auto ts = rd_kafka_message_timestamp(&m, &type);
+  out.timestamp_ms = ts < 0 ? 0 : ts;
+  return out;
+}
+
+rd_kafka_headers_t* to_rd_headers(std::span<const header_view> hs) {
+  if (hs.empty())
+    return nullptr;
+  auto* out = rd_kafka_headers_new(hs.size());
+  for (auto& h : hs)
+    rd_kafka_header_add(out, h.key.data(), static_cast<ssize_t>(h.key.size()), h.value.data(),
+                        static_cast<ssize_t>(h.value.size()));
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,45 @@ using tpl_ptr = std::unique_ptr<rd_kafka_topic_partition_list_t, tpl_deleter>;
 using queue_ptr = std::unique_ptr<rd_kafka_queue_t, queue_deleter>;
 using event_ptr = std::unique_ptr<rd_kafka_event_t, event_deleter>;
 
+/// The produce callbacks of records in flight, in slots that are reused instead of allocated
+/// per record. Producing threads `take` (under a mutex only they use); the poller thread
+/// gives back a whole chain per poll with one compare-and-swap, and producers take all that
+/// came back with one exchange, so neither side waits for the other.
+class callback_pool {
+public:
+  struct slot {
+    event_bus::produce_callback done;
+    slot* next = nullptr;
+  };
+  /// Slots released by one poll, not yet given back.
+  struct chain {
+    slot* head = nullptr;
+    slot* tail = nullptr;
+    void push(slot* s) {
+      s->done = nullptr;
+      s->next = head;
+      head = s;
+      if (tail == nullptr)
+        tail = s;
+    }
+  };
+
+  callback_pool() = default;
+  callback_pool(const callback_pool&) = delete;
+  callback_pool& operator=(const callback_pool&) = delete;
+
+  slot* take(event_bus::produce_callback done);
+  /// A slot whose record never got to librdkafka: its callback, back to the caller.
+  event_bus::produce_callback give_back(slot* s);
+  void give_back(chain c);
+
+private:
+  std::mutex mu_;                               ///< producers'
+  slot* spare_ = nullptr;                       ///< mu_
+  std::vector<std::unique_ptr<slot[]>> blocks_; ///< mu_
+  std::atomic<slot*> returned_{nullptr};
+};
+
 /// The bus's counters, shared with its consumers (which may outlive it).
 struct counters {
   std::atomic<std::uint64_t> produced{0}, produce_failures{0}, consumed{0}, commits{0},
@@ -65,8 +105,13 @@ expected<rk_ptr> make_client(rd_kafka_type_t type, conf_ptr conf);
 
 /// A consumed record (the value, key and headers copied out of librdkafka's buffers).
 message to_message(const rd_kafka_message_t& m);
+/// A consumed record as views into librdkafka's buffers (valid while `m` lives); `topic` is
+/// `m`'s topic name, `hs` the buffer that the header views go to.
+message_view to_message_view(const rd_kafka_message_t& m, std::string_view topic,
+                             std::vector<header_view>& hs);
 /// Our headers as a librdkafka header list (null when there are none).
 rd_kafka_headers_t* to_rd_headers(const headers& hs);
+rd_kafka_headers_t* to_rd_headers(std::span<const header_view> hs);
 std::vector<topic_partition> to_partitions(const rd_kafka_topic_partition_list_t* l);
 
 /// Every topic the cluster reports, with its partition count (internal `__` topics left out).

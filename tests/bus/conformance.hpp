@@ -24,6 +24,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -242,6 +243,110 @@ inline void async_produce(bus_harness& h) {
   }
 }
 
+/// The view paths: `produce_async_view` stores what `produce_async` would (partition, call
+/// order, bytes, headers), and `poll_each` hands over what `poll` would, as views that stay
+/// valid during the call; it counts in `stats().consumed`, hands nothing when `max` is 0 or
+/// nothing is left, and reports the same errors.
+inline void view_paths(bus_harness& h) {
+  auto& b = h.bus();
+  auto topic = h.unique("views");
+  h.make_topic({topic, 2, -1, -1});
+  constexpr int n = 30;
+  std::mutex mu;
+  std::map<int, fp::origin_offset> acked;
+  std::vector<std::string> failures;
+  for (int i = 0; i < n; ++i) {
+    auto key = i % 3 == 0 ? std::string() : "k" + std::to_string(i % 4);
+    auto value = value_for(topic, i);
+    auto seq = std::to_string(i);
+    const header_view hs[] = {{"fp.schema", "x.v1"}, {"seq", seq}, {"bin", {"a\0b", 3}}};
+    std::span<const header_view> headers{hs, static_cast<std::size_t>(i % 4)};
+    b.produce_async_view({topic, key, value, headers, std::nullopt},
+                         [&, i](expected<fp::origin_offset> o) {
+                           std::lock_guard g{mu};
+                           if (o)
+                             acked[i] = *o;
+                           else
+                             failures.push_back(o.error().to_string());
+                         });
+  }
+  auto f = b.flush(h.patience());
+  REQUIRE_MESSAGE(f.has_value(), (f ? "" : f.error().to_string()));
+  {
+    std::lock_guard g{mu};
+    CHECK(failures.empty());
+    REQUIRE(acked.size() == n);
+    std::map<int, std::int64_t> next;
+    for (auto& [i, o] : acked) { // call order
+      auto key = i % 3 == 0 ? std::string() : "k" + std::to_string(i % 4);
+      CHECK(o.topic == topic);
+      if (!key.empty())
+        CHECK(o.partition == partition_for(key, 2));
+      CHECK(o.offset == next[o.partition]++);
+    }
+  }
+
+  auto c = b.assign(all_from(topic, 2));
+  REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.error().to_string()));
+  auto none = (*c)->poll_each(0, std::chrono::milliseconds(10),
+                              [](const message_view&) { FAIL("max 0 hands nothing over"); });
+  REQUIRE(none.has_value());
+  CHECK(*none == 0);
+  auto consumed_before = b.stats().consumed;
+  std::vector<message> got; // copied out during the calls
+  auto deadline = std::chrono::steady_clock::now() + h.patience();
+  while (got.size() < n && std::chrono::steady_clock::now() < deadline) {
+    std::size_t seen = 0;
+    auto k = (*c)->poll_each(7, std::chrono::milliseconds(200), [&](const message_view& m) {
+      ++seen;
+      got.push_back(m.to_message());
+      CHECK(m.origin() == got.back().origin());
+    });
+    REQUIRE_MESSAGE(k.has_value(), (k ? "" : k.error().to_string()));
+    CHECK(*k <= 7);
+    CHECK(*k == seen);
+  }
+  REQUIRE(got.size() == n);
+  CHECK(b.stats().consumed == consumed_before + n);
+  std::map<int, std::int64_t> next;
+  for (auto& m : got) {
+    CHECK(m.topic == topic);
+    CHECK(m.offset == next[m.partition]++); // partition order
+    CHECK(m.timestamp_ms > 0);
+    auto it = std::find_if(acked.begin(), acked.end(), [&](auto& a) {
+      return a.second.partition == m.partition && a.second.offset == m.offset;
+    });
+    REQUIRE(it != acked.end());
+    int i = it->first;
+    CHECK(m.key == (i % 3 == 0 ? std::string() : "k" + std::to_string(i % 4)));
+    CHECK(m.value == value_for(topic, i));
+    headers want{
+        {"fp.schema", "x.v1"}, {"seq", std::to_string(i)}, {"bin", std::string("a\0b", 3)}};
+    want.resize(static_cast<std::size_t>(i % 4));
+    CHECK(m.headers == want);
+  }
+  auto more = (*c)->poll_each(8, std::chrono::milliseconds(50),
+                              [](const message_view&) { FAIL("nothing is left"); });
+  REQUIRE(more.has_value());
+  CHECK(*more == 0);
+  // Replay through seek: the same bytes again.
+  REQUIRE((*c)->seek({topic, 0, 0}).has_value());
+  std::size_t again = 0;
+  while (again < static_cast<std::size_t>(next[0]) && std::chrono::steady_clock::now() < deadline) {
+    auto k = (*c)->poll_each(64, std::chrono::milliseconds(200), [&](const message_view& m) {
+      CHECK(m.partition == 0);
+      CHECK(m.offset == static_cast<std::int64_t>(again));
+      ++again;
+    });
+    REQUIRE(k.has_value());
+  }
+  CHECK(again == static_cast<std::size_t>(next[0]));
+  (*c)->close();
+  auto closed = (*c)->poll_each(1, std::chrono::milliseconds(10), [](const message_view&) {});
+  REQUIRE_FALSE(closed.has_value());
+  CHECK(closed.error().is(errc::closed));
+}
+
 /// Topics are explicit: unknown ones are refused, bad names and shapes named, creation is
 /// idempotent for the same shape and emits an AdminEvent on the control topic.
 inline void topics_are_explicit(bus_harness& h) {
@@ -453,6 +558,8 @@ inline void seek_replay(bus_harness& h) {
                           ordering_and_offsets)                                                    \
   FP_BUS_CONFORMANCE_CASE(NAME, MAKE_HARNESS, "headers round-trip", headers_round_trip)            \
   FP_BUS_CONFORMANCE_CASE(NAME, MAKE_HARNESS, "async produce", async_produce)                      \
+  FP_BUS_CONFORMANCE_CASE(NAME, MAKE_HARNESS, "view paths: produce_async_view, poll_each",         \
+                          view_paths)                                                              \
   FP_BUS_CONFORMANCE_CASE(NAME, MAKE_HARNESS, "topics are explicit", topics_are_explicit)          \
   FP_BUS_CONFORMANCE_CASE(NAME, MAKE_HARNESS, "group split across two consumers", group_split)     \
   FP_BUS_CONFORMANCE_CASE(NAME, MAKE_HARNESS, "restart resumes, uncommitted is redelivered",       \

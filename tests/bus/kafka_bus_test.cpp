@@ -10,6 +10,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 
 using namespace fp::bus;
 using namespace std::chrono_literals;
@@ -20,7 +21,8 @@ struct cluster_fixture {
   std::unique_ptr<mock_cluster> mock;
   std::unique_ptr<event_bus> bus;
 
-  explicit cluster_fixture(std::vector<topic_spec> topics, kafka_properties consumer = {}) {
+  explicit cluster_fixture(std::vector<topic_spec> topics, kafka_properties consumer = {},
+                           kafka_properties producer = {}) {
     auto m = mock_cluster::start(1);
     REQUIRE_MESSAGE(m, (m ? "" : m.error().to_string()));
     mock = std::move(*m);
@@ -30,6 +32,7 @@ struct cluster_fixture {
     o.bootstrap = mock->bootstrap();
     o.common = {{"log_level", "3"}};
     o.consumer = std::move(consumer);
+    o.producer = std::move(producer);
     auto b = open_kafka_bus(o);
     REQUIRE_MESSAGE(b, (b ? "" : b.error().to_string()));
     bus = std::move(*b);
@@ -270,4 +273,76 @@ TEST_CASE("cooperative-sticky members: incremental assign, commits, revoke on cl
     CHECK(l.committed == 1);
   CHECK(f.bus->stats().commits == 1);
   CHECK(f.bus->stats().consumed == 9);
+}
+
+TEST_CASE("a small local queue: produce_async waits for room and every record is delivered") {
+  // Reported records count against queue.buffering.max.messages until they are freed, which
+  // the next producing call does: a full queue must free them rather than wait for nothing.
+  cluster_fixture f({{"fp.test.small", 3}}, {}, {{"queue.buffering.max.messages", "16"}});
+  constexpr int n = 600;
+  std::mutex mu;
+  std::map<int, fp::origin_offset> acked;
+  int failed = 0;
+  for (int i = 0; i < n; ++i) {
+    auto key = "k" + std::to_string(i % 7);
+    auto value = "v" + std::to_string(i);
+    const header_view hs[] = {{"i", value}};
+    auto done = [&, i](fp::expected<fp::origin_offset> o) {
+      std::lock_guard g{mu};
+      if (o)
+        acked[i] = *o;
+      else
+        failed++;
+    };
+    if (i % 2 == 0)
+      f.bus->produce_async({"fp.test.small", key, value, {{"i", value}}, {}}, done);
+    else
+      f.bus->produce_async_view({"fp.test.small", key, value, hs, {}}, done);
+    if (i % 100 == 0) // a durable produce among them
+      REQUIRE(f.bus->produce({"fp.test.small", key, "sync", {}, {}}));
+  }
+  REQUIRE(f.bus->flush(30s));
+  std::lock_guard g{mu};
+  CHECK(failed == 0);
+  REQUIRE(acked.size() == n);
+  CHECK(f.bus->stats().produced == n + n / 100);
+  std::map<std::int32_t, std::int64_t> last;
+  for (auto& [i, o] : acked) { // call order within each partition
+    CHECK(o.partition == partition_for("k" + std::to_string(i % 7), 3));
+    CHECK(last.emplace(o.partition, -1).first->second < o.offset);
+    last[o.partition] = o.offset;
+  }
+}
+
+TEST_CASE("poll_each: a callback that throws stops the call; seek reads the rest again") {
+  cluster_fixture f({{"fp.test.each", 1}});
+  for (int i = 0; i < 10; ++i)
+    REQUIRE(f.bus->produce({"fp.test.each", "k", "v" + std::to_string(i), {}, {}}));
+  auto c = f.bus->assign({{"fp.test.each", 0, 0}});
+  REQUIRE(c);
+  std::vector<std::int64_t> seen;
+  bool thrown = false;
+  for (int i = 0; i < 100 && !thrown; ++i) {
+    try {
+      auto got = (*c)->poll_each(10, 200ms, [&](const message_view& m) {
+        if (m.offset == 2)
+          throw std::runtime_error("refused");
+        seen.push_back(m.offset);
+      });
+      REQUIRE(got);
+    } catch (const std::runtime_error&) {
+      thrown = true;
+    }
+  }
+  REQUIRE(thrown);
+  CHECK(seen == std::vector<std::int64_t>{0, 1});
+  REQUIRE((*c)->seek({"fp.test.each", 0, 3}));
+  for (int i = 0; i < 100 && seen.size() < 9; ++i) {
+    auto got = (*c)->poll_each(10, 200ms, [&](const message_view& m) {
+      seen.push_back(m.offset);
+      CHECK(m.value == "v" + std::to_string(m.offset));
+    });
+    REQUIRE(got);
+  }
+  CHECK(seen == std::vector<std::int64_t>{0, 1, 3, 4, 5, 6, 7, 8, 9});
 }
