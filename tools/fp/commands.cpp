@@ -3,6 +3,7 @@
 #include "tools/fp/cli_table.hpp"
 #include "tools/fp/devbroker.hpp"
 #include "tools/fp/shell.hpp"
+#include "tools/fp/world.hpp"
 
 #include <array>
 
@@ -66,6 +67,14 @@ constexpr std::array command_table{
                  "devbroker [--brokers N] [--topics-from PROFILE] [--bootstrap-file PATH]", 0, 0,
                  "a local TEST Kafka broker (librdkafka's mock cluster) with the profile's topics",
                  devbroker_help::details, devbroker},
+    command_spec{"world generate", on::world_generate,
+                 "world generate --seed S [--merchants M] [--flows F] [--out DIR] [--start T] "
+                 "[--span D] [--scenario-id X] [--part-rows N] [--fraud-rate-bp B]",
+                 0, 0, "write a deterministic synthetic sealed world into the Oracle Store",
+                 world_help::generate_details, world_generate},
+    command_spec{"world verify", on::world_verify, "world verify [--out DIR]", 0, 0,
+                 "re-check every sealed world's digests, order and gate receipt",
+                 world_help::verify_details, world_verify},
     command_spec{"version", on::version, "version", 0, 0,
                  "print the git SHA this binary was built from", "", version},
 };
@@ -104,6 +113,24 @@ constexpr std::array option_table{
                 "create the profile's policy.bus.topics"},
     option_spec{"--bootstrap-file", "PATH", value_kind::text, on::devbroker, 0,
                 "where to write the bootstrap address; default ./devbroker.bootstrap"},
+    option_spec{"--seed", "S", value_kind::number, on::world_generate, on::world_generate,
+                "the world's seed, 0..2^53-1"},
+    option_spec{"--merchants", "M", value_kind::number, on::world_generate, 0,
+                "merchants, 1..100000; default 20"},
+    option_spec{"--flows", "F", value_kind::number, on::world_generate, 0,
+                "flows (arrivals), 1..100000000; default 2000"},
+    option_spec{"--out", "DIR", value_kind::text, on::world, 0,
+                "oracle_root; the world goes under DIR/oracle/; default $ORACLE_ROOT"},
+    option_spec{"--start", "T", value_kind::text, on::world_generate, 0,
+                "first arrival time, RFC 3339 UTC whole seconds; default 2026-01-01T00:00:00Z"},
+    option_spec{"--span", "D", value_kind::text, on::world_generate, 0,
+                "how long arrivals run: N and s, m, h or d, 1m..366d; default 1d"},
+    option_spec{"--scenario-id", "X", value_kind::text, on::world_generate, 0,
+                "scenario id (a path segment); default baseline_v1"},
+    option_spec{"--part-rows", "N", value_kind::number, on::world_generate, 0,
+                "rows a part file, 1000..100000000; default 1000000"},
+    option_spec{"--fraud-rate-bp", "B", value_kind::number, on::world_generate, 0,
+                "target share of fraud flows in basis points, 0..2000; default 250"},
 };
 
 } // namespace
@@ -116,7 +143,7 @@ std::span<const option_spec> options() {
 }
 
 bool is_group(std::string_view word) {
-  return word == "replay" || word == "objects";
+  return word == "replay" || word == "objects" || word == "world";
 }
 
 } // namespace fp::tools::cli
