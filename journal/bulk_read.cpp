@@ -53,39 +53,19 @@ struct stream_job {
 /// Newest accepted snapshot of `pid`, as `journal::read_snapshots` + `recover` choose it.
 int pick_snapshot(const journal::impl& j, MDB_cursor* cur, std::string_view pid, stream_job& job,
                   recovery_report& report, const batch_record_fn& fn) {
-  auto probe = format::stream_key(pid, UINT64_MAX);
-  MDB_val key = as_val(probe), val;
-  int rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-  rc = rc == 0 ? mdb_cursor_get(cur, &key, &val, MDB_PREV)
-               : mdb_cursor_get(cur, &key, &val, MDB_LAST);
   bool accepted = false;
-  while (rc == 0 && !accepted) {
-    std::string_view kpid;
-    std::uint64_t seq = 0;
-    if (!format::parse_stream_key(as_view(key), kpid, seq) || kpid != pid)
-      break;
-    record_view r;
-    auto st = format::decode(as_view(val), r);
-    if (st == format::decode_status::ok && (r.persistence_id != pid || r.seq != seq))
-      st = format::decode_status::bad_lengths;
-    if (st != format::decode_status::ok) {
-      j.stat.checksum_failures++;
-      r = record_view{};
-      r.kind = record_kind::snapshot;
-      r.persistence_id = pid;
-      r.seq = seq;
-      r.event_type = format::to_string(st);
-      r.schema_version = 0;
-    }
-    if (r.schema_version != 0 && fn(job.index, r)) {
-      report.snapshot_seq = r.seq;
-      accepted = true;
-    } else {
-      job.rejected.push_back(r.seq);
-      rc = mdb_cursor_get(cur, &key, &val, MDB_PREV);
-    }
-  }
-  if (rc != 0 && rc != MDB_NOTFOUND)
+  auto rc = scan_snapshots(
+      j, cur, pid,
+      [&](const record_view& r) {
+        if (r.schema_version != 0 && fn(job.index, r)) {
+          report.snapshot_seq = r.seq;
+          return true;
+        }
+        job.rejected.push_back(r.seq);
+        return false;
+      },
+      accepted);
+  if (rc != 0)
     return rc;
   report.used_snapshot = accepted;
   if (!job.rejected.empty()) {

@@ -57,8 +57,8 @@ void append_many_async(journal& jr, std::vector<append_request>& requests) {
     if (!j.stopping) {
       for (auto& a : requests)
         if (a.done)
-          j.queue.push_back(
-              append_req{std::move(a.pid), a.expected_seq, std::move(a.events), std::move(a.done)});
+          j.queue.push_back(append_req{
+              std::move(a.pid), a.expected_seq, std::move(a.events), std::move(a.done), {}});
       j.queued_records += records;
       j.queue_cv.notify_one();
       queued = true;

@@ -845,20 +845,14 @@ expected<std::uint64_t> journal::read_global(std::uint64_t from, std::uint64_t l
   return next;
 }
 
-expected<bool> journal::read_snapshots(std::string_view pid, const record_fn& fn) const {
-  auto& j = *impl_;
-  read_txn txn{j};
-  if (txn.rc() != 0)
-    return lmdb_error(txn.rc(), "begin read transaction");
-  MDB_cursor* cur = nullptr;
-  if (auto rc = mdb_cursor_open(txn.get(), j.snapshots, &cur); rc != 0)
-    return lmdb_error(rc, "open snapshot cursor");
+int scan_snapshots(const journal::impl& j, MDB_cursor* cur, std::string_view pid,
+                   const journal::record_fn& fn, bool& accepted) {
   auto probe = format::stream_key(pid, UINT64_MAX);
   MDB_val key = as_val(probe), val;
   int rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
   rc = rc == 0 ? mdb_cursor_get(cur, &key, &val, MDB_PREV)
                : mdb_cursor_get(cur, &key, &val, MDB_LAST);
-  bool accepted = false;
+  accepted = false;
   while (rc == 0 && !accepted) {
     std::string_view kpid;
     std::uint64_t seq = 0;
@@ -882,8 +876,21 @@ expected<bool> journal::read_snapshots(std::string_view pid, const record_fn& fn
     if (!accepted)
       rc = mdb_cursor_get(cur, &key, &val, MDB_PREV);
   }
+  return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+expected<bool> journal::read_snapshots(std::string_view pid, const record_fn& fn) const {
+  auto& j = *impl_;
+  read_txn txn{j};
+  if (txn.rc() != 0)
+    return lmdb_error(txn.rc(), "begin read transaction");
+  MDB_cursor* cur = nullptr;
+  if (auto rc = mdb_cursor_open(txn.get(), j.snapshots, &cur); rc != 0)
+    return lmdb_error(rc, "open snapshot cursor");
+  bool accepted = false;
+  auto rc = scan_snapshots(j, cur, pid, fn, accepted);
   mdb_cursor_close(cur);
-  if (rc != 0 && rc != MDB_NOTFOUND)
+  if (rc != 0)
     return lmdb_error(rc, "scan snapshots");
   return accepted;
 }

@@ -109,6 +109,12 @@ struct journal::impl {
   void refresh() const;
 };
 
+/// Walks the snapshots of `pid` newest first with `cur` (on `snapshots`), calling `fn` until it
+/// accepts one (`accepted`). A damaged snapshot reaches `fn` with schema_version 0 and its
+/// decode status as event_type. Returns an LMDB code (0 when the walk ended normally).
+int scan_snapshots(const journal::impl& j, MDB_cursor* cur, std::string_view pid,
+                   const journal::record_fn& fn, bool& accepted);
+
 /// Finds the last seq of `pid` as of `txn` and the index delta (0 when none).
 int head_in_txn(const journal::impl& j, MDB_txn* txn, std::string_view pid, std::uint64_t& head);
 

@@ -1,5 +1,7 @@
 #include "bus/embedded/log_format.hpp"
 
+#include "journal/record_format.hpp"
+
 #include <xxhash.h>
 
 #include <cstring>
@@ -8,19 +10,9 @@ namespace fp::bus::embedded {
 
 namespace {
 
-template <class T>
-void put_le(std::string& out, std::size_t off, T x) {
-  for (std::size_t i = 0; i < sizeof(T); ++i)
-    out[off + i] = static_cast<char>((static_cast<std::uint64_t>(x) >> (8 * i)) & 0xff);
-}
-
-template <class T>
-T get_le(std::string_view in, std::size_t off) {
-  std::uint64_t x = 0;
-  for (std::size_t i = 0; i < sizeof(T); ++i)
-    x |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[off + i])) << (8 * i);
-  return static_cast<T>(x);
-}
+// The journal's little-endian field helpers: the log shares its record conventions.
+using journal::format::get_le;
+using journal::format::put_le;
 
 void append_be(std::string& out, std::uint64_t x, int bytes) {
   for (int i = bytes - 1; i >= 0; --i)
