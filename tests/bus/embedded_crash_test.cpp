@@ -37,52 +37,10 @@ namespace {
 /// Runs the child, drains its acks while it lives, SIGKILLs it after `delay`, reaps it.
 std::vector<crash::ack_record> run_child(const std::filesystem::path& dir, int run,
                                          std::chrono::milliseconds delay, int& status) {
-  int fds[2];
-  REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    if (fds[1] == crash::ack_fd)
-      ::fcntl(fds[1], F_SETFD, 0);
-    else if (::dup2(fds[1], crash::ack_fd) < 0)
-      ::_exit(126);
-    auto r = std::to_string(run);
-    ::execl(FP_BUS_CRASH_CHILD, FP_BUS_CRASH_CHILD, dir.c_str(), r.c_str(),
-            static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  int rd = fds[0];
-  std::string buf;
-  char chunk[1 << 16];
-  auto deadline = std::chrono::steady_clock::now() + delay;
-  bool open_pipe = true;
-  while (open_pipe) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - std::chrono::steady_clock::now())
-                    .count();
-    if (left <= 0)
-      break;
-    pollfd p{rd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left)) > 0) {
-      auto n = ::read(rd, chunk, sizeof chunk);
-      if (n > 0)
-        buf.append(chunk, static_cast<std::size_t>(n));
-      else if (n == 0)
-        open_pipe = false;
-    }
-  }
-  ::kill(pid, SIGKILL);
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  for (;;) { // the child is dead: read to EOF
-    auto n = ::read(rd, chunk, sizeof chunk);
-    if (n > 0)
-      buf.append(chunk, static_cast<std::size_t>(n));
-    else if (n == 0 || errno != EINTR)
-      break;
-  }
-  ::close(rd);
+  auto child = fp::tests::crash::run_and_kill(
+      {FP_BUS_CRASH_CHILD, dir.string(), std::to_string(run)}, crash::ack_fd, delay);
+  status = child.status;
+  const auto& buf = child.acked;
   std::vector<crash::ack_record> acks;
   for (std::size_t i = 0; i + sizeof(crash::ack_record) <= buf.size();
        i += sizeof(crash::ack_record)) {

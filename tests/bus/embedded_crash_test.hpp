@@ -3,6 +3,8 @@
 // Shared by the embedded log's crash test and fp_bus_crash_child: the topic, the deterministic
 // keys and values, and the ack record the child writes to its pipe for each durable produce.
 
+#include "tests/crash_harness.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -16,13 +18,7 @@ constexpr std::uint32_t threads = 4;
 constexpr int window = 16; ///< records in flight per thread
 constexpr int ack_fd = 3;
 
-inline std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 1469598103934665603ull) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
+using fp::tests::crash::fnv1a;
 
 inline std::string key_for(std::uint32_t thread, std::uint64_t seq) {
   return "t" + std::to_string(thread) + "-" + std::to_string(seq % 13);

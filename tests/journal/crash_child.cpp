@@ -21,23 +21,11 @@ using namespace fp::journal;
 namespace {
 
 [[noreturn]] void die(const std::string& why) {
-  std::fprintf(stderr, "fp_journal_crash_child: %s\n", why.c_str());
-  std::fflush(stderr);
-  std::_Exit(2);
+  fp::tests::crash::die("fp_journal_crash_child", why);
 }
 
 void write_ack(const crash::ack_record& rec) {
-  const char* p = reinterpret_cast<const char*>(&rec);
-  std::size_t left = sizeof(rec);
-  while (left > 0) {
-    auto n = ::write(crash::ack_fd, p, left);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      die("write ack: " + std::string(std::strerror(errno)));
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
+  fp::tests::crash::write_ack("fp_journal_crash_child", crash::ack_fd, rec);
 }
 
 } // namespace

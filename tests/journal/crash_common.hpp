@@ -3,6 +3,8 @@
 // Shared by the crash test (the parent) and fp_journal_crash_child: the stream layout, the
 // deterministic payloads and the ack record the child writes to its pipe.
 
+#include "tests/crash_harness.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -26,13 +28,7 @@ inline std::string event_type_for(std::uint64_t seq) {
   return "step-" + std::to_string((seq - 1) % events_per_append);
 }
 
-inline std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 1469598103934665603ull) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
+using fp::tests::crash::fnv1a;
 
 inline std::uint64_t splitmix64(std::uint64_t& x) {
   std::uint64_t z = (x += 0x9e3779b97f4a7c15ull);

@@ -64,79 +64,11 @@ struct child_run {
 /// Runs the child on `dir`, reading its acks while it runs, SIGKILLs it after `delay`, reaps
 /// it and drains the pipe. Only complete ack records count.
 child_run run_child(const std::filesystem::path& dir, std::chrono::milliseconds delay) {
-  int fds[2];
-  REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
-  auto start = std::chrono::steady_clock::now();
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    // Child: only async-signal-safe calls until exec.
-    if (fds[1] == crash::ack_fd) {
-      ::fcntl(fds[1], F_SETFD, 0);
-    } else if (::dup2(fds[1], crash::ack_fd) < 0) {
-      ::_exit(126);
-    }
-    ::execl(FP_CRASH_CHILD, FP_CRASH_CHILD, dir.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  int rd = fds[0];
-  ::fcntl(rd, F_SETFL, ::fcntl(rd, F_GETFL) | O_NONBLOCK);
-
-  std::string buf;
-  char chunk[1 << 16];
-  auto drain = [&]() -> bool { // false at EOF
-    for (;;) {
-      auto n = ::read(rd, chunk, sizeof chunk);
-      if (n > 0) {
-        buf.append(chunk, static_cast<std::size_t>(n));
-        continue;
-      }
-      if (n == 0)
-        return false;
-      if (errno == EINTR)
-        continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK)
-        return true;
-      FAIL("read ack pipe: " << std::strerror(errno));
-      return false;
-    }
-  };
-  // Keep the pipe drained while the child runs so it never blocks on a full pipe.
-  auto deadline = start + delay;
-  bool open_pipe = true;
-  for (auto now = std::chrono::steady_clock::now(); now < deadline;
-       now = std::chrono::steady_clock::now()) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
-    pollfd p{rd, POLLIN, 0};
-    ::poll(&p, 1, static_cast<int>(std::max<long long>(left, 1)));
-    if (open_pipe)
-      open_pipe = drain();
-    if (!open_pipe) { // the child closed its end early (it died): just wait out the delay
-      std::this_thread::sleep_until(deadline);
-      break;
-    }
-  }
+  auto child = fp::tests::crash::run_and_kill({FP_CRASH_CHILD, dir.string()}, crash::ack_fd, delay);
   child_run out;
-  REQUIRE(::kill(pid, SIGKILL) == 0);
-  out.lived = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - start);
-  pid_t reaped;
-  do {
-    reaped = ::waitpid(pid, &out.status, 0);
-  } while (reaped < 0 && errno == EINTR);
-  REQUIRE(reaped == pid);
-  // The child is dead, so its write end is closed: read to EOF.
-  ::fcntl(rd, F_SETFL, ::fcntl(rd, F_GETFL) & ~O_NONBLOCK);
-  while (open_pipe) {
-    auto n = ::read(rd, chunk, sizeof chunk);
-    if (n > 0)
-      buf.append(chunk, static_cast<std::size_t>(n));
-    else if (n == 0 || errno != EINTR)
-      open_pipe = false;
-  }
-  ::close(rd);
-
+  out.status = child.status;
+  out.lived = child.lived;
+  const auto& buf = child.acked;
   auto complete = buf.size() / sizeof(crash::ack_record);
   out.partial_bytes = buf.size() % sizeof(crash::ack_record);
   for (std::size_t i = 0; i < complete; ++i) {
