@@ -49,9 +49,10 @@ expected<const actors::entity_type_view*> find_type(const node_view& node, std::
 }
 
 http_response healthz(const node_view& node) {
-  health_inputs in{node.stopping(), node.bus(), node.journal().stats(), 0};
+  health_inputs in{node.stopping(), node.bus(), node.journal().stats(), 0, {}, {}};
   for (auto* t : node.types())
     in.quarantined += t->counts().quarantined;
+  node.plane_health(in.plane_red, in.plane_amber);
   auto h = assess(in);
   return json_response(h.http_status(), json{{"status", h.status}, {"reasons", h.reasons}});
 }

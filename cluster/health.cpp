@@ -16,6 +16,8 @@ health assess(const health_inputs& in) {
     amber.emplace_back("BUS_HEALTH_UNKNOWN");
   if (in.quarantined > 0)
     amber.emplace_back("ENTITIES_QUARANTINED");
+  red.insert(red.end(), in.plane_red.begin(), in.plane_red.end());
+  amber.insert(amber.end(), in.plane_amber.begin(), in.plane_amber.end());
   health h;
   h.status = !red.empty() ? "RED" : !amber.empty() ? "AMBER" : "GREEN";
   h.reasons = std::move(red);

@@ -25,7 +25,9 @@ struct health_inputs {
   bool stopping = false;
   bus_status bus;
   journal::journal_stats journal;
-  std::uint64_t quarantined = 0; ///< entities of every type
+  std::uint64_t quarantined = 0;      ///< entities of every type
+  std::vector<std::string> plane_red; ///< the planes' own reasons (e.g. IG's)
+  std::vector<std::string> plane_amber;
 };
 
 struct health {
@@ -36,8 +38,8 @@ struct health {
 
 /// RED: `RUNTIME_STOPPING`, `JOURNAL_WRITE_FAILURES` (requests failed by LMDB or the file
 /// system), `JOURNAL_CHECKSUM_FAILURES`, `BUS_UNREACHABLE` (the last bus probe failed: nothing can
-/// be published). AMBER: `BUS_HEALTH_UNKNOWN` (no bus wired), `ENTITIES_QUARANTINED`. GREEN
-/// otherwise.
+/// be published). AMBER: `BUS_HEALTH_UNKNOWN` (no bus wired), `ENTITIES_QUARANTINED`. The
+/// planes add their own reasons to either. GREEN otherwise.
 health assess(const health_inputs& in);
 
 } // namespace fp::cluster

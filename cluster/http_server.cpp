@@ -42,6 +42,7 @@ struct http_server::impl {
       r.query.insert(params.begin(), params.end());
     }
     r.authorization = req.get_header_value("Authorization");
+    r.api_key = req.get_header_value("X-API-Key");
     r.body = req.body;
     return r;
   }

@@ -8,6 +8,7 @@
 #include "cluster/node_bus.hpp"
 #include "cluster/planes.hpp"
 #include "cluster/time_text.hpp"
+#include "journal/object_store.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -17,6 +18,10 @@
 #include <pthread.h>
 #include <thread>
 #include <unistd.h>
+
+#ifndef FP_GIT_SHA
+#define FP_GIT_SHA "unknown"
+#endif
 
 namespace fp::cluster {
 
@@ -36,10 +41,12 @@ int refuse(const std::string& message) {
 /// The node as the admin API sees it.
 class running_node final : public node_view {
 public:
-  running_node(actors::runtime& rt, const node_bus& bus, std::vector<std::string> planes)
+  running_node(actors::runtime& rt, const node_bus& bus, std::vector<std::string> planes,
+               const std::vector<plane_hooks>& hooks)
       : rt_(rt)
       , bus_(bus)
-      , planes_(std::move(planes)) {}
+      , planes_(std::move(planes))
+      , hooks_(hooks) {}
   std::vector<const actors::entity_type_view*> types() const override { return rt_.types(); }
   const actors::entity_type_view* type(std::string_view name) const override {
     return rt_.type(name);
@@ -60,12 +67,26 @@ public:
         out.push_back(c);
     return out;
   }
+  std::vector<metric_family> plane_metrics() const override {
+    std::vector<metric_family> out;
+    for (auto& h : hooks_)
+      if (h.metrics)
+        for (auto& f : h.metrics())
+          out.push_back(std::move(f));
+    return out;
+  }
+  void plane_health(std::vector<std::string>& red, std::vector<std::string>& amber) const override {
+    for (auto& h : hooks_)
+      if (h.health)
+        h.health(red, amber);
+  }
   void add_server(const http_server* s) { servers_.push_back(s); }
 
 private:
   actors::runtime& rt_;
   const node_bus& bus_;
   std::vector<std::string> planes_;
+  const std::vector<plane_hooks>& hooks_;
   std::vector<const http_server*> servers_;
 };
 
@@ -120,6 +141,12 @@ int run_node(const node_options& opts) {
   auto token = read_admin_token(p->wiring.admin);
   if (!token)
     return refuse(token.error().message());
+  // Ingress API keys are read when a plane checks them (the testkit plane does not).
+  expected<std::vector<std::string>> api_keys{std::vector<std::string>{}};
+  if (p->wiring.ingress.require_api_key && planes_use_api_keys(*p))
+    api_keys = read_api_keys(p->wiring.ingress);
+  if (!api_keys)
+    return refuse(api_keys.error().message());
   if (p->admin_requires_token() && !*token)
     return refuse("wiring.admin: the admin API needs a token and the profile names no location");
   // Block the stop signals before any thread starts, so that every thread inherits the mask
@@ -151,15 +178,31 @@ int run_node(const node_options& opts) {
   auto rt = actors::runtime::start(**j, {p->policy.scheduler_threads});
   if (!rt)
     return refuse("cannot start the entity runtime: " + rt.error().message());
-  std::vector<http_route> ingress_routes;
-  plane_context ctx{**rt, *p, ingress_routes};
-  if (auto ok = start_planes(ctx); !ok)
+  std::vector<http_route> ingress_routes, plane_admin_routes;
+  std::vector<plane_hooks> hooks;
+  journal::object_store objects(**j);
+  plane_context ctx{**rt,          *p,      ingress_routes, plane_admin_routes,
+                    (*bus)->get(), objects, *api_keys,      FP_GIT_SHA,
+                    hooks};
+  // A plane that fails to start stops the node; those started before it stop first.
+  auto stop_planes = [&hooks] {
+    for (auto it = hooks.rbegin(); it != hooks.rend(); ++it)
+      if (it->stop)
+        it->stop();
+    hooks.clear();
+  };
+  if (auto ok = start_planes(ctx); !ok) {
+    stop_planes();
     return refuse(ok.error().message());
-  running_node view(**rt, **bus, p->policy.planes);
+  }
+  running_node view(**rt, **bus, p->policy.planes, hooks);
   auto ao = server_options(*p, p->wiring.admin, "admin", p->policy.http.admin_threads);
   if (p->admin_requires_token())
     ao.bearer_token = **token;
-  auto admin = http_server::start(std::move(ao), admin_routes(view));
+  auto all_admin_routes = admin_routes(view);
+  all_admin_routes.insert(all_admin_routes.end(), plane_admin_routes.begin(),
+                          plane_admin_routes.end());
+  auto admin = http_server::start(std::move(ao), std::move(all_admin_routes));
   if (!admin)
     return refuse(admin.error().message());
   auto ingress = http_server::start(
@@ -169,6 +212,26 @@ int run_node(const node_options& opts) {
     return refuse(ingress.error().message());
   view.add_server(admin->get());
   view.add_server(ingress->get());
+  served_endpoints served;
+  served.admin_port = static_cast<std::uint16_t>((*admin)->port());
+  served.ingress_port = static_cast<std::uint16_t>((*ingress)->port());
+  {
+    auto host = p->wiring.ingress.bind;
+    if (host == "0.0.0.0")
+      host = "127.0.0.1";
+    else if (host == "::")
+      host = "::1";
+    if (host.find(':') != std::string::npos)
+      host = "[" + host + "]";
+    served.ingress_url = "http://" + host + ":" + std::to_string(served.ingress_port);
+  }
+  for (auto& h : hooks)
+    if (h.serving)
+      if (auto ok = h.serving(served); !ok) {
+        (*ingress)->stop();
+        stop_planes();
+        return refuse(ok.error().message());
+      }
   if (auto ok = write_ports(data, (*admin)->port(), (*ingress)->port()); !ok)
     return refuse(ok.error().message());
   std::string planes;
@@ -202,6 +265,7 @@ int run_node(const node_options& opts) {
   // Stop taking commands, let those in flight persist and reply, keep the admin API up for
   // the drain (it reports RED RUNTIME_STOPPING), then close everything in reverse order.
   (*ingress)->stop();
+  stop_planes();
   (*rt)->shutdown(p->policy.shutdown_grace);
   (*admin)->stop();
   rt->reset();

@@ -173,6 +173,8 @@ std::vector<metric_family> node_metrics(const node_view& node) {
                                   static_cast<double>(c.count)));
   out.push_back(std::move(http));
   append_bus_metrics(node.bus(), out);
+  for (auto& f : node.plane_metrics())
+    out.push_back(std::move(f));
   return out;
 }
 

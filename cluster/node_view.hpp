@@ -5,6 +5,7 @@
 
 #include "actors/core/runtime.hpp"
 #include "cluster/health.hpp"
+#include "cluster/metrics_text.hpp"
 #include "journal/journal.hpp"
 
 #include <cstdint>
@@ -37,6 +38,11 @@ public:
   virtual expected<std::vector<bus::partition_lag>> bus_lag(std::string_view group,
                                                             std::string_view topic) const;
   virtual std::vector<http_count> http_counts() const = 0;
+  /// The planes' own metric families (none by default).
+  virtual std::vector<metric_family> plane_metrics() const { return {}; }
+  /// The planes' health reasons, appended to `red` and `amber` (none by default).
+  virtual void plane_health(std::vector<std::string>& /*red*/,
+                            std::vector<std::string>& /*amber*/) const {}
 };
 
 } // namespace fp::cluster

@@ -1,6 +1,7 @@
 #include "cluster/planes.hpp"
 
 #include "actors/testkit/counter.hpp"
+#include "cluster/auth.hpp"
 #include "cluster/errc.hpp"
 #include "cluster/testkit_routes.hpp"
 #include "schemas/errc.hpp"
@@ -25,6 +26,10 @@ constexpr std::array plane_table{
 };
 
 } // namespace
+
+bool ingress_key_allowed(const plane_context& ctx, const http_request& r) {
+  return !ctx.profile.wiring.ingress.require_api_key || api_key_in(r.api_key, ctx.api_keys);
+}
 
 std::span<const plane_spec> known_planes() {
   return plane_table;
@@ -59,6 +64,13 @@ expected<void> check_planes(const profile& prof) {
     if (auto spec = plane_at(prof, i); !spec)
       return std::move(spec).error();
   return {};
+}
+
+bool planes_use_api_keys(const profile& prof) {
+  for (std::size_t i = 0; i < prof.policy.planes.size(); ++i)
+    if (auto spec = plane_at(prof, i); spec && (*spec)->uses_api_keys)
+      return true;
+  return false;
 }
 
 expected<void> start_planes(plane_context& ctx) {

@@ -1,8 +1,9 @@
 #include "cluster/profile.hpp"
 
 #include "cluster/errc.hpp"
-#include "cluster/yaml_fields.hpp"
+#include "schemas/errc.hpp"
 #include "schemas/ids.hpp"
+#include "schemas/yaml_fields.hpp"
 
 #include <arpa/inet.h>
 
@@ -14,7 +15,7 @@ namespace fp::cluster {
 
 namespace {
 
-using namespace yaml_fields;
+using namespace fp::yaml_fields;
 
 constexpr bool required = true;
 constexpr bool optional = false;
@@ -33,8 +34,25 @@ reader topic_name(std::string& out) {
   };
 }
 
+/// A path; a relative one is resolved against the profile file's directory.
+reader policy_path(std::filesystem::path& out, const std::filesystem::path& source) {
+  return [&out, source](const YAML::Node& n, const at& w) -> expected<void> {
+    std::string s;
+    if (auto ok = text(s)(n, w); !ok)
+      return ok;
+    if (s.empty())
+      return w.fail("must name a path, got \"\"");
+    std::filesystem::path v(s);
+    out = v.is_absolute() ? v : (source.parent_path() / v).lexically_normal();
+    return {};
+  };
+}
+
 /// The profile's shape, one table a section. Every key here is in every shipped profile.
 std::vector<key> profile_keys(profile& p, long long& map_mb, long long& wait_us) {
+  const auto& src = p.source;
+  auto& ig = p.policy.ig;
+  auto& ws = p.policy.wsp;
   auto& w = p.wiring;
   auto& a = w.admin;
   auto& j = p.policy.journal;
@@ -54,6 +72,16 @@ std::vector<key> profile_keys(profile& p, long long& map_mb, long long& wait_us)
               w.data_dir = s;
               return {};
             }},
+           {"oracle_root", required,
+            [&w](const YAML::Node& n, const at& where) -> expected<void> {
+              std::string s;
+              if (auto ok = text(s)(n, where); !ok)
+                return ok;
+              if (s.empty())
+                return where.fail("must name a directory, got \"\"");
+              w.oracle_root = s;
+              return {};
+            }},
            {"admin", required,
             section({
                 {"bind", required, address(a.bind)},
@@ -71,6 +99,20 @@ std::vector<key> profile_keys(profile& p, long long& map_mb, long long& wait_us)
             section({
                 {"bind", required, address(w.ingress.bind)},
                 {"port", required, integer_as(w.ingress.port, 0, 65535)},
+                {"api_keys_file", required, text(w.ingress.api_keys_file)},
+                {"api_keys_env", required, text(w.ingress.api_keys_env)},
+                {"require_api_key", required, boolean(w.ingress.require_api_key)},
+                {"api_keys",
+                 optional,
+                 {},
+                 "a profile never holds API keys; name their location with api_keys_file or "
+                 "api_keys_env"},
+            })},
+           {"wsp", required,
+            section({
+                {"ig_url", required, text(w.wsp.ig_url)},
+                {"api_key_file", required, text(w.wsp.api_key_file)},
+                {"api_key_env", required, text(w.wsp.api_key_env)},
             })},
            {"bus", required,
             section({
@@ -131,8 +173,39 @@ std::vector<key> profile_keys(profile& p, long long& map_mb, long long& wait_us)
                                              };
                                            })},
             })},
+           {"sr", required,
+            section({
+                {"traffic_delivery_mode", required,
+                 text(p.policy.sr.traffic_delivery_mode, {"IG_PUSH"})},
+            })},
+           {"ig", required,
+            section({
+                {"class_map", required, policy_path(ig.class_map, src)},
+                {"partitioning_profiles", required, policy_path(ig.partitioning_profiles, src)},
+                {"payload_schemas", required, policy_path(ig.payload_schemas, src)},
+                {"max_batch_items", required, integer_as(ig.max_batch_items, 1, 100'000)},
+                {"publish_timeout_ms", required, integer_as(ig.publish_timeout_ms, 1, 600'000)},
+            })},
+           {"wsp", required,
+            section({
+                {"traffic_outputs", required, policy_path(ws.traffic_outputs, src)},
+                {"context_outputs", required, policy_path(ws.context_outputs, src)},
+                {"concurrency", required, integer_as(ws.concurrency, 1, 64)},
+                {"speedup", required, integer_as(ws.speedup, 0, 1'000'000'000)},
+                {"cap_per_output", required, integer_as(ws.cap_per_output, 0, INT64_MAX)},
+                {"resend_bp", required, integer_as(ws.resend_bp, 0, 10'000)},
+                {"backoff_min_ms", required, millis(ws.backoff_min, 1, 3'600'000)},
+                {"backoff_max_ms", required, millis(ws.backoff_max, 1, 3'600'000)},
+                {"retry_budget_ms", required, millis(ws.retry_budget, 1, 86'400'000)},
+                {"request_timeout_ms", required, millis(ws.request_timeout, 1, 3'600'000)},
+            })},
        })},
   };
+}
+
+/// The yaml_fields readers' errors, as the node's `bad_profile`.
+fp::error as_profile_error(const fp::error& e) {
+  return error{errc::bad_profile, e.message()};
 }
 
 /// Rules between keys, checked after every key read well.
@@ -155,6 +228,24 @@ expected<void> check_across(const profile& p, const std::string& source) {
   if (!a.token_file.empty() && !a.token_env.empty())
     return top.key("wiring.admin")
         .fail("token_file and token_env are both set; name one location for the admin token");
+  auto& in = p.wiring.ingress;
+  if (!in.api_keys_file.empty() && !in.api_keys_env.empty())
+    return top.key("wiring.ingress")
+        .fail("api_keys_file and api_keys_env are both set; name one location for the API keys");
+  if (in.require_api_key && in.api_keys_file.empty() && in.api_keys_env.empty())
+    return top.key("wiring.ingress")
+        .fail("require_api_key is true, so api_keys_file or api_keys_env must name where the "
+              "API keys are");
+  if (!p.wiring.wsp.api_key_file.empty() && !p.wiring.wsp.api_key_env.empty())
+    return top.key("wiring.wsp")
+        .fail("api_key_file and api_key_env are both set; name one location for WSP's key");
+  if (!p.wiring.wsp.ig_url.empty() && p.wiring.wsp.ig_url.rfind("http://", 0) != 0 &&
+      p.wiring.wsp.ig_url.rfind("https://", 0) != 0)
+    return top.key("wiring.wsp.ig_url")
+        .fail("must start with http:// or https://, got " +
+              schemas::quote_value(p.wiring.wsp.ig_url));
+  if (p.policy.wsp.backoff_max < p.policy.wsp.backoff_min)
+    return top.key("policy.wsp.backoff_max_ms").fail("must be >= backoff_min_ms");
   if (p.wiring.bus_backend == "kafka" && p.wiring.bus_bootstrap.empty())
     return top.key("wiring.bus.bootstrap").fail("must name the brokers when backend is kafka");
   auto& topics = p.policy.bus.topics;
@@ -194,11 +285,11 @@ expected<profile> parse_profile(std::string_view text, const std::filesystem::pa
   }
   long long map_mb = 64, wait_us = 0;
   if (auto ok = read_map(root, at{src, ""}, profile_keys(p, map_mb, wait_us)); !ok)
-    return std::move(ok).error();
+    return as_profile_error(ok.error());
   p.policy.journal.initial_map_bytes = static_cast<std::size_t>(map_mb) << 20;
   p.policy.journal.max_wait = std::chrono::microseconds(wait_us);
   if (auto ok = check_across(p, src); !ok)
-    return std::move(ok).error();
+    return as_profile_error(ok.error());
   return p;
 }
 
@@ -224,6 +315,11 @@ expected<void> apply_env_overrides(profile& p, const std::function<const char*(c
       {"FP_ADMIN_BIND", &p.wiring.admin.bind, true},
       {"FP_INGRESS_BIND", &p.wiring.ingress.bind, true},
   };
+  if (const char* root = env("ORACLE_ROOT"); root != nullptr) {
+    if (*root == '\0')
+      return error{errc::bad_profile, "environment ORACLE_ROOT: must not be empty when set"};
+    p.wiring.oracle_root = root;
+  }
   for (auto& o : overrides) {
     const char* v = env(o.var);
     if (v == nullptr)
@@ -239,7 +335,9 @@ expected<void> apply_env_overrides(profile& p, const std::function<const char*(c
                    std::string("environment ") + o.var + ": must not be empty when set"};
     *o.target = value;
   }
-  return check_across(p, p.source.string() + " (with environment overrides)");
+  if (auto ok = check_across(p, p.source.string() + " (with environment overrides)"); !ok)
+    return as_profile_error(ok.error());
+  return {};
 }
 
 bool is_loopback(std::string_view address) {

@@ -33,10 +33,28 @@ struct admin_wiring : endpoint {
   bool require_token = false; ///< also on loopback; always true when bind is not loopback
 };
 
+/// The planes' HTTP endpoint (IG ingest, SR runs). Callers present `X-API-Key`; the allowlist
+/// is read from the file (one key a line) or the environment variable (comma-separated) named
+/// here, never from the profile.
+struct ingress_wiring : endpoint {
+  std::string api_keys_file;
+  std::string api_keys_env;
+  bool require_api_key = true;
+};
+
+/// Where the World Streamer Producer sends events and where its own API key lives.
+struct wsp_wiring {
+  std::string ig_url;       ///< `http://host:port`; empty = this node's own ingress endpoint
+  std::string api_key_file; ///< the key WSP presents to IG (file first, then the variable)
+  std::string api_key_env;
+};
+
 struct node_wiring {
   std::filesystem::path data_dir;
+  std::filesystem::path oracle_root; ///< the sealed worlds (`fp world`); ORACLE_ROOT overrides
   admin_wiring admin;
-  endpoint ingress;
+  ingress_wiring ingress;
+  wsp_wiring wsp;
   std::string bus_backend = "embedded"; ///< embedded | kafka
   std::string bus_bootstrap;            ///< kafka bootstrap servers
 };
@@ -55,6 +73,34 @@ struct http_policy {
   std::uint32_t request_timeout_ms = 30'000; ///< an ingress command waiting on its entity
 };
 
+/// Scenario Runner (seed 002): what its runs declare.
+struct sr_policy {
+  std::string traffic_delivery_mode = "IG_PUSH"; ///< who delivers traffic to IG (run_facts_view)
+};
+
+/// Ingestion Gate. Policy file paths are resolved against the profile file's directory.
+struct ig_policy {
+  std::filesystem::path class_map;             ///< config/platform/ig/class_map_v0.yaml
+  std::filesystem::path partitioning_profiles; ///< config/platform/ig/partitioning_profiles_v0.yaml
+  std::filesystem::path payload_schemas;       ///< schemas/contracts/payloads (a directory)
+  std::size_t max_batch_items = 500;           ///< items in one POST /v1/ingest/batch
+  std::uint32_t publish_timeout_ms = 10'000;   ///< a publish unanswered this long is ambiguous
+};
+
+/// World Streamer Producer (seed 002): its plan files and knobs.
+struct wsp_policy {
+  std::filesystem::path traffic_outputs; ///< config/platform/wsp/traffic_outputs_v0.yaml
+  std::filesystem::path context_outputs; ///< config/platform/wsp/context_fraud_outputs_v0.yaml
+  unsigned concurrency = 4;              ///< outputs streamed at once
+  std::uint32_t speedup = 600;           ///< 0 = realistic ts_utc time; N = N times faster
+  std::uint64_t cap_per_output = 200;    ///< distinct events per output; 0 = uncapped
+  std::uint32_t resend_bp = 0; ///< basis points of events sent twice (at-least-once drill)
+  std::chrono::milliseconds backoff_min{50};
+  std::chrono::milliseconds backoff_max{5'000};
+  std::chrono::milliseconds retry_budget{600'000}; ///< per event, across node restarts
+  std::chrono::milliseconds request_timeout{10'000};
+};
+
 struct node_policy {
   std::vector<std::string> planes;
   unsigned scheduler_threads = 0;                   ///< 0 = the machine's core count
@@ -63,6 +109,9 @@ struct node_policy {
   actors::entity_options entities;
   http_policy http;
   bus_policy bus;
+  sr_policy sr;
+  ig_policy ig;
+  wsp_policy wsp;
 };
 
 struct profile {
@@ -83,8 +132,8 @@ expected<profile> parse_profile(std::string_view text, const std::filesystem::pa
 expected<profile> load_profile(const std::filesystem::path& path);
 
 /// Environment variables that override wiring (containers, tests): `FP_BUS_BOOTSTRAP`,
-/// `FP_ADMIN_BIND`, `FP_INGRESS_BIND`. Each override is validated like the profile key it
-/// replaces and the cross-key rules are checked again; the message names the variable.
+/// `FP_ADMIN_BIND`, `FP_INGRESS_BIND`, `ORACLE_ROOT`. Each override is validated like the profile
+/// key it replaces and the cross-key rules are checked again; the message names the variable.
 expected<void> apply_env_overrides(profile& p, const std::function<const char*(const char*)>& env);
 
 /// Whether `address` (an IP literal) is a loopback address: 127.0.0.0/8 or ::1.

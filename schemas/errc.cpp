@@ -28,6 +28,8 @@ std::string to_string(errc code) {
     return "bad_encoding";
   case errc::unsupported_version:
     return "unsupported_version";
+  case errc::bad_config:
+    return "bad_config";
   }
   return "unknown";
 }

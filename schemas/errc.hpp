@@ -21,6 +21,7 @@ enum class errc {
   not_path_safe,       ///< an id that becomes a path segment holds forbidden characters
   bad_encoding,        ///< binary (msgpack) bytes that do not decode to the contract
   unsupported_version, ///< a versioned encoding this build does not know
+  bad_config,          ///< a configuration or policy file key is unknown, mistyped or missing
 };
 
 std::string to_string(errc code);

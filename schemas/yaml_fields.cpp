@@ -1,6 +1,5 @@
-#include "cluster/yaml_fields.hpp"
+#include "schemas/yaml_fields.hpp"
 
-#include "cluster/errc.hpp"
 #include "schemas/errc.hpp"
 
 #include <arpa/inet.h>
@@ -9,7 +8,7 @@
 #include <charconv>
 #include <set>
 
-namespace fp::cluster::yaml_fields {
+namespace fp::yaml_fields {
 
 namespace {
 
@@ -45,7 +44,8 @@ at at::item(std::size_t i) const {
 }
 
 fp::error at::fail(std::string rule) const {
-  return {errc::bad_profile, source + ": " + (path.empty() ? "(top level)" : path) + ": " + rule};
+  return {schemas::errc::bad_config,
+          source + ": " + (path.empty() ? "(top level)" : path) + ": " + rule};
 }
 
 expected<void> read_map(const YAML::Node& n, const at& where, const std::vector<key>& keys) {
@@ -163,4 +163,4 @@ reader text_list(std::vector<std::string>& out) {
   };
 }
 
-} // namespace fp::cluster::yaml_fields
+} // namespace fp::yaml_fields

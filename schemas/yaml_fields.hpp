@@ -2,7 +2,7 @@
 
 // Strict reading of a YAML mapping against a table of known keys: each key's reader checks
 // its type and range; unknown, repeated and missing keys are refused. Every message is
-// `SOURCE: KEY.PATH: RULE`. Internal to cluster/ (profile.cpp and policy files).
+// `SOURCE: KEY.PATH: RULE`. Used by the node profile and the planes' policy files.
 
 #include "schemas/expected.hpp"
 
@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-namespace fp::cluster::yaml_fields {
+namespace fp::yaml_fields {
 
 /// Where a value sits, for messages: the file and the dotted key path.
 struct at {
@@ -78,4 +78,4 @@ reader map_list(std::vector<T>& out, std::function<std::vector<key>(T&)> keys_fo
       };
 }
 
-} // namespace fp::cluster::yaml_fields
+} // namespace fp::yaml_fields
