@@ -65,6 +65,11 @@ public:
   /// The server's `SHOW name`.
   expected<std::string> show(const std::string& name) const;
 
+  /// Runs Debian's `pgbench` (from `bindir`) against the server: `-n -c clients -j threads -T
+  /// seconds -f script` (the script text is written to a file the server's user can read), and
+  /// returns its `tps` (excluding the initial connection time). Errors carry pgbench's output.
+  expected<double> pgbench(const std::string& script, int clients, int threads, int seconds) const;
+
 private:
   pg_server() = default;
   void stop();
@@ -73,6 +78,7 @@ private:
   std::filesystem::path sock_dir_;
   std::string run_as_; ///< command prefix that runs a tool as the postgres user
   std::string conninfo_;
+  int port_ = 0;
   bool started_ = false;
 };
 
