@@ -127,36 +127,6 @@ read_txn::~read_txn() {
     mdb_txn_abort(txn_);
 }
 
-int flushed_head_in_txn(const journal::impl& j, MDB_txn* txn, std::string_view pid,
-                        std::uint64_t& head) {
-  head = 0;
-  MDB_cursor* cur = nullptr;
-  if (auto rc = mdb_cursor_open(txn, j.streams, &cur); rc != 0)
-    return rc;
-  auto probe = format::stream_key(pid, UINT64_MAX);
-  auto key = as_val(probe);
-  MDB_val val;
-  auto rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-  if (rc == 0)
-    rc = mdb_cursor_get(cur, &key, &val, MDB_PREV);
-  else if (rc == MDB_NOTFOUND)
-    rc = mdb_cursor_get(cur, &key, &val, MDB_LAST);
-  if (rc == 0) {
-    std::string_view found_pid;
-    std::uint64_t seq = 0;
-    if (format::parse_stream_key(as_view(key), found_pid, seq) && found_pid == pid) {
-      auto n = format::run_length(val.mv_size);
-      if (n == 0) {
-        mdb_cursor_close(cur);
-        return MDB_CORRUPTED;
-      }
-      head = seq + n - 1;
-    }
-  }
-  mdb_cursor_close(cur);
-  return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
 int head_in_txn(const journal::impl& j, MDB_txn* txn, std::string_view pid, std::uint64_t& head) {
   // In the writer the in-memory index is never behind `streams`: when it knows the stream, it
   // has the head. A read-only process's index may be older than `streams` as of `txn`.
@@ -165,19 +135,11 @@ int head_in_txn(const journal::impl& j, MDB_txn* txn, std::string_view pid, std:
     head = *d;
     return 0;
   }
-  if (auto rc = flushed_head_in_txn(j, txn, pid, head); rc != 0)
+  if (auto rc = stream_index::flushed_head(txn, j.streams, pid, head); rc != 0)
     return rc;
   if (d && *d > head)
     head = *d;
   return 0;
-}
-
-std::function<std::uint64_t(std::string_view)> flushed_heads(const journal::impl& j, MDB_txn* txn) {
-  return [&j, txn](std::string_view pid) {
-    std::uint64_t head = 0;
-    (void)flushed_head_in_txn(j, txn, pid, head);
-    return head;
-  };
 }
 
 /// Per-stream reads fail closed while a damaged record cannot be attributed to a stream.
@@ -195,8 +157,7 @@ void journal::impl::refresh() const {
     return;
   read_txn txn{*this};
   if (txn.rc() == 0)
-    const_cast<stream_index&>(index).catch_up(txn.get(), events, meta,
-                                              flushed_heads(*this, txn.get()));
+    const_cast<stream_index&>(index).catch_up(txn.get(), events, streams, meta);
 }
 
 // -- open / close -----------------------------------------------------------------------------
@@ -299,8 +260,9 @@ expected<std::unique_ptr<journal>> journal::open(options opts) {
   if (mdb_cursor_get(cur, &key, &val, MDB_LAST) == 0 && key.mv_size == 8)
     p->next_global = format::read_u64be(as_view(key)) + 1;
   mdb_cursor_close(cur);
+  p->index.set_max_slots(o.cached_streams);
   // Events committed after the last index flush are indexed in memory again.
-  if (rc = p->index.catch_up(txn, p->events, p->meta, flushed_heads(*p, txn)); rc != 0) {
+  if (rc = p->index.catch_up(txn, p->events, p->streams, p->meta); rc != 0) {
     mdb_txn_abort(txn);
     return lmdb_error(rc, "rebuild the stream index");
   }
@@ -403,23 +365,25 @@ void journal::impl::process(std::vector<request>& batch) {
   std::vector<std::optional<error>> rejected(batch.size());
   std::vector<append_result> appended(batch.size());
   std::vector<std::string> stored_entries(batch.size());
-  std::vector<staged_entry> staged;
-  std::unordered_map<std::string_view, std::uint64_t> batch_heads;
+  auto& staged = staged_buf;
   bool flushed = false;
   for (;;) {
     auto first_global = next_global;
     staged.clear();
-    batch_heads.clear();
     flushed = false;
-    // Appends earlier in this batch are not in the index yet: their heads are tracked here.
-    auto head_of = [&](MDB_txn* txn, const std::string& pid, std::uint64_t& head) {
-      if (auto it = batch_heads.find(pid); it != batch_heads.end()) {
-        head = it->second;
-        return 0;
-      }
-      if (!index.unattributed().empty())
+    // Appends earlier in this attempt are not in the index yet: their slots carry the head
+    // as of this attempt (a retried batch starts a new attempt, so stale heads are ignored).
+    auto attempt = ++batch_attempt;
+    auto head_of = [&](MDB_txn* txn, const std::string& pid, stream_slot*& slot,
+                       std::uint64_t& head) {
+      if (index.has_unattributed())
         return MDB_CORRUPTED; // fail closed: this stream may own the damaged record
-      return head_in_txn(*this, txn, pid, head);
+      int rc = 0;
+      slot = index.writer_slot(txn, streams, pid, rc);
+      if (slot == nullptr)
+        return rc;
+      head = slot->batch == attempt ? slot->batch_head : slot->head;
+      return 0;
     };
     MDB_txn* txn = nullptr;
     int rc = mdb_txn_begin(env, nullptr, 0, &txn);
@@ -432,7 +396,8 @@ void journal::impl::process(std::vector<request>& batch) {
         rejected[i].reset();
         if (auto* a = std::get_if<append_req>(&batch[i])) {
           std::uint64_t head = 0;
-          if (auto hrc = head_of(txn, a->pid, head); hrc != 0)
+          stream_slot* slot = nullptr;
+          if (auto hrc = head_of(txn, a->pid, slot, head); hrc != 0)
             throw batch_abort{hrc, "read head of \"" + a->pid + "\""};
           if (head != a->expected_seq) {
             rejected[i] =
@@ -466,7 +431,7 @@ void journal::impl::process(std::vector<request>& batch) {
             format::encode_into(r, encode_buf);
             put_or_abort(target, events, format::u64be(r.global_seq), encode_buf, MDB_APPEND,
                          "put event");
-            staged.push_back({a->pid, {r.seq, r.global_seq}});
+            staged.push_back({slot, {r.seq, r.global_seq}});
           }
           if (a->with) {
             auto ok = run_nested(target, a->with);
@@ -477,12 +442,14 @@ void journal::impl::process(std::vector<request>& batch) {
               continue;
             }
           }
-          batch_heads[a->pid] = seq;
+          slot->batch = attempt;
+          slot->batch_head = seq;
           res.last_seq = seq;
           res.last_global = next_global - 1;
         } else if (auto* s = std::get_if<snapshot_req>(&batch[i])) {
           std::uint64_t head = 0;
-          if (auto hrc = head_of(txn, s->pid, head); hrc != 0)
+          stream_slot* slot = nullptr;
+          if (auto hrc = head_of(txn, s->pid, slot, head); hrc != 0)
             throw batch_abort{hrc, "read head of \"" + s->pid + "\""};
           if (s->seq == 0 || s->seq > head) {
             rejected[i] =
@@ -706,7 +673,7 @@ expected<std::uint64_t> journal::head_seq(std::string_view pid) const {
   if (txn.rc() != 0)
     return lmdb_error(txn.rc(), "begin read transaction");
   std::uint64_t head = 0;
-  if (auto rc = flushed_head_in_txn(*impl_, txn.get(), pid, head); rc != 0)
+  if (auto rc = stream_index::flushed_head(txn.get(), impl_->streams, pid, head); rc != 0)
     return lmdb_error(rc, "read head");
   return std::max(head, in_memory.value_or(0));
 }

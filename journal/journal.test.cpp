@@ -555,3 +555,67 @@ TEST_CASE("index runs: reads start anywhere inside a run and cross run boundarie
   CHECK(heads == 3000);
   REQUIRE(again->append("long", 3000, {ev("e", "3001")}));
 }
+
+TEST_CASE("index runs: a stream appended to across many flushes extends its last run") {
+  temp_dir dir;
+  options o;
+  o.index_flush_records = 3; // a flush every few events: each adds one or two seqs per stream
+  auto j = open_at(dir.path, o);
+  std::uint64_t heads[2] = {0, 0};
+  for (int i = 0; i < 400; ++i) {
+    auto pid = std::string(i % 2 == 0 ? "a" : "b");
+    auto& head = heads[i % 2];
+    auto r = j->append(pid, head, {ev("e", std::to_string(head + 1))});
+    REQUIRE(r);
+    head = r->last_seq;
+  }
+  for (std::uint64_t from : {1, 2, 127, 128, 129, 150, 199, 200}) {
+    std::uint64_t expect = from, n = 0;
+    bool ok = true;
+    (void)j->read_entity("a", from, [&](const record_view& r) {
+      ok = ok && r.seq == expect && r.payload == std::to_string(expect);
+      ++expect;
+      ++n;
+      return true;
+    });
+    CHECK_MESSAGE(ok, "from " << from);
+    CHECK_MESSAGE(n == 201 - from, "from " << from);
+  }
+  auto report = verify(*j);
+  REQUIRE(report);
+  CHECK(report->ok());
+  j.reset();
+  auto again = open_at(dir.path, o);
+  CHECK(*again->head_seq("a") == 200);
+  CHECK(*again->head_seq("b") == 200);
+  auto stale = again->append("a", 199, {ev("e", "x")});
+  REQUIRE_FALSE(stale);
+  CHECK(stale.error() == errc::seq_conflict);
+  REQUIRE(again->append("a", 200, {ev("e", "201")}));
+}
+
+TEST_CASE("heads stay right when the writer forgets streams beyond cached_streams") {
+  temp_dir dir;
+  options o;
+  o.index_flush_records = 4;
+  o.cached_streams = 3; // most streams' heads come from `streams` again after a flush
+  auto j = open_at(dir.path, o);
+  std::vector<std::uint64_t> heads(20, 0);
+  for (int round = 0; round < 5; ++round)
+    for (std::size_t s = 0; s < heads.size(); ++s) {
+      auto pid = "s" + std::to_string(s);
+      auto stale = j->append(pid, heads[s] + 1, {ev("e", "x")});
+      REQUIRE_FALSE(stale);
+      CHECK(stale.error() == errc::seq_conflict);
+      auto r = j->append(pid, heads[s], {ev("e", std::to_string(heads[s] + 1))});
+      REQUIRE(r);
+      heads[s] = r->last_seq;
+    }
+  for (std::size_t s = 0; s < heads.size(); ++s) {
+    CHECK(heads[s] == 5);
+    CHECK(*j->head_seq("s" + std::to_string(s)) == 5);
+  }
+  auto report = verify(*j);
+  REQUIRE(report);
+  CHECK(report->ok());
+}

@@ -90,7 +90,9 @@ struct journal::impl {
   std::size_t last_acked = 0;                   // writer thread only: requests in last commit
   std::chrono::nanoseconds last_commit_time{0}; // writer thread only
   stream_index index;
-  std::string encode_buf; // writer thread only: reused for every record
+  std::uint64_t batch_attempt = 0;      // writer thread only: numbers the attempts of batches
+  std::vector<staged_entry> staged_buf; // writer thread only: index entries of the batch
+  std::string encode_buf;               // writer thread only: reused for every record
   struct counters {
     std::atomic<std::uint64_t> commits{0}, acked_batches{0}, failed_batches{0}, io_failures{0},
         events_appended{0}, bytes_appended{0}, seq_conflicts{0}, snapshots_saved{0},

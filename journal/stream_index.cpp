@@ -22,8 +22,47 @@ int stream_index::indexed_through(MDB_txn* txn, MDB_dbi meta, std::uint64_t& out
   return 0;
 }
 
-int stream_index::catch_up(MDB_txn* txn, MDB_dbi events, MDB_dbi meta,
-                           const std::function<std::uint64_t(std::string_view)>& flushed_head) {
+int stream_index::flushed_head(MDB_txn* txn, MDB_dbi streams, std::string_view pid,
+                               std::uint64_t& head) {
+  head = 0;
+  MDB_cursor* cur = nullptr;
+  if (auto rc = mdb_cursor_open(txn, streams, &cur); rc != 0)
+    return rc;
+  auto probe = format::stream_key(pid, UINT64_MAX);
+  auto key = as_val(probe);
+  MDB_val val;
+  auto rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+  if (rc == 0)
+    rc = mdb_cursor_get(cur, &key, &val, MDB_PREV);
+  else if (rc == MDB_NOTFOUND)
+    rc = mdb_cursor_get(cur, &key, &val, MDB_LAST);
+  if (rc == 0) {
+    std::string_view found_pid;
+    std::uint64_t seq = 0;
+    if (format::parse_stream_key(as_view(key), found_pid, seq) && found_pid == pid) {
+      auto n = format::run_length(val.mv_size);
+      if (n == 0) {
+        mdb_cursor_close(cur);
+        return MDB_CORRUPTED;
+      }
+      head = seq + n - 1;
+    }
+  }
+  mdb_cursor_close(cur);
+  return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+stream_slot& stream_index::slot_locked(std::string_view pid) {
+  if (auto it = slots_.find(pid); it != slots_.end())
+    return *it->second;
+  auto s = std::make_unique<stream_slot>();
+  s->pid.assign(pid);
+  auto& ref = *s;
+  slots_.emplace(std::string_view(ref.pid), std::move(s));
+  return ref;
+}
+
+int stream_index::catch_up(MDB_txn* txn, MDB_dbi events, MDB_dbi streams, MDB_dbi meta) {
   std::uint64_t through = 0;
   if (auto rc = indexed_through(txn, meta, through); rc != 0)
     return rc;
@@ -50,10 +89,19 @@ int stream_index::catch_up(MDB_txn* txn, MDB_dbi events, MDB_dbi meta,
       last_seen_ = global;
       continue;
     }
-    auto& v = delta_[std::string(pid)];
-    if (seq == 0) // damaged: a stream's records are consecutive in global order
-      seq = (v.empty() ? flushed_head(pid) : v.back().seq) + 1;
-    v.push_back({seq, global});
+    auto& s = slot_locked(pid);
+    if (seq == 0) { // damaged: a stream's records are consecutive in global order
+      std::uint64_t flushed = 0;
+      if (s.delta.empty())
+        (void)flushed_head(txn, streams, pid, flushed);
+      seq = (s.delta.empty() ? flushed : s.delta.back().seq) + 1;
+    }
+    s.delta.push_back({seq, global});
+    s.head = std::max(s.head, seq);
+    if (!s.dirty) {
+      s.dirty = true;
+      dirty_.push_back(&s);
+    }
     ++count_;
     last_seen_ = global;
   }
@@ -71,20 +119,23 @@ std::vector<std::uint64_t> stream_index::unattributed() const {
   return unattributed_;
 }
 
+bool stream_index::has_unattributed() const {
+  std::lock_guard guard{mu_};
+  return !unattributed_.empty();
+}
+
 std::vector<index_entry> stream_index::delta_for(std::string_view pid) const {
   std::lock_guard guard{mu_};
-  auto it = delta_.find(pid);
-  return it == delta_.end() ? std::vector<index_entry>{} : it->second;
+  auto it = slots_.find(pid);
+  return it == slots_.end() ? std::vector<index_entry>{} : it->second->delta;
 }
 
 std::optional<std::uint64_t> stream_index::delta_head(std::string_view pid) const {
   std::lock_guard guard{mu_};
-  auto it = delta_.find(pid);
-  if (it != delta_.end() && !it->second.empty())
-    return it->second.back().seq;
-  if (auto r = recent_heads_.find(pid); r != recent_heads_.end())
-    return r->second;
-  return std::nullopt;
+  auto it = slots_.find(pid);
+  if (it == slots_.end() || it->second->head == 0)
+    return std::nullopt;
+  return it->second->head;
 }
 
 std::vector<std::pair<std::string, std::uint64_t>>
@@ -92,9 +143,9 @@ stream_index::delta_heads(std::string_view prefix) const {
   std::vector<std::pair<std::string, std::uint64_t>> out;
   {
     std::lock_guard guard{mu_};
-    for (auto& [pid, v] : delta_)
-      if (!v.empty() && std::string_view(pid).starts_with(prefix))
-        out.emplace_back(pid, v.back().seq);
+    for (auto* s : dirty_)
+      if (!s->delta.empty() && std::string_view(s->pid).starts_with(prefix))
+        out.emplace_back(s->pid, s->delta.back().seq);
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -102,10 +153,10 @@ stream_index::delta_heads(std::string_view prefix) const {
 
 bool stream_index::find_owner(std::uint64_t global, std::string& pid, std::uint64_t& seq) const {
   std::lock_guard guard{mu_};
-  for (auto& [p, v] : delta_)
-    for (auto& e : v)
+  for (auto* s : dirty_)
+    for (auto& e : s->delta)
       if (e.global == global) {
-        pid = p;
+        pid = s->pid;
         seq = e.seq;
         return true;
       }
@@ -117,56 +168,111 @@ std::size_t stream_index::size() const {
   return count_;
 }
 
-int stream_index::flush(MDB_txn* txn, MDB_dbi streams, MDB_dbi meta,
-                        const std::vector<staged_entry>& batch, std::uint64_t through) const {
-  // Group by stream (each stream's entries are already in seq order), then put the streams in
-  // key order, so neighbouring puts land on the same leaf pages.
+stream_slot* stream_index::writer_slot(MDB_txn* txn, MDB_dbi streams, std::string_view pid,
+                                       int& rc) {
+  rc = 0;
+  // Only the writer changes the map, so its own lookups need no lock.
+  if (auto it = slots_.find(pid); it != slots_.end())
+    return it->second.get();
+  std::uint64_t head = 0;
+  if (rc = flushed_head(txn, streams, pid, head); rc != 0)
+    return nullptr;
   std::lock_guard guard{mu_};
-  by_pid<std::vector<index_entry>> from_batch;
-  for (auto& s : batch)
-    from_batch[s.pid].push_back(s.e);
-  std::vector<std::string_view> pids;
-  pids.reserve(delta_.size() + from_batch.size());
-  for (auto& [pid, v] : delta_)
-    pids.push_back(pid);
-  for (auto& [pid, v] : from_batch)
-    if (!delta_.contains(pid))
-      pids.push_back(pid);
-  std::sort(pids.begin(), pids.end());
+  auto& s = slot_locked(pid);
+  s.head = head;
+  s.touched = generation_;
+  return &s;
+}
+
+int stream_index::flush(MDB_txn* txn, MDB_dbi streams, MDB_dbi meta,
+                        const std::vector<staged_entry>& batch, std::uint64_t through) {
+  // Only the writer changes slots, so reading them here needs no lock. Every stream with
+  // entries, in key order, so neighbouring puts land on the same leaf pages.
+  auto mark = ++flush_marks_;
+  order_.clear();
+  for (auto* s : dirty_) {
+    s->flush_mark = mark;
+    order_.push_back(s);
+  }
+  extra_.clear();
+  for (auto& b : batch) {
+    extra_.emplace_back(b.slot, b.e);
+    if (b.slot->flush_mark != mark) {
+      b.slot->flush_mark = mark;
+      order_.push_back(b.slot);
+    }
+  }
+  std::sort(order_.begin(), order_.end(),
+            [](const stream_slot* a, const stream_slot* b) { return a->pid < b->pid; });
+  // A batch's entries per slot stay in seq order (stable), behind the slot's delta.
+  std::stable_sort(extra_.begin(), extra_.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   MDB_cursor* cur = nullptr;
   if (auto rc = mdb_cursor_open(txn, streams, &cur); rc != 0)
     return rc;
   std::string key, value;
   std::vector<index_entry> merged;
-  // One entry per run of consecutive seqs (at most max_index_run): a stream with k new events
-  // costs k/128 puts instead of k.
-  auto put_all = [&](std::string_view pid) {
-    for (std::size_t i = 0; i < merged.size();) {
-      auto first = merged[i].seq;
-      value.clear();
-      std::size_t n = 0;
-      while (i < merged.size() && n < format::max_index_run && merged[i].seq == first + n) {
+  auto put_runs = [&](const stream_slot& s) -> int {
+    std::size_t i = 0;
+    // Extend the stream's last run when it ends just before the first new seq: a stream
+    // appended to a few events per flush then keeps one entry per 128 events, not one per
+    // flush, so `streams` (and the pages a flush rewrites) stays small.
+    key.assign(s.pid);
+    key.push_back('\0');
+    key += format::u64be(merged.front().seq);
+    MDB_val k = as_val(key), v;
+    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    if (rc == 0 && as_view(k) == key)
+      return MDB_KEYEXIST; // write-once: never extend over an entry that is already there
+    if (rc == 0 || rc == MDB_NOTFOUND)
+      rc = mdb_cursor_get(cur, &k, &v, rc == 0 ? MDB_PREV : MDB_LAST);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+      return rc;
+    std::string_view kpid;
+    std::uint64_t first = 0;
+    auto n = rc == 0 ? format::run_length(v.mv_size) : 0;
+    if (n > 0 && n < format::max_index_run && format::parse_stream_key(as_view(k), kpid, first) &&
+        kpid == s.pid && first + n == merged.front().seq) {
+      key.assign(as_view(k)); // copied: the put below moves the page's bytes
+      value.assign(as_view(v));
+      for (; i < merged.size() && n < format::max_index_run && merged[i].seq == first + n; ++i) {
         value += format::u64be(merged[i].global);
-        ++i;
         ++n;
       }
-      key.assign(pid);
-      key.push_back('\0');
-      key += format::u64be(first);
       auto kv = as_val(key);
       auto gv = as_val(value);
-      if (auto rc = mdb_cursor_put(cur, &kv, &gv, MDB_NOOVERWRITE); rc != 0)
+      if (rc = mdb_cursor_put(cur, &kv, &gv, MDB_CURRENT); rc != 0)
+        return rc;
+    }
+    // Then one entry per run of consecutive seqs (at most max_index_run).
+    while (i < merged.size()) {
+      auto run_first = merged[i].seq;
+      value.clear();
+      std::size_t m = 0;
+      while (i < merged.size() && m < format::max_index_run && merged[i].seq == run_first + m) {
+        value += format::u64be(merged[i].global);
+        ++i;
+        ++m;
+      }
+      key.assign(s.pid);
+      key.push_back('\0');
+      key += format::u64be(run_first);
+      auto kv = as_val(key);
+      auto gv = as_val(value);
+      if (rc = mdb_cursor_put(cur, &kv, &gv, MDB_NOOVERWRITE); rc != 0)
         return rc;
     }
     return 0;
   };
-  for (auto pid : pids) {
-    merged.clear();
-    if (auto it = delta_.find(pid); it != delta_.end())
-      merged = it->second;
-    if (auto it = from_batch.find(pid); it != from_batch.end())
-      merged.insert(merged.end(), it->second.begin(), it->second.end());
-    if (auto rc = put_all(pid); rc != 0) {
+  for (auto* s : order_) {
+    merged.assign(s->delta.begin(), s->delta.end());
+    auto it = std::lower_bound(extra_.begin(), extra_.end(), s,
+                               [](const auto& x, const stream_slot* p) { return x.first < p; });
+    for (; it != extra_.end() && it->first == s; ++it)
+      merged.push_back(it->second);
+    if (merged.empty())
+      continue;
+    if (auto rc = put_runs(*s); rc != 0) {
       mdb_cursor_close(cur);
       return rc;
     }
@@ -180,37 +286,69 @@ int stream_index::flush(MDB_txn* txn, MDB_dbi streams, MDB_dbi meta,
 
 void stream_index::add(const std::vector<staged_entry>& batch) {
   std::lock_guard guard{mu_};
-  for (auto& s : batch) {
-    auto it = delta_.find(std::string_view(s.pid));
-    if (it == delta_.end())
-      it = delta_.emplace(s.pid, std::vector<index_entry>{}).first;
-    it->second.push_back(s.e);
-    last_seen_ = std::max(last_seen_, s.e.global);
+  for (auto& b : batch) {
+    auto& s = *b.slot;
+    s.delta.push_back(b.e);
+    s.head = b.e.seq;
+    s.touched = generation_;
+    if (!s.dirty) {
+      s.dirty = true;
+      dirty_.push_back(&s);
+    }
+    last_seen_ = std::max(last_seen_, b.e.global);
   }
   count_ += batch.size();
 }
 
 void stream_index::clear_through(std::uint64_t through) {
   std::lock_guard guard{mu_};
-  recent_heads_.clear();
-  for (auto& [pid, v] : delta_)
-    if (!v.empty())
-      recent_heads_[pid] = v.back().seq;
   drop_through_locked(through);
+  ++generation_;
+  evict_locked();
 }
 
 void stream_index::drop_through_locked(std::uint64_t through) {
-  for (auto it = delta_.begin(); it != delta_.end();) {
-    auto& v = it->second;
-    v.erase(std::remove_if(v.begin(), v.end(),
-                           [&](const index_entry& e) { return e.global <= through; }),
-            v.end());
-    it = v.empty() ? delta_.erase(it) : std::next(it);
+  std::size_t kept = 0;
+  for (auto* s : dirty_) {
+    auto& v = s->delta;
+    if (!v.empty() && v.back().global <= through) {
+      count_ -= v.size();
+      v.clear();
+    } else {
+      auto before = v.size();
+      v.erase(std::remove_if(v.begin(), v.end(),
+                             [&](const index_entry& e) { return e.global <= through; }),
+              v.end());
+      count_ -= before - v.size();
+    }
+    if (v.empty()) {
+      s->dirty = false;
+      if (v.capacity() > 8)
+        std::vector<index_entry>().swap(v);
+    } else {
+      dirty_[kept++] = s;
+    }
   }
-  count_ = 0;
-  for (auto& [pid, v] : delta_)
-    count_ += v.size();
+  dirty_.resize(kept);
   last_seen_ = std::max(last_seen_, through);
+}
+
+void stream_index::evict_locked() {
+  if (slots_.size() <= max_slots_)
+    return;
+  // Drop streams not appended to in the last two flush intervals first, then any without a
+  // delta; all their entries are in `streams`, where a later append finds the head again.
+  for (std::uint64_t age : {2u, 1u}) {
+    for (auto it = slots_.begin(); it != slots_.end() && slots_.size() > max_slots_ / 2;) {
+      auto& s = *it->second;
+      if (!s.dirty && s.touched + age <= generation_)
+        it = slots_.erase(it);
+      else
+        ++it;
+    }
+    if (slots_.size() <= max_slots_)
+      return;
+  }
 }
 
 } // namespace fp::journal

@@ -12,11 +12,17 @@
 // Readers combine `streams` as of their transaction with the delta entries above that
 // transaction's watermark. The delta is copied before the transaction begins, so every
 // entry committed before the read started is in one of the two.
+//
+// Each stream the writer has seen has one slot: its head, its delta entries and the writer's
+// per-batch scratch, found by one hash lookup per append. Slots of streams that are neither in
+// the delta nor recently appended to are dropped at a flush once there are more than
+// `max_slots`; their heads are then found in `streams` again.
 
 #include <lmdb.h>
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -32,8 +38,21 @@ struct index_entry {
   std::uint64_t global = 0;
 };
 
-struct staged_entry {
+/// One stream the index knows. `pid` and the map entry are changed under the index's lock; the
+/// writer's scratch fields (`batch`, `batch_head`) only by the writer thread.
+struct stream_slot {
   std::string pid;
+  std::uint64_t head = 0;         ///< newest committed seq (the writer's is exact)
+  std::vector<index_entry> delta; ///< committed, not yet in `streams`, in seq order
+  std::uint64_t touched = 0;      ///< flush generation of its last append
+  std::uint64_t batch = 0;        ///< writer: the batch attempt `batch_head` belongs to
+  std::uint64_t batch_head = 0;   ///< writer: head including that attempt's appends
+  std::uint64_t flush_mark = 0;   ///< writer: the flush that last collected it
+  bool dirty = false;             ///< listed in the index's streams with a delta
+};
+
+struct staged_entry {
+  stream_slot* slot = nullptr;
   index_entry e;
 };
 
@@ -41,17 +60,19 @@ class stream_index {
 public:
   /// The `indexed_through` watermark as of `txn` (0 when nothing was flushed yet).
   static int indexed_through(MDB_txn* txn, MDB_dbi meta, std::uint64_t& out);
+  /// The head of `pid` in `streams` as of `txn` (0 when it has no entry there).
+  static int flushed_head(MDB_txn* txn, MDB_dbi streams, std::string_view pid, std::uint64_t& head);
 
   /// Adds every event after the last one seen (or after the watermark) up to the end of `txn`
   /// to the delta. Used when opening, and by read-only readers before each read. A damaged
   /// record is indexed under the stream its header names, as that stream's next seq (reads of
   /// it then fail its checksum); one whose header cannot name a stream is remembered in
   /// `unattributed()`, and every per-stream read fails closed while it exists.
-  int catch_up(MDB_txn* txn, MDB_dbi events, MDB_dbi meta,
-               const std::function<std::uint64_t(std::string_view pid)>& flushed_head);
+  int catch_up(MDB_txn* txn, MDB_dbi events, MDB_dbi streams, MDB_dbi meta);
 
   /// Global seqs of damaged records that could not be attributed to a stream.
   std::vector<std::uint64_t> unattributed() const;
+  bool has_unattributed() const;
 
   std::vector<index_entry> delta_for(std::string_view pid) const;
   std::optional<std::uint64_t> delta_head(std::string_view pid) const;
@@ -61,34 +82,38 @@ public:
   bool find_owner(std::uint64_t global, std::string& pid, std::uint64_t& seq) const;
   std::size_t size() const;
 
-  /// Writer: puts every delta entry plus `batch` into `streams` and sets the watermark.
+  /// Writer: the slot of `pid`; a new one takes its head from `streams` as of `txn` (the
+  /// delta has nothing of a stream without a slot). Null with `rc` set on an LMDB failure.
+  stream_slot* writer_slot(MDB_txn* txn, MDB_dbi streams, std::string_view pid, int& rc);
+  /// Writer: puts every delta entry plus `batch` into `streams` and sets the watermark. A
+  /// stream's new entries first extend its last run there (up to `max_index_run`).
   int flush(MDB_txn* txn, MDB_dbi streams, MDB_dbi meta, const std::vector<staged_entry>& batch,
-            std::uint64_t through) const;
+            std::uint64_t through);
   /// Writer, after a commit: remember `batch`, or forget everything a flush wrote.
   void add(const std::vector<staged_entry>& batch);
   void clear_through(std::uint64_t through);
 
-private:
-  void drop_through_locked(std::uint64_t through);
+  /// Slots kept beyond the delta's (their streams' heads need no B-tree search).
+  void set_max_slots(std::size_t n) { max_slots_ = n; }
 
-  /// Lets the maps be searched with a string_view, without building a std::string.
-  struct sv_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
-  template <class T>
-  using by_pid = std::unordered_map<std::string, T, sv_hash, std::equal_to<>>;
+private:
+  stream_slot& slot_locked(std::string_view pid);
+  void drop_through_locked(std::uint64_t through);
+  void evict_locked();
 
   mutable std::mutex mu_;
-  by_pid<std::vector<index_entry>> delta_;
-  /// Heads of the streams the last flush wrote, so the next appends to them need no B-tree
-  /// search; dropped at the following flush unless they were appended to again.
-  by_pid<std::uint64_t> recent_heads_;
-  std::size_t count_ = 0;
-  std::uint64_t last_seen_ = 0; ///< highest global seq added to the delta
+  /// Keys view the slot's own `pid`; std::hash<std::string_view> has its codes cached.
+  std::unordered_map<std::string_view, std::unique_ptr<stream_slot>> slots_;
+  std::vector<stream_slot*> dirty_; ///< slots with a non-empty delta
+  std::size_t count_ = 0;           ///< delta entries
+  std::uint64_t last_seen_ = 0;     ///< highest global seq added to the delta
+  std::uint64_t generation_ = 1;    ///< flushes so far, plus one
+  std::uint64_t flush_marks_ = 0;   ///< writer: flush attempts so far
+  std::size_t max_slots_ = 1u << 18;
   std::vector<std::uint64_t> unattributed_;
+  // Writer scratch reused by every flush.
+  std::vector<stream_slot*> order_;
+  std::vector<std::pair<stream_slot*, index_entry>> extra_;
 };
 
 } // namespace fp::journal

@@ -55,9 +55,12 @@ struct options {
   std::size_t max_record_bytes = 16ull << 20;      ///< larger events are errc::too_large
   std::size_t max_inline_object_bytes = 256 << 10; ///< larger objects are stored as files
   std::size_t index_flush_records = 32768; ///< stream index entries kept in memory per flush
-  std::uint32_t snapshots_keep = 2;        ///< newest N snapshots kept per entity
-  std::string writer_id = "fp";            ///< stamped on records (metadata only)
-  bool read_only = false;                  ///< inspection tools open read-only
+  /// Streams whose heads the writer keeps in memory after their index entries are flushed
+  /// (about 150 bytes each); an append to any other stream first searches `streams`.
+  std::size_t cached_streams = 1u << 18;
+  std::uint32_t snapshots_keep = 2; ///< newest N snapshots kept per entity
+  std::string writer_id = "fp";     ///< stamped on records (metadata only)
+  bool read_only = false;           ///< inspection tools open read-only
 };
 
 /// Counters, read at any time. `acked_batches` counts append/snapshot/object requests whose
