@@ -92,6 +92,32 @@ check "the control topic grew by one" test "$(control_high)" = "$((H0 + 1))"
 SRID=$(field "$WORK/run1.json" 'd["scenario_run_id"]')
 MSGID=$(field "$WORK/run1.json" 'd["message_id"]')
 
+check "the ids recompute independently (run_config_digest, scenario_run_id, message_id) and READY obeys its schema" \
+  "$PY" - "$ROOT" "$WORK/run1.json" <<'PYEOF'
+import hashlib, json, struct, sys, jsonschema
+root, reply = sys.argv[1], json.load(open(sys.argv[2]))
+canon = lambda o: json.dumps(o, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def H(*parts):
+    h = hashlib.sha256()
+    for p in parts:
+        b = p.encode(); h.update(struct.pack(">Q", len(b))); h.update(b)
+    return h.hexdigest()
+outputs = ["s3_event_stream_with_fraud_6B", "arrival_events_5B", "s1_arrival_entities_6B",
+           "s3_flow_anchor_with_fraud_6B"]
+rcd = hashlib.sha256(canon({"traffic_delivery_mode": "IG_PUSH", "outputs": outputs}).encode()).hexdigest()
+assert reply["run_config_digest"] == rcd, "run_config_digest"
+srid = H("fp.sr.scenario_run_id.v1", reply["manifest_fingerprint"], reply["parameter_hash"],
+         reply["scenario_id"], str(reply["seed"]), rcd)
+assert reply["scenario_run_id"] == srid, "scenario_run_id"
+assert reply["message_id"] == H("fp.sr.ready.v1", reply["platform_run_id"], srid, reply["plan_hash"]), "message_id"
+ready = {k: reply[k] for k in ["message_id", "platform_run_id", "scenario_run_id", "scenario_id",
+         "manifest_fingerprint", "parameter_hash", "seed", "plan_hash", "run_config_digest"]}
+ready.update(kind="READY", schema_version="ready.v1", traffic_delivery_mode="IG_PUSH",
+             run_facts_view=reply["run_facts_view"])
+schema = json.load(open(root + "/schemas/contracts/ready.schema.json"))
+jsonschema.Draft202012Validator(schema).validate(ready)
+PYEOF
+
 # -- re-runs: no-ops with the same ids, no second READY -------------------------------------
 expect_rc 0 "fp sr run: a retry by platform_run_id" \
   "$FP" sr run --node "$NODE" --seed 7 --platform-run-id "$PRID"
@@ -169,7 +195,7 @@ expect_rc 0 "fp objects cat run_facts_view.json" "$FP" objects cat "$SR/run_fact
 cp "$WORK/out" "$WORK/view.json"
 check "run_facts_view's sha256 is the one READY carries" \
   test "$(sha256sum "$WORK/view.json" | cut -d' ' -f1)" = "$(field "$WORK/run1.json" 'd["run_facts_view"]["sha256"]')"
-check "run_facts_view obeys its JSON Schema and names both run ids" "$PY" - "$ROOT" "$WORK/view.json" "$SRID" <<'PYEOF'
+check "run_facts_view obeys its JSON Schema, names both run ids, and its plan_hash recomputes" "$PY" - "$ROOT" "$WORK/view.json" "$SRID" <<'PYEOF'
 import json, sys, jsonschema
 schema = json.load(open(sys.argv[1] + "/schemas/contracts/run_facts_view.schema.json"))
 view = json.load(open(sys.argv[2]))
@@ -177,6 +203,13 @@ jsonschema.Draft202012Validator(schema).validate(view)
 assert view["platform_run_id"] == "platform_20260201T224449Z"
 assert view["scenario_run_id"] == sys.argv[3]
 assert [o["output_id"] for o in view["outputs"]][0] == "s3_event_stream_with_fraud_6B"
+import hashlib
+plan = {"manifest_fingerprint": view["manifest_fingerprint"],
+        "traffic_delivery_mode": view["traffic_delivery_mode"],
+        "outputs": [{k: o[k] for k in ["output_id", "role", "digest", "rows", "event_type",
+                                       "schema_version"]} for o in view["outputs"]]}
+text = json.dumps(plan, sort_keys=True, separators=(",", ":"))
+assert view["plan_hash"] == hashlib.sha256(text.encode()).hexdigest(), "plan_hash"
 PYEOF
 expect_rc 0 "fp objects cat the READY_EMITTED record" \
   "$FP" objects cat "$SR/run_record/000004.json" --data "$DATA"
