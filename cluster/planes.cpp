@@ -10,6 +10,8 @@
 
 namespace fp::cluster {
 
+expected<void> start_sr_plane(plane_context& ctx); // plane_sr.cpp
+
 namespace {
 
 expected<void> start_testkit(plane_context& ctx) {
@@ -23,6 +25,10 @@ constexpr std::array plane_table{
     plane_spec{"testkit",
                "counter entities that exercise the runtime (POST /v1/testkit/counters/KEY)",
                start_testkit},
+    plane_spec{"sr",
+               "Scenario Runner: run ledger, READY, active run (POST /v1/sr/runs, GET "
+               "/v1/sr/runs/ID, GET /v1/sr/active)",
+               start_sr_plane, true},
 };
 
 } // namespace
