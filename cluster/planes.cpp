@@ -10,6 +10,8 @@
 
 namespace fp::cluster {
 
+expected<void> start_ig(plane_context& ctx); // plane_ig.cpp
+
 namespace {
 
 expected<void> start_testkit(plane_context& ctx) {
@@ -23,6 +25,9 @@ constexpr std::array plane_table{
     plane_spec{"testkit",
                "counter entities that exercise the runtime (POST /v1/testkit/counters/KEY)",
                start_testkit},
+    plane_spec{"ig",
+               "Ingestion Gate: POST /v1/ingest and /v1/ingest/batch (X-API-Key), READY consumer",
+               start_ig, true},
 };
 
 } // namespace
