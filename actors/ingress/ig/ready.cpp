@@ -8,6 +8,7 @@
 #include "schemas/errc.hpp"
 #include "schemas/hash.hpp"
 #include "schemas/ids.hpp"
+#include "schemas/run_facts.hpp"
 
 #include <cstdio>
 #include <fstream>
@@ -17,111 +18,54 @@ namespace fp::ig {
 
 namespace {
 
-using json = nlohmann::json;
-
 fp::error refuse(std::string_view prid, std::string rule) {
   return fp::error{errc::bad_request, "ig: READY " + std::string(prid) + ": " + rule};
-}
-
-expected<std::string> text_at(const json& j, std::string_view key, std::string_view prid,
-                              std::string_view doc) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_string())
-    return refuse(prid, std::string(doc) + "." + std::string(key) + ": missing or not a string");
-  return it->get<std::string>();
 }
 
 } // namespace
 
 expected<run_pins> verify_ready(std::string_view ready_json, const journal::object_store& objects,
                                 const std::filesystem::path& oracle_root) {
-  auto parsed = schemas::parse_strict(ready_json, "ready");
-  if (!parsed)
-    return refuse("?", parsed.error().message());
-  const auto& r = *parsed;
-  if (!r.is_object() || r.value("kind", "") != "READY" ||
-      r.value("schema_version", "") != "ready.v1")
-    return refuse("?", "not a ready.v1 READY object");
-  run_pins p;
-  auto take = [&](std::string& out, const json& j, std::string_view key,
-                  std::string_view doc) -> expected<void> {
-    auto v = text_at(j, key, p.platform_run_id, doc);
-    if (!v)
-      return std::move(v).error();
-    out = std::move(*v);
-    return {};
-  };
-  for (auto [out, key] : {std::pair{&p.platform_run_id, "platform_run_id"},
-                          {&p.scenario_run_id, "scenario_run_id"},
-                          {&p.scenario_id, "scenario_id"},
-                          {&p.manifest_fingerprint, "manifest_fingerprint"},
-                          {&p.parameter_hash, "parameter_hash"},
-                          {&p.ready_message_id, "message_id"}})
-    if (auto ok = take(*out, r, key, "ready"); !ok)
-      return std::move(ok).error();
-  if (!schemas::is_platform_run_id(p.platform_run_id) || !schemas::is_hex64(p.scenario_run_id) ||
-      !schemas::is_path_safe_id(p.scenario_id) || !schemas::is_hex64(p.manifest_fingerprint) ||
-      !schemas::is_hex64(p.parameter_hash))
-    return refuse(p.platform_run_id, "pins are not well-formed");
-  if (!r.contains("seed") || !r["seed"].is_number_unsigned())
-    return refuse(p.platform_run_id, "ready.seed: missing or not a non-negative integer");
-  p.seed = r["seed"].get<std::uint64_t>();
-  if (!r.contains("run_facts_view") || !r["run_facts_view"].is_object())
-    return refuse(p.platform_run_id, "ready.run_facts_view: missing");
-  std::string view_sha;
-  if (auto ok = take(p.run_facts_view_ref, r["run_facts_view"], "path", "ready.run_facts_view");
-      !ok)
-    return std::move(ok).error();
-  if (auto ok = take(view_sha, r["run_facts_view"], "sha256", "ready.run_facts_view"); !ok)
-    return std::move(ok).error();
-  if (p.run_facts_view_ref != "fraud-platform/" + p.platform_run_id + "/sr/run_facts_view.json")
-    return refuse(p.platform_run_id, "ready.run_facts_view.path: not the run's view");
-
-  auto view_bytes = objects.get(p.run_facts_view_ref);
+  auto ready = schemas::parse_ready(ready_json);
+  if (!ready)
+    return refuse("?", ready.error().message());
+  const auto& r = *ready;
+  const auto& prid = r.platform_run_id.value();
+  auto view_bytes = objects.get(r.run_facts_view_path);
   if (!view_bytes)
-    return refuse(p.platform_run_id, "run_facts_view: " + view_bytes.error().message());
-  if (schemas::sha256_hex(*view_bytes) != view_sha)
-    return refuse(p.platform_run_id, "run_facts_view: sha256 " + schemas::sha256_hex(*view_bytes) +
-                                         " differs from READY's " + view_sha);
-  auto view = schemas::parse_strict(*view_bytes, "run_facts_view");
-  if (!view || !view->is_object())
-    return refuse(p.platform_run_id, "run_facts_view: not a JSON object");
-  for (auto [want, key] : {std::pair{&p.platform_run_id, "platform_run_id"},
-                           {&p.scenario_run_id, "scenario_run_id"},
-                           {&p.scenario_id, "scenario_id"},
-                           {&p.manifest_fingerprint, "manifest_fingerprint"},
-                           {&p.parameter_hash, "parameter_hash"}}) {
-    std::string got;
-    if (auto ok = take(got, *view, key, "run_facts_view"); !ok)
-      return std::move(ok).error();
-    if (got != *want)
-      return refuse(p.platform_run_id, "run_facts_view." + std::string(key) + ": " +
-                                           schemas::quote_value(got) + " differs from READY's");
-  }
-  if (view->value("seed", json()) != json(p.seed))
-    return refuse(p.platform_run_id, "run_facts_view.seed: differs from READY's");
-  const auto& world = view->value("world", json::object());
-  const auto& receipt = world.value("gate_receipt", json::object());
-  std::string rel, want_sha;
-  if (auto ok = take(rel, receipt, "path", "run_facts_view.world.gate_receipt"); !ok)
-    return std::move(ok).error();
-  if (auto ok = take(want_sha, receipt, "sha256", "run_facts_view.world.gate_receipt"); !ok)
-    return std::move(ok).error();
-  if (!schemas::is_object_key(rel))
-    return refuse(p.platform_run_id, "run_facts_view.world.gate_receipt.path: not a relative key");
-  std::ifstream in(oracle_root / rel, std::ios::binary);
+    return refuse(prid, "run_facts_view: " + view_bytes.error().message());
+  if (auto sha = schemas::sha256_hex(*view_bytes); sha != r.run_facts_view_sha256)
+    return refuse(prid, "run_facts_view: sha256 " + sha + " differs from READY's " +
+                            r.run_facts_view_sha256);
+  auto view = schemas::parse_run_facts_view(*view_bytes);
+  if (!view)
+    return refuse(prid, view.error().message());
+  const auto& v = *view;
+  if (v.platform_run_id != r.platform_run_id || v.scenario_run_id != r.scenario_run_id ||
+      v.scenario_id != r.scenario_id || v.manifest_fingerprint != r.manifest_fingerprint ||
+      v.parameter_hash != r.parameter_hash || v.seed != r.seed || v.plan_hash != r.plan_hash)
+    return refuse(prid, "run_facts_view: its pins differ from READY's");
+  auto receipt_path = oracle_root / v.gate_receipt_path;
+  std::ifstream in(receipt_path, std::ios::binary);
   if (!in)
-    return refuse(p.platform_run_id, "gate receipt " + (oracle_root / rel).string() +
-                                         ": cannot read (wiring.oracle_root)");
+    return refuse(prid,
+                  "gate receipt " + receipt_path.string() + ": cannot read (wiring.oracle_root)");
   std::ostringstream bytes;
   bytes << in.rdbuf();
-  if (schemas::sha256_hex(bytes.str()) != want_sha)
-    return refuse(p.platform_run_id,
-                  "gate receipt " + rel + ": sha256 differs from the view's record");
+  if (schemas::sha256_hex(bytes.str()) != v.gate_receipt_sha256)
+    return refuse(prid, "gate receipt " + v.gate_receipt_path +
+                            ": sha256 differs from the run_facts_view's record");
   auto gate_doc = schemas::parse_strict(bytes.str(), "gate_receipt");
   if (!gate_doc || !gate_doc->is_object() || gate_doc->value("status", "") != "PASS")
-    return refuse(p.platform_run_id, "gate receipt " + rel + ": status is not PASS");
-  return p;
+    return refuse(prid, "gate receipt " + v.gate_receipt_path + ": status is not PASS");
+  return run_pins{prid,
+                  r.scenario_run_id.value(),
+                  r.scenario_id.value(),
+                  r.manifest_fingerprint.value(),
+                  r.parameter_hash.value(),
+                  r.seed,
+                  r.message_id,
+                  r.run_facts_view_path};
 }
 
 expected<std::unique_ptr<ready_consumer>>
