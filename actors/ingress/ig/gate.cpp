@@ -71,6 +71,7 @@ struct request {
   decision d;
   std::function<void(ingest_result)> done;
   std::atomic<bool> published{false};
+  std::atomic<bool> counted_ambiguous{false}; ///< publish_ambiguous counted once a request
   bool reconciled = false;
 };
 using request_ptr = std::shared_ptr<request>;
@@ -334,7 +335,7 @@ struct gate::impl {
     r->published = false;
     auto deadline = clock::now() + opts.publish_timeout;
     timers.post_at(deadline, [this, r] {
-      if (r->published)
+      if (r->published || r->counted_ambiguous.exchange(true))
         return;
       count(r->tuple.platform_run_id, [](run_counters& c) { ++c.publish_ambiguous; });
       tuple_command c;
@@ -385,7 +386,7 @@ struct gate::impl {
       if (!x)
         return finish(r, failure(x.error()));
       if (r->state.status == publish_status::in_flight &&
-          x->state.status == publish_status::ambiguous)
+          x->state.status == publish_status::ambiguous && !r->counted_ambiguous.exchange(true))
         count(r->tuple.platform_run_id, [](run_counters& c) { ++c.publish_ambiguous; });
       r->state = x->state;
       if (r->state.status == publish_status::admitted) {
