@@ -400,3 +400,104 @@ TEST_CASE("a stopped gate answers 503") {
   CHECK(r.status == 503);
   CHECK(r.body["error"]["code"] == "stopping");
 }
+
+namespace {
+
+/// The node's bus, except that the outcomes of publishes to the traffic topic are held back
+/// until `release()`: the records are durable, IG just does not hear about them.
+class held_bus final : public bus::event_bus {
+public:
+  explicit held_bus(bus::event_bus& inner)
+      : inner_(inner) {}
+  std::string_view backend() const override { return inner_.backend(); }
+  expected<bus::topic_info> create_topic(const bus::topic_spec& s,
+                                         const bus::admin_context& w) override {
+    return inner_.create_topic(s, w);
+  }
+  expected<bus::topic_info> set_retention(std::string_view t, std::int64_t ms, std::int64_t b,
+                                          const bus::admin_context& w) override {
+    return inner_.set_retention(t, ms, b, w);
+  }
+  expected<bus::topic_info> describe_topic(std::string_view t) override {
+    return inner_.describe_topic(t);
+  }
+  expected<std::vector<std::string>> list_topics() override { return inner_.list_topics(); }
+  expected<fp::origin_offset> produce(bus::produce_record r) override {
+    return inner_.produce(std::move(r));
+  }
+  void produce_async(bus::produce_record r, produce_callback done) override {
+    if (r.topic != traffic_topic)
+      return inner_.produce_async(std::move(r), std::move(done));
+    inner_.produce_async(std::move(r), [this, done](expected<fp::origin_offset> x) {
+      std::lock_guard lock(mu_);
+      held_.push_back([done, x] { done(x); });
+    });
+  }
+  expected<void> flush(std::chrono::milliseconds t) override { return inner_.flush(t); }
+  expected<std::unique_ptr<bus::consumer>> subscribe(bus::group_options o) override {
+    return inner_.subscribe(std::move(o));
+  }
+  expected<std::unique_ptr<bus::consumer>>
+  assign(const std::vector<bus::topic_partition_offset>& from) override {
+    return inner_.assign(from);
+  }
+  expected<std::vector<bus::partition_lag>> lag(std::string_view g, std::string_view t) override {
+    return inner_.lag(g, t);
+  }
+  bus::bus_stats stats() const override { return inner_.stats(); }
+
+  std::size_t held() {
+    std::lock_guard lock(mu_);
+    return held_.size();
+  }
+  void release() {
+    std::vector<std::function<void()>> out;
+    {
+      std::lock_guard lock(mu_);
+      out.swap(held_);
+    }
+    for (auto& f : out)
+      f();
+  }
+
+private:
+  bus::event_bus& inner_;
+  std::mutex mu_;
+  std::vector<std::function<void()>> held_;
+};
+
+} // namespace
+
+TEST_CASE("a publish unanswered past publish_timeout is PUBLISH_AMBIGUOUS, then settled once") {
+  node n;
+  held_bus slow(*n.bus);
+  gate_options o;
+  o.service_release_id = "test-release";
+  o.publish_timeout = std::chrono::milliseconds(50);
+  auto started = gate::start(*n.rt, slow, *n.objects, repo_policy(), o);
+  REQUIRE(started.has_value());
+  auto& g = **started;
+  REQUIRE(g.open_run(test_run()).has_value());
+  auto answer = std::make_shared<std::promise<ingest_result>>();
+  auto f = answer->get_future();
+  g.ingest(schemas::canonical(traffic("ev-t")),
+           [answer](ingest_result r) { answer->set_value(std::move(r)); });
+  REQUIRE(eventually([&] {
+    auto s = g.tuple(tuple_of("ev-t")).value();
+    return s && s->status == publish_status::ambiguous;
+  }));
+  CHECK(slow.held() == 1);
+  CHECK(f.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
+  CHECK(g.counters()[prid].publish_ambiguous == 1);
+  slow.release(); // the late outcome settles it: the record IG wrote, not a second one
+  REQUIRE(f.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  auto r = f.get();
+  REQUIRE_MESSAGE(r.status == 200, r.body.dump());
+  CHECK(r.body["decision"] == "ADMITTED");
+  CHECK(n.total(traffic_topic) == 1);
+  auto st = g.tuple(tuple_of("ev-t")).value();
+  CHECK(st->status == publish_status::admitted);
+  CHECK(st->eb_ref->offset == r.body["eb_ref"]["offset"].get<std::int64_t>());
+  CHECK(g.counters()[prid].publish_ambiguous == 1);
+  g.stop();
+}
