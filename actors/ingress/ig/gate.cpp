@@ -110,6 +110,10 @@ struct gate::impl {
   mutable std::shared_mutex runs_mu;
   std::map<std::string, run_pins, std::less<>> runs;
 
+  mutable std::mutex backlog_mu;
+  std::map<std::string, tuple_id> backlog; ///< tuples with a receipt write that failed
+  bool backfill_scheduled = false;
+
   mutable std::mutex counters_mu;
   std::map<std::string, run_counters> counters;
 
@@ -304,6 +308,8 @@ struct gate::impl {
           bool ok = put.has_value();
           count(r->tuple.platform_run_id,
                 [&](run_counters& c) { ++(ok ? c.receipts_written : c.receipt_write_failed); });
+          if (!ok)
+            remember_backfill(r->dedupe, r->state.tuple);
           // An admission records its receipt on Admitted; other decisions
           // record it here, before their answer, so a sweep finds only real
           // backlog.
@@ -504,6 +510,26 @@ struct gate::impl {
     finish(r, {});
   }
 
+  /// Retries failed receipt writes every few seconds until they are written.
+  void remember_backfill(const std::string& dedupe, const tuple_id& t) {
+    std::lock_guard lock(backlog_mu);
+    backlog[dedupe] = t;
+    if (backfill_scheduled || stopping)
+      return;
+    backfill_scheduled = true;
+    timers.post_at(clock::now() + std::chrono::seconds(5), [this] {
+      std::map<std::string, tuple_id> todo;
+      {
+        std::lock_guard lock(backlog_mu);
+        todo.swap(backlog);
+        backfill_scheduled = false;
+      }
+      unresolved += todo.size();
+      for (auto& [key, t] : todo)
+        recover(key, t);
+    });
+  }
+
   void sweep_now() {
     std::vector<std::pair<std::string, tuple_id>> todo;
     auto prefix = std::string(tuple_def::type) + "/";
@@ -660,6 +686,12 @@ void gate::health(std::vector<std::string>& red, std::vector<std::string>& amber
     amber.push_back("IG_PUBLISH_FAILING: the last " +
                     std::to_string(impl_->publish_failures_recent.load()) +
                     " publishes or reconciliations failed");
+  {
+    std::lock_guard lock(impl_->backlog_mu);
+    if (!impl_->backlog.empty())
+      amber.push_back("IG_RECEIPT_BACKLOG: " + std::to_string(impl_->backlog.size()) +
+                      " tuples have receipts to backfill (receipt_write_failed)");
+  }
   if (auto n = impl_->unresolved.load(); n > 0)
     amber.push_back("IG_RECONCILING: " + std::to_string(n) +
                     " tuples await reconciliation or a receipt backfill");

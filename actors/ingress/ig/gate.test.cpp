@@ -501,3 +501,29 @@ TEST_CASE("a publish unanswered past publish_timeout is PUBLISH_AMBIGUOUS, then 
   CHECK(g.counters()[prid].publish_ambiguous == 1);
   g.stop();
 }
+
+TEST_CASE("a receipt write that fails keeps eb_ref and payload_hash and marks the tuple") {
+  node n;
+  n.start_gate();
+  REQUIRE(n.g->open_run(test_run()).has_value());
+  // Other bytes already at the receipt's path: the write-once store refuses the receipt.
+  auto path = receipt_path(tuple_of("ev-f"), decision_kind::admit, 0);
+  REQUIRE(n.objects->put(path, "{\"not\":\"this\"}").has_value());
+  auto r = n.send(traffic("ev-f"));
+  REQUIRE_MESSAGE(r.status == 200, r.body.dump()); // the publish is durable: still ADMITTED
+  CHECK(r.body["decision"] == "ADMITTED");
+  auto st = n.g->tuple(tuple_of("ev-f")).value();
+  CHECK(st->status == publish_status::admitted);
+  CHECK(st->admission_receipt == receipt_status::failed);
+  CHECK(st->eb_ref->offset == r.body["eb_ref"]["offset"].get<std::int64_t>());
+  CHECK(st->admission.payload_hash ==
+        schemas::sha256_hex(schemas::canonical(traffic("ev-f")["payload"])));
+  CHECK(n.g->counters()[prid].receipt_write_failed == 1);
+  std::vector<std::string> red, amber;
+  n.g->health(red, amber);
+  CHECK(red.empty());
+  REQUIRE(amber.size() == 1);
+  CHECK(amber[0].starts_with("IG_RECEIPT_BACKLOG: 1"));
+  auto json_of = json::parse(tuple_def::to_json(*st).dump());
+  CHECK(json_of["receipt_write_failed"] == true);
+}
