@@ -11,6 +11,7 @@
 namespace fp::cluster {
 
 expected<void> start_sr_plane(plane_context& ctx); // plane_sr.cpp
+expected<void> start_ig(plane_context& ctx);       // plane_ig.cpp
 
 namespace {
 
@@ -29,6 +30,9 @@ constexpr std::array plane_table{
                "Scenario Runner: run ledger, READY, active run (POST /v1/sr/runs, GET "
                "/v1/sr/runs/ID, GET /v1/sr/active)",
                start_sr_plane, true},
+    plane_spec{"ig",
+               "Ingestion Gate: POST /v1/ingest and /v1/ingest/batch (X-API-Key), READY consumer",
+               start_ig, true},
 };
 
 } // namespace

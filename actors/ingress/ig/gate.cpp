@@ -1,0 +1,714 @@
+#include "actors/ingress/ig/gate.hpp"
+
+#include "actors/core/region.hpp"
+#include "actors/core/runtime.hpp"
+#include "actors/ingress/ig/errc.hpp"
+#include "actors/ingress/ig/run_entity.hpp"
+#include "actors/ingress/ig/tuple_entity.hpp"
+#include "actors/ingress/ig/worker.hpp"
+#include "bus/event_bus.hpp"
+#include "bus/partitioner.hpp"
+#include "journal/journal.hpp"
+#include "journal/object_store.hpp"
+#include "schemas/errc.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace fp::ig {
+
+namespace {
+
+using ojson = nlohmann::ordered_json;
+using clock = std::chrono::steady_clock;
+
+std::string format_utc(std::int64_t ns) {
+  auto secs = ns / 1'000'000'000;
+  auto frac = ns % 1'000'000'000;
+  std::time_t t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(frac));
+  return buf;
+}
+
+std::int64_t wall_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+ojson eb_ref_json(const fp::origin_offset& o) {
+  return {{"topic", o.topic}, {"partition", o.partition}, {"offset", o.offset}};
+}
+
+ingest_result error_result(int status, std::string_view code, std::string_view message) {
+  return {status, ojson{{"error", {{"code", code}, {"message", message}}}}};
+}
+
+} // namespace
+
+/// One request (or one sweep task) moving through the pipeline; each step runs in the
+/// callback of the one before, so only one thread touches it at a time, except the publish
+/// timer, which only reads `published`.
+struct request {
+  std::optional<checked_event> ev; ///< absent for sweep tasks
+  std::string dedupe;
+  tuple_id tuple;
+  std::string received_at;
+  std::string attempt;
+  tuple_state state;
+  decision d;
+  std::function<void(ingest_result)> done;
+  std::atomic<bool> published{false};
+  std::atomic<bool> counted_ambiguous{false}; ///< publish_ambiguous counted once a request
+  bool reconciled = false;
+};
+using request_ptr = std::shared_ptr<request>;
+
+struct gate::impl {
+  impl(actors::runtime& r, bus::event_bus& b, journal::object_store& o, policy p, gate_options g)
+      : rt(r)
+      , bus(b)
+      , objects(o)
+      , pol(std::move(p))
+      , opts(std::move(g)) {}
+
+  actors::runtime& rt;
+  bus::event_bus& bus;
+  journal::object_store& objects;
+  policy pol;
+  gate_options opts;
+  actors::entity_client<tuple_def> tuples;
+  actors::entity_client<run_def> run_entities;
+  worker timers{"ig-timer"};
+  worker scans{"ig-reconcile"};
+  std::string boot = std::to_string(wall_ns());
+  std::atomic<std::uint64_t> attempts{0};
+  std::atomic<bool> stopping{false};
+  std::atomic<std::int64_t> in_flight{0};
+  std::atomic<std::uint64_t> unresolved{0};
+  std::atomic<std::uint64_t> publish_failures_recent{0};
+
+  mutable std::mutex slots_mu;
+  std::unordered_map<std::string, std::deque<std::function<void()>>> slots;
+
+  mutable std::mutex ends_mu;
+  std::map<std::pair<std::string, std::int32_t>, std::int64_t> ends; ///< known end offsets
+  std::map<std::string, std::int32_t> partitions;                    ///< per topic
+
+  mutable std::shared_mutex runs_mu;
+  std::map<std::string, run_pins, std::less<>> runs;
+
+  mutable std::mutex backlog_mu;
+  std::map<std::string, tuple_id> backlog; ///< tuples with a receipt write that failed
+  bool backfill_scheduled = false;
+
+  mutable std::mutex counters_mu;
+  std::map<std::string, run_counters> counters;
+
+  std::int64_t now_ns() const { return opts.clock_ns ? opts.clock_ns() : wall_ns(); }
+
+  template <class F>
+  void count(const std::string& prid, F&& f) {
+    std::lock_guard lock(counters_mu);
+    f(counters[prid]);
+  }
+
+  // -- per-tuple slots --------------------------------------------------------------------------
+
+  void acquire(const std::string& key, std::function<void()> start) {
+    {
+      std::lock_guard lock(slots_mu);
+      auto [it, fresh] = slots.try_emplace(key);
+      if (!fresh) {
+        it->second.push_back(std::move(start));
+        return;
+      }
+    }
+    start();
+  }
+
+  void release(const std::string& key) {
+    std::function<void()> next;
+    {
+      std::lock_guard lock(slots_mu);
+      auto it = slots.find(key);
+      if (it == slots.end())
+        return;
+      if (it->second.empty()) {
+        slots.erase(it);
+        return;
+      }
+      next = std::move(it->second.front());
+      it->second.pop_front();
+    }
+    next();
+  }
+
+  void finish(const request_ptr& r, ingest_result res) {
+    release(r->dedupe);
+    --in_flight;
+    if (r->done)
+      r->done(std::move(res));
+  }
+
+  // -- results ----------------------------------------------------------------------------------
+
+  ingest_result admitted_result(const request& r, bool duplicate) {
+    const auto& s = r.state;
+    auto receipt = receipt_path(s.tuple, r.d.kind, r.d.ordinal);
+    ojson body{{"decision", duplicate ? "DUPLICATE" : "ADMITTED"},
+               {"event_id", s.tuple.event_id},
+               {"event_class", s.tuple.event_class},
+               {"eb_ref", s.eb_ref ? eb_ref_json(*s.eb_ref) : ojson(nullptr)},
+               {"receipt_ref", receipt}};
+    return {200, std::move(body)};
+  }
+
+  ingest_result quarantine_result(const request& r) {
+    const auto& d = r.d;
+    ojson body{{"decision", "QUARANTINE"},
+               {"reason", d.reason},
+               {"field", d.field},
+               {"message", d.message},
+               {"event_id", r.tuple.event_id},
+               {"event_class", r.tuple.event_class},
+               {"receipt_ref", receipt_path(r.tuple, d.kind, d.ordinal)},
+               {"evidence_ref", d.evidence_ref}};
+    return {d.reason == "PAYLOAD_HASH_MISMATCH" ? 409 : 422, std::move(body)};
+  }
+
+  ingest_result failure(const fp::error& e) {
+    if (e.is(actors::errc::stopped) || stopping)
+      return error_result(503, "stopping", "ig: the node is stopping; resend later");
+    return error_result(503, "unavailable",
+                        "ig: the outcome is not durable yet (" + e.code_name() +
+                            "); resend with the same event_id");
+  }
+
+  // -- the pipeline -----------------------------------------------------------------------------
+
+  decision new_decision(const request& r) {
+    decision d;
+    d.attempt = r.attempt;
+    d.received_at_utc = r.received_at;
+    d.payload_hash = r.ev->payload_hash;
+    d.scenario_run_id = r.ev->scenario_run_id;
+    d.policy_rev = pol.policy_rev;
+    d.service_release_id = opts.service_release_id;
+    return d;
+  }
+
+  void start_request(const request_ptr& r) {
+    const auto& ev = *r->ev;
+    if (ev.quarantine) {
+      quarantine(r);
+      return;
+    }
+    tuple_command c;
+    c.op = tuple_op::receive;
+    c.tuple = r->tuple;
+    c.d = new_decision(*r);
+    c.d.evidence_ref = evidence_path(r->tuple, ev.body_sha256, r->received_at);
+    c.route.topic = ev.topic;
+    c.route.key = ev.key;
+    {
+      std::lock_guard lock(ends_mu);
+      c.route.partition = bus::partition_for(ev.key, partitions[ev.topic]);
+      c.route.end_offset = ends[{ev.topic, c.route.partition}];
+    }
+    c.route.record = schemas::encode_msgpack(ev.envelope);
+    tuples.send(r->dedupe, std::move(c), [this, r](expected<tuple_reply> x) {
+      if (!x)
+        return finish(r, failure(x.error()));
+      r->state = x->state;
+      r->d = x->d;
+      switch (x->outcome) {
+      case tuple_outcome::publish:
+        return publish(r);
+      case tuple_outcome::duplicate:
+        return write_receipt(r, [this, r](bool) { finish(r, admitted_result(*r, true)); });
+      case tuple_outcome::hash_mismatch:
+        return mismatch(r);
+      case tuple_outcome::in_flight:
+        return make_ambiguous(r);
+      default:
+        return finish(r, error_result(500, "internal", "ig: unexpected tuple outcome"));
+      }
+    });
+  }
+
+  void quarantine(const request_ptr& r) {
+    const auto& ev = *r->ev;
+    const auto& q = *ev.quarantine;
+    auto path = evidence_path(r->tuple, ev.body_sha256, r->received_at);
+    objects.put_async(path, evidence_json(ev, q, r->received_at), std::string("ig_quarantine.v1"),
+                      [this, r, path](expected<artifact_ref> put) {
+                        if (!put)
+                          return finish(r, failure(put.error()));
+                        tuple_command c;
+                        c.op = tuple_op::quarantine;
+                        c.tuple = r->tuple;
+                        c.d = new_decision(*r);
+                        c.d.reason = r->ev->quarantine->reason;
+                        c.d.field = r->ev->quarantine->field;
+                        c.d.message = r->ev->quarantine->message;
+                        c.d.evidence_ref = path;
+                        tuples.send(r->dedupe, std::move(c), [this, r](expected<tuple_reply> x) {
+                          if (!x)
+                            return finish(r, failure(x.error()));
+                          r->state = x->state;
+                          r->d = x->d;
+                          write_receipt(r, [this, r](bool) { finish(r, quarantine_result(*r)); });
+                        });
+                      });
+  }
+
+  void mismatch(const request_ptr& r) {
+    const auto& ev = *r->ev;
+    quarantine_reason q{r->d.reason, r->d.field, r->d.message};
+    objects.put_async(r->d.evidence_ref, evidence_json(ev, q, r->received_at),
+                      std::string("ig_quarantine.v1"), [this, r](expected<artifact_ref> put) {
+                        if (!put)
+                          return finish(r, failure(put.error()));
+                        write_receipt(r, [this, r](bool) { anomaly(r); });
+                      });
+  }
+
+  void anomaly(const request_ptr& r) {
+    bus::produce_record rec;
+    rec.topic = std::string(bus::control_topic);
+    rec.key = r->tuple.platform_run_id;
+    rec.value = hash_mismatch_fact(r->tuple, r->d.payload_hash, r->state.admission.payload_hash,
+                                   receipt_path(r->tuple, r->d.kind, r->d.ordinal), r->received_at);
+    rec.headers = {{"fp.schema", "anomaly_fact.v1"}};
+    bus.produce_async(std::move(rec), [this, r](expected<fp::origin_offset>) {
+      // The quarantine is journaled and receipted; a lost fact does not undo it.
+      finish(r, quarantine_result(*r));
+    });
+  }
+
+  /// Puts the receipt of `r->d` and records whether it was written; `then(ok)` afterwards.
+  void write_receipt(const request_ptr& r, std::function<void(bool)> then) {
+    auto path = receipt_path(r->state.tuple, r->d.kind, r->d.ordinal);
+    objects.put_async(
+        path, receipt_json(r->state, r->d), std::string("ig_receipt.v1"),
+        [this, r, then = std::move(then)](expected<artifact_ref> put) {
+          bool ok = put.has_value();
+          count(r->tuple.platform_run_id,
+                [&](run_counters& c) { ++(ok ? c.receipts_written : c.receipt_write_failed); });
+          if (!ok)
+            remember_backfill(r->dedupe, r->state.tuple);
+          // An admission records its receipt on Admitted; other decisions
+          // record it here, before their answer, so a sweep finds only real
+          // backlog.
+          if (r->d.kind == decision_kind::admit)
+            return then(ok);
+          tuple_command c;
+          c.op = ok ? tuple_op::receipt_written : tuple_op::receipt_failed;
+          c.ordinal = r->d.ordinal;
+          tuples.send(r->dedupe, std::move(c), [then, ok](expected<tuple_reply>) { then(ok); });
+        });
+  }
+
+  bus::produce_record record_of(const request& r) {
+    const auto& s = r.state;
+    bus::produce_record rec;
+    rec.topic = s.route.topic;
+    rec.key = s.route.key;
+    rec.value = s.route.record;
+    rec.partition = s.route.partition;
+    rec.headers = {{"fp.schema", "envelope.v1"},
+                   {"fp.event_id", s.tuple.event_id},
+                   {"fp.event_class", s.tuple.event_class},
+                   {"fp.platform_run_id", s.tuple.platform_run_id},
+                   {std::string(dedupe_header), r.dedupe}};
+    return rec;
+  }
+
+  void publish(const request_ptr& r) {
+    r->published = false;
+    auto deadline = clock::now() + opts.publish_timeout;
+    timers.post_at(deadline, [this, r] {
+      if (r->published || r->counted_ambiguous.exchange(true))
+        return;
+      count(r->tuple.platform_run_id, [](run_counters& c) { ++c.publish_ambiguous; });
+      tuple_command c;
+      c.op = tuple_op::mark_ambiguous;
+      tuples.send(r->dedupe, std::move(c), [](expected<tuple_reply>) {});
+    });
+    bus.produce_async(record_of(*r), [this, r](expected<fp::origin_offset> x) {
+      r->published = true;
+      if (!x) {
+        ++publish_failures_recent;
+        return make_ambiguous(r);
+      }
+      publish_failures_recent = 0;
+      {
+        std::lock_guard lock(ends_mu);
+        auto& end = ends[{x->topic, x->partition}];
+        end = std::max(end, x->offset + 1);
+      }
+      admit(r, *x);
+    });
+  }
+
+  void admit(const request_ptr& r, const fp::origin_offset& at) {
+    r->state.eb_ref = at;
+    r->state.status = publish_status::admitted;
+    r->d = r->state.admission;
+    write_receipt(r, [this, r, at](bool ok) {
+      tuple_command c;
+      c.op = tuple_op::admit;
+      c.eb_ref = at;
+      c.receipt = ok ? receipt_status::written : receipt_status::failed;
+      tuples.send(r->dedupe, std::move(c), [this, r](expected<tuple_reply> x) {
+        if (!x)
+          return finish(r, failure(x.error()));
+        r->state = x->state;
+        count(r->tuple.platform_run_id, [](run_counters& c) { ++c.admitted; });
+        finish(r, admitted_result(*r, false));
+      });
+    });
+  }
+
+  /// The tuple has a publish without a known outcome and no publisher here: mark it
+  /// PUBLISH_AMBIGUOUS, then reconcile on the scan thread.
+  void make_ambiguous(const request_ptr& r) {
+    tuple_command c;
+    c.op = tuple_op::mark_ambiguous;
+    tuples.send(r->dedupe, std::move(c), [this, r](expected<tuple_reply> x) {
+      if (!x)
+        return finish(r, failure(x.error()));
+      if (r->state.status == publish_status::in_flight &&
+          x->state.status == publish_status::ambiguous && !r->counted_ambiguous.exchange(true))
+        count(r->tuple.platform_run_id, [](run_counters& c) { ++c.publish_ambiguous; });
+      r->state = x->state;
+      if (r->state.status == publish_status::admitted) {
+        r->d = r->state.admission;
+        return finish(r, admitted_result(*r, false));
+      }
+      scans.post([this, r] { reconcile(r); });
+    });
+  }
+
+  void reconcile(const request_ptr& r) {
+    if (r->reconciled) // a publish after reconciling failed too: give up for now
+      return finish(r, error_result(503, "bus_unavailable",
+                                    "ig: the publish failed; the tuple is PUBLISH_AMBIGUOUS and "
+                                    "is reconciled on the next attempt"));
+    r->reconciled = true;
+    auto found = scan_for(r->state.route, r->dedupe);
+    if (!found) {
+      ++publish_failures_recent;
+      return finish(r, error_result(503, "bus_unavailable",
+                                    "ig: cannot reconcile against the bus (" +
+                                        found.error().code_name() + "); resend later"));
+    }
+    if (*found)
+      return admit(r, **found);
+    publish(r);
+  }
+
+  /// Scans the route's partition from its recorded end offset to the high watermark for a
+  /// record whose `fp.dedupe` header is `dedupe`.
+  expected<std::optional<fp::origin_offset>> scan_for(const publish_route& route,
+                                                      const std::string& dedupe) {
+    auto info = bus.describe_topic(route.topic);
+    if (!info)
+      return std::move(info).error();
+    std::int64_t low = 0, high = 0;
+    for (auto& p : info->partitions)
+      if (p.partition == route.partition)
+        low = p.low, high = p.high;
+    auto from = std::max(route.end_offset, low);
+    if (from >= high)
+      return std::optional<fp::origin_offset>{};
+    auto consumer = bus.assign({{route.topic, route.partition, from}});
+    if (!consumer)
+      return std::move(consumer).error();
+    std::optional<fp::origin_offset> found;
+    std::int64_t next = from;
+    int idle = 0;
+    while (next < high && !found && idle < 50) {
+      auto n = (*consumer)->poll_each(1024, std::chrono::milliseconds(100),
+                                      [&](const bus::message_view& m) {
+                                        if (m.offset >= high || found)
+                                          return;
+                                        next = std::max(next, m.offset + 1);
+                                        for (auto& h : m.headers)
+                                          if (h.key == dedupe_header && h.value == dedupe)
+                                            found = m.origin();
+                                      });
+      if (!n) {
+        (*consumer)->close();
+        return std::move(n).error();
+      }
+      idle = *n == 0 ? idle + 1 : 0;
+    }
+    (*consumer)->close();
+    if (!found && next < high)
+      return fp::error{errc::bus_unavailable,
+                       "ig: scan of " + route.topic + "/" + std::to_string(route.partition) +
+                           " stopped at " + std::to_string(next) + " before the high watermark " +
+                           std::to_string(high)};
+    return found;
+  }
+
+  // -- sweep and backfill -----------------------------------------------------------------------
+
+  void recover(const std::string& dedupe, const tuple_id& t) {
+    auto r = std::make_shared<request>();
+    r->dedupe = dedupe;
+    r->tuple = t;
+    r->done = [this](ingest_result) { --unresolved; };
+    ++in_flight;
+    acquire(dedupe, [this, r] {
+      tuple_command c;
+      c.op = tuple_op::get;
+      tuples.send(r->dedupe, std::move(c), [this, r](expected<tuple_reply> x) {
+        if (!x)
+          return finish(r, failure(x.error()));
+        r->state = x->state;
+        backfill(r, 0);
+      });
+    });
+  }
+
+  /// Writes the receipts still pending from index `i` on, then resolves the publish state.
+  void backfill(const request_ptr& r, std::size_t i) {
+    const auto& s = r->state;
+    if (i < s.pending.size()) {
+      r->d = s.pending[i].d;
+      return write_receipt(r, [this, r, i](bool) { backfill(r, i + 1); });
+    }
+    if (s.status == publish_status::admitted && s.admission_receipt != receipt_status::written) {
+      r->d = s.admission;
+      return write_receipt(r, [this, r](bool ok) {
+        if (ok) {
+          tuple_command c;
+          c.op = tuple_op::receipt_written;
+          c.ordinal = r->state.admission.ordinal;
+          tuples.send(r->dedupe, std::move(c), [](expected<tuple_reply>) {});
+        }
+        finish(r, {});
+      });
+    }
+    if (s.status == publish_status::in_flight || s.status == publish_status::ambiguous)
+      return make_ambiguous(r);
+    finish(r, {});
+  }
+
+  /// Retries failed receipt writes every few seconds until they are written.
+  void remember_backfill(const std::string& dedupe, const tuple_id& t) {
+    std::lock_guard lock(backlog_mu);
+    backlog[dedupe] = t;
+    if (backfill_scheduled || stopping)
+      return;
+    backfill_scheduled = true;
+    timers.post_at(clock::now() + std::chrono::seconds(5), [this] {
+      std::map<std::string, tuple_id> todo;
+      {
+        std::lock_guard lock(backlog_mu);
+        todo.swap(backlog);
+        backfill_scheduled = false;
+      }
+      unresolved += todo.size();
+      for (auto& [key, t] : todo)
+        recover(key, t);
+    });
+  }
+
+  void sweep_now() {
+    std::vector<std::pair<std::string, tuple_id>> todo;
+    auto prefix = std::string(tuple_def::type) + "/";
+    std::vector<std::string> keys;
+    auto listed = rt.journal().list_streams(
+        [&](std::string_view pid, std::uint64_t) {
+          keys.emplace_back(pid.substr(prefix.size()));
+          return true;
+        },
+        {}, prefix);
+    if (!listed)
+      return;
+    for (auto& key : keys) {
+      auto s = read_tuple(rt.journal(), key);
+      if (!s || !*s)
+        continue;
+      const auto& st = **s;
+      bool open = st.status == publish_status::in_flight ||
+                  st.status == publish_status::ambiguous || !st.pending.empty() ||
+                  (st.status == publish_status::admitted &&
+                   st.admission_receipt != receipt_status::written);
+      if (open)
+        todo.emplace_back(key, st.tuple);
+    }
+    unresolved += todo.size();
+    for (auto& [key, t] : todo)
+      recover(key, t);
+  }
+};
+
+gate::gate(std::unique_ptr<impl> p)
+    : impl_(std::move(p)) {}
+
+gate::~gate() {
+  stop(std::chrono::milliseconds(2'000));
+}
+
+expected<std::unique_ptr<gate>> gate::start(actors::runtime& rt, bus::event_bus& bus,
+                                            journal::object_store& objects, policy pol,
+                                            gate_options opts) {
+  auto p = std::unique_ptr<impl>(new impl(rt, bus, objects, std::move(pol), std::move(opts)));
+  for (auto& prof : p->pol.profiles) {
+    auto info = bus.describe_topic(prof.topic);
+    if (!info)
+      return fp::error{errc::bad_policy, "ig: partitioning profile " + prof.id + ": topic " +
+                                             prof.topic + ": " + info.error().message()};
+    p->partitions[prof.topic] = static_cast<std::int32_t>(info->partitions.size());
+    for (auto& part : info->partitions)
+      p->ends[{prof.topic, part.partition}] = part.high;
+  }
+  auto known = read_runs(rt.journal());
+  if (!known)
+    return std::move(known).error();
+  for (auto& r : *known)
+    p->runs[r.pins->platform_run_id] = *r.pins;
+  p->tuples = start_tuples(rt, p->opts.entities);
+  p->run_entities = start_runs(rt, p->opts.entities);
+  std::unique_ptr<gate> g(new gate(std::move(p)));
+  g->sweep();
+  return g;
+}
+
+void gate::ingest(std::string body, std::function<void(ingest_result)> done) {
+  auto& m = *impl_;
+  if (m.stopping)
+    return done(error_result(503, "stopping", "ig: the node is stopping; resend later"));
+  auto ev = check_event(body, m.pol, [this](std::string_view prid) { return run(prid); });
+  if (!ev) {
+    m.count("_invalid", [](run_counters& c) { ++c.ig_received; });
+    return done(error_result(400, ev.error().code_name(), ev.error().message()));
+  }
+  auto r = std::make_shared<request>();
+  r->tuple = ev->tuple;
+  r->dedupe = ev->tuple.dedupe();
+  r->ev = std::move(*ev);
+  r->received_at = format_utc(m.now_ns());
+  r->attempt = m.boot + ":" + std::to_string(++m.attempts);
+  r->done = [this, r, done = std::move(done)](ingest_result res) {
+    auto& prid = r->tuple.platform_run_id;
+    impl_->count(prid, [&](run_counters& c) {
+      if (res.status == 200 && res.body.value("decision", "") == "DUPLICATE")
+        ++c.duplicate;
+      if (res.status == 422 || res.status == 409) {
+        ++c.quarantined;
+        ++c.quarantined_by_reason[res.body.value("reason", "")];
+      }
+    });
+    done(std::move(res));
+  };
+  m.count(r->tuple.platform_run_id, [](run_counters& c) { ++c.ig_received; });
+  ++m.in_flight;
+  m.acquire(r->dedupe, [&m, r] { m.start_request(r); });
+}
+
+ingest_result gate::ingest_wait(std::string body, std::chrono::milliseconds timeout) {
+  auto p = std::make_shared<std::promise<ingest_result>>();
+  auto f = p->get_future();
+  ingest(std::move(body), [p](ingest_result r) { p->set_value(std::move(r)); });
+  if (f.wait_for(timeout) != std::future_status::ready)
+    return error_result(504, "timeout",
+                        "ig: no durable outcome within " + std::to_string(timeout.count()) +
+                            " ms; resend with the same event_id (it is deduplicated)");
+  return f.get();
+}
+
+expected<void> gate::open_run(const run_pins& pins) {
+  run_command c;
+  c.open = true;
+  c.pins = pins;
+  c.opened_at_utc = format_utc(impl_->now_ns());
+  auto r = impl_->run_entities.ask(pins.platform_run_id, c);
+  if (!r)
+    return std::move(r).error();
+  std::unique_lock lock(impl_->runs_mu);
+  impl_->runs[pins.platform_run_id] = *r->pins;
+  return {};
+}
+
+std::optional<run_pins> gate::run(std::string_view platform_run_id) const {
+  std::shared_lock lock(impl_->runs_mu);
+  auto it = impl_->runs.find(platform_run_id);
+  if (it == impl_->runs.end())
+    return std::nullopt;
+  return it->second;
+}
+
+std::vector<run_pins> gate::runs() const {
+  std::shared_lock lock(impl_->runs_mu);
+  std::vector<run_pins> out;
+  for (auto& [_, p] : impl_->runs)
+    out.push_back(p);
+  return out;
+}
+
+expected<std::optional<tuple_state>> gate::tuple(const tuple_id& t) const {
+  return read_tuple(impl_->rt.journal(), t.dedupe());
+}
+
+void gate::sweep() {
+  impl_->scans.post([this] { impl_->sweep_now(); });
+}
+
+std::uint64_t gate::unresolved() const {
+  return impl_->unresolved;
+}
+
+std::map<std::string, run_counters> gate::counters() const {
+  std::lock_guard lock(impl_->counters_mu);
+  return impl_->counters;
+}
+
+void gate::health(std::vector<std::string>& red, std::vector<std::string>& amber) const {
+  if (impl_->publish_failures_recent > 0)
+    amber.push_back("IG_PUBLISH_FAILING: the last " +
+                    std::to_string(impl_->publish_failures_recent.load()) +
+                    " publishes or reconciliations failed");
+  {
+    std::lock_guard lock(impl_->backlog_mu);
+    if (!impl_->backlog.empty())
+      amber.push_back("IG_RECEIPT_BACKLOG: " + std::to_string(impl_->backlog.size()) +
+                      " tuples have receipts to backfill (receipt_write_failed)");
+  }
+  if (auto n = impl_->unresolved.load(); n > 0)
+    amber.push_back("IG_RECONCILING: " + std::to_string(n) +
+                    " tuples await reconciliation or a receipt backfill");
+}
+
+const policy& gate::active_policy() const {
+  return impl_->pol;
+}
+
+void gate::stop(std::chrono::milliseconds grace) {
+  if (!impl_ || impl_->stopping.exchange(true))
+    return;
+  auto until = clock::now() + grace;
+  while (impl_->in_flight > 0 && clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  impl_->scans.stop();
+  impl_->timers.stop();
+}
+
+} // namespace fp::ig

@@ -1,0 +1,194 @@
+// The `ig` plane: the Ingestion Gate's HTTP boundary on the ingress port, its READY consumer,
+// its counters and health, and read-only inspection routes on the admin API.
+//
+//   POST /v1/ingest         one event -> 200 ADMITTED | 200 DUPLICATE | 422/409 QUARANTINE
+//   POST /v1/ingest/batch   a JSON array of events -> 200 {"results": [one outcome each]}
+//   GET  /admin/ig/runs     the runs IG has opened
+//   GET  /admin/ig/tuples/{platform_run_id}/{event_class}/{event_id}
+//
+// Errors: 400 unparseable, 401 no or unknown X-API-Key, 413 too large, 503 stopping or the bus
+// unresolved (resend), 504 no outcome in time (resend): nothing is written for 400/401/413.
+
+#include "actors/ingress/ig/gate.hpp"
+#include "actors/ingress/ig/ready.hpp"
+#include "actors/ingress/ig/tuple_entity.hpp"
+#include "cluster/planes.hpp"
+#include "schemas/canonical_json.hpp"
+#include "schemas/errc.hpp"
+
+#include <future>
+#include <memory>
+
+namespace fp::cluster {
+
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+http_response as_http(const ig::ingest_result& r) {
+  return json_response(r.status, r.body);
+}
+
+http_response unauthorized() {
+  return error_response(401, "unauthorized", "ig: X-API-Key is missing or not on the allowlist");
+}
+
+http_response ingest_one(plane_context& ctx, ig::gate& g, const http_request& r) {
+  if (!ingress_key_allowed(ctx, r))
+    return unauthorized();
+  if (auto ok = only_params(r, {}); !ok)
+    return error_response(ok.error());
+  const auto& http = ctx.profile.policy.http;
+  if (r.body.size() > http.max_body_bytes)
+    return error_response(413, "payload_too_large", "the request body exceeds the size limit");
+  return as_http(g.ingest_wait(r.body, std::chrono::milliseconds(http.request_timeout_ms)));
+}
+
+http_response ingest_batch(plane_context& ctx, ig::gate& g, const http_request& r) {
+  if (!ingress_key_allowed(ctx, r))
+    return unauthorized();
+  if (auto ok = only_params(r, {}); !ok)
+    return error_response(ok.error());
+  const auto& http = ctx.profile.policy.http;
+  if (r.body.size() > http.max_body_bytes)
+    return error_response(413, "payload_too_large", "the request body exceeds the size limit");
+  auto parsed = schemas::parse_strict(r.body, "batch");
+  if (!parsed)
+    return error_response(400, parsed.error().code_name(), parsed.error().message());
+  if (!parsed->is_array())
+    return error_response(400, "wrong_type", "batch: must be a JSON array of events");
+  auto max = ctx.profile.policy.ig.max_batch_items;
+  if (parsed->size() > max)
+    return error_response(413, "batch_too_large",
+                          "batch: " + std::to_string(parsed->size()) + " items, at most " +
+                              std::to_string(max) + " (policy.ig.max_batch_items)");
+  // Every item goes in at once; the answer waits until each has its durable outcome.
+  std::vector<std::future<ig::ingest_result>> outcomes;
+  outcomes.reserve(parsed->size());
+  for (auto& item : *parsed) {
+    auto p = std::make_shared<std::promise<ig::ingest_result>>();
+    outcomes.push_back(p->get_future());
+    g.ingest(schemas::canonical(item), [p](ig::ingest_result x) { p->set_value(std::move(x)); });
+  }
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(http.request_timeout_ms);
+  ojson results = ojson::array();
+  for (auto& f : outcomes) {
+    ig::ingest_result x;
+    if (f.wait_until(deadline) == std::future_status::ready)
+      x = f.get();
+    else
+      x = {504, ojson{{"error",
+                       {{"code", "timeout"},
+                        {"message", "ig: no durable outcome in time; resend this item"}}}}};
+    ojson row{{"status", x.status}};
+    for (auto& [k, v] : x.body.items())
+      row[k] = v;
+    results.push_back(std::move(row));
+  }
+  return json_response(200, ojson{{"results", std::move(results)}});
+}
+
+ojson run_json(const ig::run_pins& p) {
+  return {
+      {"platform_run_id", p.platform_run_id},   {"scenario_run_id", p.scenario_run_id},
+      {"scenario_id", p.scenario_id},           {"manifest_fingerprint", p.manifest_fingerprint},
+      {"parameter_hash", p.parameter_hash},     {"seed", p.seed},
+      {"ready_message_id", p.ready_message_id}, {"run_facts_view_ref", p.run_facts_view_ref}};
+}
+
+std::vector<metric_family> ig_metrics(const ig::gate& g) {
+  struct counter {
+    const char* name;
+    const char* help;
+    std::uint64_t ig::run_counters::*field;
+  };
+  static constexpr counter counters[] = {
+      {"ig_received", "events IG received (parseable or not; unparseable under _invalid)",
+       &ig::run_counters::ig_received},
+      {"admitted", "events admitted and published", &ig::run_counters::admitted},
+      {"duplicate", "re-sends answered DUPLICATE", &ig::run_counters::duplicate},
+      {"publish_ambiguous", "publishes without a known outcome (reconciled against the bus)",
+       &ig::run_counters::publish_ambiguous},
+      {"receipts_written", "receipts written", &ig::run_counters::receipts_written},
+      {"receipt_write_failed", "receipt writes that failed (backfilled later)",
+       &ig::run_counters::receipt_write_failed},
+  };
+  auto snapshot = g.counters();
+  std::vector<metric_family> out;
+  for (auto& c : counters) {
+    metric_family f{std::string("fp_ig_") + c.name + "_total", c.help, metric_type::counter, {}};
+    for (auto& [run, v] : snapshot)
+      f.samples.push_back({{{"platform_run_id", run}}, static_cast<double>(v.*(c.field))});
+    out.push_back(std::move(f));
+  }
+  metric_family q{
+      "fp_ig_quarantined_total", "events quarantined, by reason", metric_type::counter, {}};
+  for (auto& [run, v] : snapshot)
+    for (auto& [reason, n] : v.quarantined_by_reason)
+      q.samples.push_back({{{"platform_run_id", run}, {"reason", reason}}, static_cast<double>(n)});
+  out.push_back(std::move(q));
+  return out;
+}
+
+} // namespace
+
+expected<void> start_ig(plane_context& ctx) {
+  const auto& pol = ctx.profile.policy.ig;
+  auto loaded = ig::load_policy(pol.class_map, pol.partitioning_profiles, pol.payload_schemas);
+  if (!loaded)
+    return std::move(loaded).error();
+  ig::gate_options o;
+  o.service_release_id = ctx.service_release_id;
+  o.publish_timeout = std::chrono::milliseconds(pol.publish_timeout_ms);
+  o.entities = ctx.profile.policy.entities;
+  auto started = ig::gate::start(ctx.runtime, ctx.bus, ctx.objects, std::move(*loaded), o);
+  if (!started)
+    return std::move(started).error();
+  std::shared_ptr<ig::gate> g = std::move(*started);
+  auto consumer =
+      ig::ready_consumer::start(*g, ctx.bus, ctx.objects, ctx.profile.wiring.oracle_root);
+  if (!consumer)
+    return std::move(consumer).error();
+  std::shared_ptr<ig::ready_consumer> ready = std::move(*consumer);
+
+  auto* c = &ctx;
+  ctx.ingress_routes.push_back(
+      {"POST", "/v1/ingest", [c, g](const http_request& r) { return ingest_one(*c, *g, r); }});
+  ctx.ingress_routes.push_back({"POST", "/v1/ingest/batch",
+                                [c, g](const http_request& r) { return ingest_batch(*c, *g, r); }});
+  ctx.admin_routes.push_back({"GET", "/admin/ig/runs", [g](const http_request&) {
+                                ojson runs = ojson::array();
+                                for (auto& p : g->runs())
+                                  runs.push_back(run_json(p));
+                                return json_response(200, ojson{{"runs", std::move(runs)}});
+                              }});
+  ctx.admin_routes.push_back(
+      {"GET", "/admin/ig/tuples/([^/]+)/([^/]+)/([^/]+)", [g](const http_request& r) {
+         ig::tuple_id t{r.captures.at(0), r.captures.at(1), r.captures.at(2)};
+         auto s = g->tuple(t);
+         if (!s)
+           return error_response(s.error());
+         if (!*s)
+           return error_response(404, "not_found", "ig: no decision on that tuple");
+         auto j = ig::tuple_def::to_json(**s);
+         j["dedupe"] = t.dedupe();
+         return json_response(200, ojson::parse(j.dump()));
+       }});
+  plane_hooks h;
+  h.plane = "ig";
+  h.metrics = [g] { return ig_metrics(*g); };
+  h.health = [g, ready](std::vector<std::string>& red, std::vector<std::string>& amber) {
+    g->health(red, amber);
+    ready->health(red, amber);
+  };
+  auto grace = ctx.profile.policy.shutdown_grace;
+  h.stop = [g, ready, grace] {
+    ready->stop();
+    g->stop(grace);
+  };
+  ctx.hooks.push_back(std::move(h));
+  return {};
+}
+
+} // namespace fp::cluster
