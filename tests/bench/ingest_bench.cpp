@@ -274,13 +274,13 @@ std::vector<std::string> world_events(const fs::path& world_dir, const run_pins&
 }
 
 std::string batch_body(const std::vector<std::string>& events, std::size_t from, std::size_t n) {
-  std::string body = "{\"events\":[";
+  std::string body = "[";
   for (std::size_t i = 0; i < n; ++i) {
     if (i > 0)
       body += ',';
     body += events[from + i];
   }
-  body += "]}";
+  body += "]";
   return body;
 }
 
