@@ -10,6 +10,8 @@
 
 namespace fp::cluster {
 
+expected<void> start_wsp(plane_context& ctx); // plane_wsp.cpp
+
 namespace {
 
 expected<void> start_testkit(plane_context& ctx) {
@@ -23,6 +25,8 @@ constexpr std::array plane_table{
     plane_spec{"testkit",
                "counter entities that exercise the runtime (POST /v1/testkit/counters/KEY)",
                start_testkit},
+    plane_spec{"wsp", "World Streamer Producer: READY consumer streaming the world to IG",
+               start_wsp},
 };
 
 } // namespace
