@@ -41,6 +41,13 @@ TEST_CASE("build_plan fails closed and names the reason") {
     CHECK(p.error().is(errc::plan_mismatch));
     CHECK(p.error().message().find("schema_version") != std::string::npos);
   }
+  SUBCASE("a policy role that the view does not have") {
+    auto policy = r.policy;
+    policy[1].role = "business_traffic";
+    auto p = build_plan(r.ready, r.view_bytes, policy);
+    REQUIRE_FALSE(p);
+    CHECK(p.error().message().find("role") != std::string::npos);
+  }
   SUBCASE("policy in another order") {
     auto policy = r.policy;
     std::swap(policy[0], policy[1]);
@@ -68,16 +75,22 @@ TEST_CASE("build_plan fails closed and names the reason") {
     ready.view_sha256 = schemas::sha256_hex(bytes);
     auto p = build_plan(ready, bytes, r.policy);
     REQUIRE_FALSE(p);
-    CHECK(p.error().message().find("relative") != std::string::npos);
+    CHECK(p.error().is(errc::view_mismatch));
+    CHECK(p.error().message().find("path") != std::string::npos);
   }
 }
 
 TEST_CASE("parse_ready refuses what is not a READY") {
   CHECK(parse_ready("{}").error().is(errc::bad_ready));
-  auto legacy = parse_ready(R"({"kind":"READY","run_id":"x"})");
-  REQUIRE_FALSE(legacy);
-  CHECK(legacy.error().message().find("platform_run_id") != std::string::npos);
+  CHECK_FALSE(parse_ready(R"({"kind":"READY","run_id":"x"})"));
   CHECK_FALSE(parse_ready("not json"));
+  test::temp_dir tmp;
+  auto r = test::make_run(tmp.path);
+  auto j = nlohmann::json::parse(r.ready_json);
+  j["message_id"] = std::string(64, '0');
+  auto forged = parse_ready(j.dump());
+  REQUIRE_FALSE(forged);
+  CHECK(forged.error().message().find("message_id") != std::string::npos);
 }
 
 TEST_CASE("the repository's WSP policy files load in plan order") {
@@ -89,5 +102,6 @@ TEST_CASE("the repository's WSP policy files load in plan order") {
   for (std::size_t i = 0; i < 4; ++i) {
     CHECK((*p)[i].output_id == test::plan_order()[i]);
     CHECK((*p)[i].schema_version == "v1");
+    CHECK((*p)[i].role == (i == 0 ? "business_traffic" : "context"));
   }
 }

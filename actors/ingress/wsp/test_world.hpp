@@ -7,6 +7,7 @@
 #include "actors/ingress/wsp/plan.hpp"
 #include "schemas/canonical_json.hpp"
 #include "schemas/hash.hpp"
+#include "schemas/run_facts.hpp"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -52,7 +53,7 @@ struct world_run {
   run_plan plan;
 };
 
-/// Generates a world (`flows` flows over one hour) and the view and READY for it.
+/// Generates a world (`flows` flows over one hour) and the view and READY an SR would write.
 inline world_run make_run(const std::filesystem::path& oracle_root, std::uint64_t flows = 60) {
   world::params p;
   p.seed = 11;
@@ -67,69 +68,58 @@ inline world_run make_run(const std::filesystem::path& oracle_root, std::uint64_
   std::ifstream in(g->world_dir / "manifest.json");
   auto m = nlohmann::json::parse(in);
   auto rel = std::filesystem::relative(g->world_dir, oracle_root).string();
-  auto outputs = nlohmann::json::array();
-  std::vector<output_plan> plans;
-  for (auto& id : plan_order()) {
-    r.policy.push_back({id, id, "v1"});
+  std::ifstream receipt_in(g->world_dir / "gate_receipt.json", std::ios::binary);
+  std::string receipt((std::istreambuf_iterator<char>(receipt_in)), {});
+
+  schemas::run_config rc{"IG_PUSH", plan_order()};
+  schemas::run_facts_view v;
+  v.platform_run_id = fp::platform_run_id{"platform_20260101T000000Z"};
+  v.scenario_id = fp::scenario_id{p.scenario_id};
+  v.manifest_fingerprint = fp::manifest_fingerprint{g->manifest_fingerprint};
+  v.parameter_hash = fp::parameter_hash{g->parameter_hash};
+  v.seed = p.seed;
+  v.run_config_digest = schemas::run_config_digest(rc);
+  v.scenario_run_id = schemas::scenario_run_id(g->manifest_fingerprint, g->parameter_hash,
+                                               p.scenario_id, p.seed, v.run_config_digest);
+  v.started_at_utc = "2026-01-01T00:00:00Z";
+  v.traffic_delivery_mode = "IG_PUSH";
+  v.world_path = rel;
+  v.gate_receipt_path = rel + "/gate_receipt.json";
+  v.gate_receipt_sha256 = schemas::sha256_hex(receipt);
+  schemas::stream_plan sp{g->manifest_fingerprint, {}, "IG_PUSH"};
+  for (std::size_t i = 0; i < plan_order().size(); ++i) {
+    const auto& id = plan_order()[i];
+    std::string role = i == 0 ? "business_traffic" : "context";
+    r.policy.push_back({id, id, "v1", role});
     for (auto& o : m["outputs"]) {
       if (o["output_id"] != id)
         continue;
-      auto parts = nlohmann::json::array();
-      output_plan op{id, o["role"], id, "v1", o["digest"], o["rows"], {}};
-      for (auto& pt : o["parts"]) {
-        auto path = rel + "/" + pt["path"].get<std::string>();
-        parts.push_back({{"path", path},
-                         {"sha256", pt["sha256"]},
-                         {"rows", pt["rows"]},
-                         {"bytes", pt["bytes"]}});
-        op.parts.push_back({path, pt["sha256"], pt["rows"], pt["bytes"]});
-      }
-      outputs.push_back({{"output_id", id},
-                         {"role", o["role"]},
-                         {"event_type", id},
-                         {"schema_version", "v1"},
-                         {"digest", o["digest"]},
-                         {"rows", o["rows"]},
-                         {"parts", parts}});
-      plans.push_back(op);
+      schemas::run_facts_output out{id, role, id, "v1", o["digest"], o["rows"], {}};
+      for (auto& pt : o["parts"])
+        out.parts.push_back(
+            {rel + "/" + pt["path"].get<std::string>(), pt["sha256"], pt["rows"], pt["bytes"]});
+      sp.outputs.push_back({id, role, out.digest, out.rows, id, "v1"});
+      v.outputs.push_back(std::move(out));
     }
   }
-  std::string prid = "platform_20260101T000000Z";
-  auto srid = schemas::hash_parts(std::string_view("test"), g->manifest_fingerprint);
-  auto plan_hash = stream_plan_hash(g->manifest_fingerprint, plans, "IG_PUSH");
-  auto mid = ready_message_id(prid, srid, plan_hash);
-  nlohmann::json view{{"schema_version", "run_facts_view.v1"},
-                      {"platform_run_id", prid},
-                      {"scenario_run_id", srid},
-                      {"scenario_id", p.scenario_id},
-                      {"manifest_fingerprint", g->manifest_fingerprint},
-                      {"parameter_hash", g->parameter_hash},
-                      {"seed", p.seed},
-                      {"run_config_digest", std::string(64, 'a')},
-                      {"plan_hash", plan_hash},
-                      {"started_at_utc", "2026-01-01T00:00:00Z"},
-                      {"traffic_delivery_mode", "IG_PUSH"},
-                      {"world", {{"path", rel}}},
-                      {"outputs", outputs}};
-  r.view_bytes = schemas::canonical(view);
-  auto view_path = "fraud-platform/" + prid + "/sr/run_facts_view.json";
-  nlohmann::json ready{
-      {"kind", "READY"},
-      {"schema_version", "ready.v1"},
-      {"message_id", mid},
-      {"platform_run_id", prid},
-      {"scenario_run_id", srid},
-      {"scenario_id", p.scenario_id},
-      {"manifest_fingerprint", g->manifest_fingerprint},
-      {"parameter_hash", g->parameter_hash},
-      {"seed", p.seed},
-      {"plan_hash", plan_hash},
-      {"run_config_digest", std::string(64, 'a')},
-      {"traffic_delivery_mode", "IG_PUSH"},
-      {"run_facts_view", {{"path", view_path}, {"sha256", schemas::sha256_hex(r.view_bytes)}}}};
-  r.ready_json = schemas::canonical(ready);
+  v.plan_hash = schemas::plan_hash(sp);
+  r.view_bytes = schemas::to_json(v);
+  schemas::ready_message ready{
+      schemas::ready_message_id(v.platform_run_id.view(), v.scenario_run_id.view(), v.plan_hash),
+      v.platform_run_id,
+      v.scenario_run_id,
+      v.scenario_id,
+      v.manifest_fingerprint,
+      v.parameter_hash,
+      v.seed,
+      v.plan_hash,
+      v.run_config_digest,
+      "IG_PUSH",
+      schemas::run_facts_view_key(v.platform_run_id.view()),
+      schemas::sha256_hex(r.view_bytes)};
+  r.ready_json = schemas::to_json(ready);
   auto parsed = parse_ready(r.ready_json);
-  REQUIRE(parsed);
+  REQUIRE_MESSAGE(parsed, (parsed ? "" : parsed.error().to_string()));
   r.ready = *parsed;
   auto plan = build_plan(r.ready, r.view_bytes, r.policy);
   REQUIRE_MESSAGE(plan, (plan ? "" : plan.error().to_string()));

@@ -40,6 +40,7 @@ struct policy_output {
   std::string output_id;
   std::string event_type;
   std::string schema_version;
+  std::string role; ///< `business_traffic` (traffic file) or `context` (context file)
 };
 
 struct part_ref {
