@@ -185,6 +185,23 @@ public:
     return out;
   }
 
+  /// AMBER while a run has a stopped output or a refused READY (the reasons are in
+  /// /admin/wsp/runs).
+  void health(std::vector<std::string>& amber) {
+    std::lock_guard lock(mu_);
+    refresh_current();
+    bool stopped = false, refused = false;
+    for (auto& [mid, r] : runs_) {
+      refused = refused || r.state == "refused";
+      for (auto& o : r.outputs)
+        stopped = stopped || o.state == wsp::output_state::stopped;
+    }
+    if (stopped)
+      amber.emplace_back("WSP_OUTPUT_STOPPED");
+    if (refused)
+      amber.emplace_back("WSP_READY_REFUSED");
+  }
+
 private:
   void refresh_current() {
     if (current_ != nullptr)
@@ -329,6 +346,9 @@ expected<void> start_wsp(plane_context& ctx) {
   plane_hooks h;
   h.plane = "wsp";
   h.metrics = [plane] { return plane->metrics(); };
+  h.health = [plane](std::vector<std::string>&, std::vector<std::string>& amber) {
+    plane->health(amber);
+  };
   h.serving = [plane](const served_endpoints& e) { return plane->serving(e); };
   h.stop = [plane] { plane->stop(); };
   ctx.hooks.push_back(std::move(h));

@@ -121,6 +121,9 @@ TEST_CASE("plane wsp: a READY is streamed, then committed; the same READY again 
     CHECK(ids.size() == 5);
   auto posts = ig.posts();
   CHECK(posts == 20);
+  std::vector<std::string> red, amber;
+  n.hooks[0].health(red, amber);
+  CHECK(amber.empty());
   // Metrics carry the run and the output.
   auto families = n.hooks[0].metrics();
   bool found = false;
@@ -148,4 +151,8 @@ TEST_CASE("plane wsp: a READY whose run_facts_view is missing stops with the rea
   CHECK(runs[0]["state"] == "refused");
   CHECK(runs[0]["reason"].get<std::string>().find("view_missing") != std::string::npos);
   CHECK(ig.posts() == 0);
+  std::vector<std::string> red, amber;
+  n.hooks[0].health(red, amber);
+  CHECK(red.empty());
+  CHECK(amber == std::vector<std::string>{"WSP_READY_REFUSED"});
 }
