@@ -10,7 +10,8 @@
 
 namespace fp::cluster {
 
-expected<void> start_wsp(plane_context& ctx); // plane_wsp.cpp
+expected<void> start_sr_plane(plane_context& ctx); // plane_sr.cpp
+expected<void> start_wsp(plane_context& ctx);      // plane_wsp.cpp
 
 namespace {
 
@@ -25,6 +26,10 @@ constexpr std::array plane_table{
     plane_spec{"testkit",
                "counter entities that exercise the runtime (POST /v1/testkit/counters/KEY)",
                start_testkit},
+    plane_spec{"sr",
+               "Scenario Runner: run ledger, READY, active run (POST /v1/sr/runs, GET "
+               "/v1/sr/runs/ID, GET /v1/sr/active)",
+               start_sr_plane, true},
     plane_spec{"wsp", "World Streamer Producer: READY consumer streaming the world to IG",
                start_wsp},
 };

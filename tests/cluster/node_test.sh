@@ -32,7 +32,7 @@ refused "a mistyped port stops the node" "$WORK/badport.yaml" \
   'wiring.admin.port: must be an integer 0..65535, got "abc"'
 profile plane 's/planes: \[testkit\]/planes: [testkit, nope]/'
 refused "an unknown plane stops the node" "$WORK/plane.yaml" \
-  'policy.planes[1]: unknown plane "nope" (known: testkit, wsp)'
+  'policy.planes[1]: unknown plane "nope" (known: testkit, sr'
 profile open 's/bind: 127.0.0.1/bind: 0.0.0.0/'
 refused "a non-loopback admin API without a token source does not start" "$WORK/open.yaml" \
   "wiring.admin: bind 0.0.0.0 is not loopback, so token_file or token_env must name"

@@ -3,6 +3,7 @@
 #include "tools/fp/cli_table.hpp"
 #include "tools/fp/devbroker.hpp"
 #include "tools/fp/shell.hpp"
+#include "tools/fp/sr.hpp"
 #include "tools/fp/world.hpp"
 #include "tools/fp/wsp.hpp"
 
@@ -76,6 +77,14 @@ constexpr std::array command_table{
     command_spec{"world verify", on::world_verify, "world verify [--out DIR]", 0, 0,
                  "re-check every sealed world's digests, order and gate receipt",
                  world_help::verify_details, world_verify},
+    command_spec{"sr run", on::sr_run,
+                 "sr run --node URL --seed S [--scenario-id X] [--parameter-hash H] "
+                 "[--manifest-fingerprint F] [--platform-run-id ID | --start T] "
+                 "[--api-key-file F]",
+                 0, 0, "run a sealed world: ledger, READY on fp.bus.control.v1, active run",
+                 sr_help::run_details, sr_run},
+    command_spec{"sr status", on::sr_status, "sr status --node URL [ID] [--api-key-file F]", 0, 1,
+                 "a run's state, or the active run", sr_help::status_details, sr_status},
     command_spec{"wsp run", on::wsp_run,
                  "wsp run --node URL [--ig URL] [--platform-run-id ID] [--unpaced] "
                  "[--speedup N] [--cap N] [--concurrency N] [--resend-bp N] [--state DIR] "
@@ -108,8 +117,10 @@ constexpr std::array option_table{
     option_spec{"--threads", "T", value_kind::number, on::demo, 0, "appending threads; default 16"},
     option_spec{"--receipts", "R", value_kind::number, on::demo, 0,
                 "receipt objects to store; default 300"},
-    option_spec{"--node", "URL", value_kind::text, on::shell | on::wsp_run, on::wsp_run,
-                "the node's admin API, e.g. http://127.0.0.1:8470"},
+    option_spec{"--node", "URL", value_kind::text, on::shell | on::sr | on::wsp_run,
+                on::sr | on::wsp_run,
+                "shell, wsp run: the node's admin API, e.g. http://127.0.0.1:8470; sr: its "
+                "ingress API"},
     option_spec{"--token-file", "F", value_kind::text, on::shell, 0,
                 "admin bearer token file; default $FP_ADMIN_TOKEN"},
     option_spec{"-c", "COMMAND", value_kind::text, on::shell, 0,
@@ -120,26 +131,34 @@ constexpr std::array option_table{
                 "create the profile's policy.bus.topics"},
     option_spec{"--bootstrap-file", "PATH", value_kind::text, on::devbroker, 0,
                 "where to write the bootstrap address; default ./devbroker.bootstrap"},
-    option_spec{"--seed", "S", value_kind::number, on::world_generate, on::world_generate,
-                "the world's seed, 0..2^53-1"},
+    option_spec{"--seed", "S", value_kind::number, on::world_generate | on::sr_run,
+                on::world_generate | on::sr_run, "the world's seed, 0..2^53-1"},
     option_spec{"--merchants", "M", value_kind::number, on::world_generate, 0,
                 "merchants, 1..100000; default 20"},
     option_spec{"--flows", "F", value_kind::number, on::world_generate, 0,
                 "flows (arrivals), 1..100000000; default 2000"},
     option_spec{"--out", "DIR", value_kind::text, on::world, 0,
                 "oracle_root; the world goes under DIR/oracle/; default $ORACLE_ROOT"},
-    option_spec{"--start", "T", value_kind::text, on::world_generate, 0,
-                "first arrival time, RFC 3339 UTC whole seconds; default 2026-01-01T00:00:00Z"},
+    option_spec{"--start", "T", value_kind::text, on::world_generate | on::sr_run, 0,
+                "world generate: first arrival time, RFC 3339 UTC whole seconds, default "
+                "2026-01-01T00:00:00Z; sr run: the run's start, default the clock (read once)"},
     option_spec{"--span", "D", value_kind::text, on::world_generate, 0,
                 "how long arrivals run: N and s, m, h or d, 1m..366d; default 1d"},
-    option_spec{"--scenario-id", "X", value_kind::text, on::world_generate, 0,
-                "scenario id (a path segment); default baseline_v1"},
+    option_spec{"--scenario-id", "X", value_kind::text, on::world_generate | on::sr_run, 0,
+                "scenario id (a path segment); world generate: default baseline_v1"},
+    option_spec{"--parameter-hash", "H", value_kind::text, on::sr_run, 0,
+                "pick the world with this parameter_hash (64 hex)"},
+    option_spec{"--manifest-fingerprint", "F", value_kind::text, on::sr_run, 0,
+                "pick the world with this manifest_fingerprint (64 hex)"},
+    option_spec{"--platform-run-id", "ID", value_kind::text, on::sr_run | on::wsp_run, 0,
+                "sr run: retry this run (platform_YYYYMMDDTHHMMSSZ) instead of starting a new "
+                "one; wsp run: stream this run's READY (default the newest)"},
+    option_spec{"--api-key-file", "F", value_kind::text, on::sr, 0,
+                "the ingress API key's file (first line); default $FP_SR_API_KEY"},
     option_spec{"--part-rows", "N", value_kind::number, on::world_generate, 0,
                 "rows a part file, 1000..100000000; default 1000000"},
     option_spec{"--ig", "URL", value_kind::text, on::wsp_run, 0,
                 "IG's base URL; default http://127.0.0.1:8471"},
-    option_spec{"--platform-run-id", "ID", value_kind::text, on::wsp_run, 0,
-                "stream this run's READY; default the newest READY"},
     option_spec{"--unpaced", "", value_kind::flag, on::wsp_run, 0,
                 "send as fast as IG accepts (benchmarks)"},
     option_spec{"--speedup", "N", value_kind::number, on::wsp_run, 0,
@@ -170,7 +189,7 @@ std::span<const option_spec> options() {
 }
 
 bool is_group(std::string_view word) {
-  return word == "replay" || word == "objects" || word == "world" || word == "wsp";
+  return word == "replay" || word == "objects" || word == "world" || word == "sr" || word == "wsp";
 }
 
 } // namespace fp::tools::cli

@@ -63,7 +63,7 @@ void check_snapshot(const typename Def::state& s) {
 
 } // namespace
 
-TEST_CASE("sr_run: PLANNED -> FACTS_WRITTEN -> READY; repeats are no-ops; drift refused") {
+TEST_CASE("sr_run: PLANNED -> FACTS_WRITTEN -> READY, repeats are no-ops, drift refused") {
   sr_run_state s;
   CHECK(status_of(s) == "NONE");
   s = step<sr_run_def>(s, {sr_run_op::plan, pins(), {}, {}, 0, 0, {}}, 1);
@@ -107,7 +107,7 @@ TEST_CASE("sr_run: nothing before a plan") {
   CHECK(sr_run_def::handle(s, {})->empty());
 }
 
-TEST_CASE("active_run: a new run is a new event; the same run again is a no-op") {
+TEST_CASE("active_run: a new run is a new event, the same run again is a no-op") {
   active_run_state s;
   check_snapshot<active_run_def>(s);
   s = step<active_run_def>(s, {active_run_op::activate, pins()}, 1);
