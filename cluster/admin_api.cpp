@@ -1,5 +1,6 @@
 #include "cluster/admin_api.hpp"
 
+#include "cluster/admin_browse.hpp"
 #include "cluster/errc.hpp"
 #include "cluster/health.hpp"
 #include "cluster/time_text.hpp"
@@ -260,6 +261,9 @@ std::vector<http_route> admin_routes(const node_view& node) {
       {"GET", "/admin/bus", [n](const http_request& r) { return bus_overview(*n, r); }},
       {"GET", "/admin/bus/groups/([^/]+)/lag",
        [n](const http_request& r) { return bus_group_lag(*n, r); }},
+      {"GET", "/admin/bus/topics/([^/]+)/records",
+       [n](const http_request& r) { return bus_records_route(*n, r); }},
+      {"GET", "/admin/objects/(.+)", [n](const http_request& r) { return object_route(*n, r); }},
   };
 }
 

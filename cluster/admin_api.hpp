@@ -11,6 +11,8 @@
 //   GET /admin/journal/{persistence_id}?from&limit
 //   GET /admin/bus                            {"backend","reachable","topics":[...offsets]}
 //   GET /admin/bus/groups/{group}/lag?topic   a consumer group's checkpoints and lag
+//   GET /admin/bus/topics/{topic}/records     a partition's records (admin_browse.hpp)
+//   GET /admin/objects/{path}                 an object's bytes (admin_browse.hpp)
 //
 // Bad parameters answer 400, unknown types and entities 404, other methods 405 (the server
 // does that), each with `{"error":{"code","message"}}`.

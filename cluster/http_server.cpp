@@ -27,6 +27,8 @@ struct http_server::impl {
   static void write(const http_response& from, httplib::Response& to) {
     to.status = from.status;
     to.set_content(from.body, from.content_type.c_str());
+    for (auto& [k, v] : from.headers)
+      to.set_header(k, v);
   }
 
   http_request convert(const httplib::Request& req) const {

@@ -28,9 +28,18 @@ struct http_request {
 };
 
 struct http_response {
-  int status = 200;
-  std::string content_type = "application/json";
+  using header_list = std::vector<std::pair<std::string, std::string>>;
+  // A constructor rather than an aggregate, so `{status, type, body}` needs no `headers`.
+  http_response(int s = 200, std::string type = "application/json", std::string b = {},
+                header_list h = {})
+      : status(s)
+      , content_type(std::move(type))
+      , body(std::move(b))
+      , headers(std::move(h)) {}
+  int status;
+  std::string content_type;
   std::string body;
+  header_list headers; ///< extra response headers (`X-Object-Sha256`)
 };
 
 using http_handler = std::function<http_response(const http_request&)>;

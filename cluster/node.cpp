@@ -1,6 +1,7 @@
 #include "cluster/node.hpp"
 
 #include "cluster/admin_api.hpp"
+#include "cluster/admin_browse.hpp"
 #include "cluster/auth.hpp"
 #include "cluster/data_dir.hpp"
 #include "cluster/errc.hpp"
@@ -42,11 +43,12 @@ int refuse(const std::string& message) {
 class running_node final : public node_view {
 public:
   running_node(actors::runtime& rt, const node_bus& bus, std::vector<std::string> planes,
-               const std::vector<plane_hooks>& hooks)
+               const std::vector<plane_hooks>& hooks, const journal::object_store& objects)
       : rt_(rt)
       , bus_(bus)
       , planes_(std::move(planes))
-      , hooks_(hooks) {}
+      , hooks_(hooks)
+      , objects_(objects) {}
   std::vector<const actors::entity_type_view*> types() const override { return rt_.types(); }
   const actors::entity_type_view* type(std::string_view name) const override {
     return rt_.type(name);
@@ -59,6 +61,20 @@ public:
   expected<std::vector<bus::partition_lag>> bus_lag(std::string_view group,
                                                     std::string_view topic) const override {
     return bus_.get().lag(group, topic);
+  }
+  expected<std::vector<bus::message>> bus_records(std::string_view topic, std::int32_t partition,
+                                                  std::int64_t from,
+                                                  std::size_t limit) const override {
+    return read_partition(bus_.get(), topic, partition, from, limit);
+  }
+  expected<std::pair<artifact_ref, std::string>> object(std::string_view path) const override {
+    auto ref = objects_.stat(path);
+    if (!ref)
+      return std::move(ref).error();
+    auto bytes = objects_.get(path);
+    if (!bytes)
+      return std::move(bytes).error();
+    return std::pair{std::move(*ref), std::move(*bytes)};
   }
   std::vector<http_count> http_counts() const override {
     std::vector<http_count> out;
@@ -87,6 +103,7 @@ private:
   const node_bus& bus_;
   std::vector<std::string> planes_;
   const std::vector<plane_hooks>& hooks_;
+  const journal::object_store& objects_;
   std::vector<const http_server*> servers_;
 };
 
@@ -195,7 +212,7 @@ int run_node(const node_options& opts) {
     stop_planes();
     return refuse(ok.error().message());
   }
-  running_node view(**rt, **bus, p->policy.planes, hooks);
+  running_node view(**rt, **bus, p->policy.planes, hooks, objects);
   auto ao = server_options(*p, p->wiring.admin, "admin", p->policy.http.admin_threads);
   if (p->admin_requires_token())
     ao.bearer_token = **token;

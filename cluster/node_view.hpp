@@ -4,6 +4,7 @@
 // counters. The node implements it over the runtime; tests implement it with fakes.
 
 #include "actors/core/runtime.hpp"
+#include "bus/event_bus.hpp"
 #include "cluster/health.hpp"
 #include "cluster/metrics_text.hpp"
 #include "journal/journal.hpp"
@@ -11,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace fp::cluster {
@@ -37,6 +39,13 @@ public:
   /// A consumer group's checkpoints and lag on `topic`.
   virtual expected<std::vector<bus::partition_lag>> bus_lag(std::string_view group,
                                                             std::string_view topic) const;
+  /// Up to `limit` records of one partition from offset `from`, read without a group
+  /// (admin_browse.cpp; `not_found` with no bus).
+  virtual expected<std::vector<bus::message>> bus_records(std::string_view topic,
+                                                          std::int32_t partition, std::int64_t from,
+                                                          std::size_t limit) const;
+  /// An object's ref and bytes, verified against its digest (`not_found` with no store).
+  virtual expected<std::pair<artifact_ref, std::string>> object(std::string_view path) const;
   virtual std::vector<http_count> http_counts() const = 0;
   /// The planes' own metric families (none by default).
   virtual std::vector<metric_family> plane_metrics() const { return {}; }

@@ -12,6 +12,7 @@ namespace fp::cluster {
 
 expected<void> start_sr_plane(plane_context& ctx); // plane_sr.cpp
 expected<void> start_ig(plane_context& ctx);       // plane_ig.cpp
+expected<void> start_wsp(plane_context& ctx);      // plane_wsp.cpp
 
 namespace {
 
@@ -33,6 +34,8 @@ constexpr std::array plane_table{
     plane_spec{"ig",
                "Ingestion Gate: POST /v1/ingest and /v1/ingest/batch (X-API-Key), READY consumer",
                start_ig, true},
+    plane_spec{"wsp", "World Streamer Producer: READY consumer streaming the world to IG",
+               start_wsp},
 };
 
 } // namespace

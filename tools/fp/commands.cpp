@@ -5,6 +5,7 @@
 #include "tools/fp/shell.hpp"
 #include "tools/fp/sr.hpp"
 #include "tools/fp/world.hpp"
+#include "tools/fp/wsp.hpp"
 
 #include <array>
 
@@ -84,6 +85,12 @@ constexpr std::array command_table{
                  sr_help::run_details, sr_run},
     command_spec{"sr status", on::sr_status, "sr status --node URL [ID] [--api-key-file F]", 0, 1,
                  "a run's state, or the active run", sr_help::status_details, sr_status},
+    command_spec{"wsp run", on::wsp_run,
+                 "wsp run --node URL [--ig URL] [--platform-run-id ID] [--unpaced] "
+                 "[--speedup N] [--cap N] [--concurrency N] [--resend-bp N] [--state DIR] "
+                 "[--oracle-root DIR] [--policy-dir DIR]",
+                 0, 0, "stream a READY run's world outputs to IG (the World Streamer Producer)",
+                 wsp_help::run_details, wsp_run},
     command_spec{"version", on::version, "version", 0, 0,
                  "print the git SHA this binary was built from", "", version},
 };
@@ -110,8 +117,10 @@ constexpr std::array option_table{
     option_spec{"--threads", "T", value_kind::number, on::demo, 0, "appending threads; default 16"},
     option_spec{"--receipts", "R", value_kind::number, on::demo, 0,
                 "receipt objects to store; default 300"},
-    option_spec{"--node", "URL", value_kind::text, on::shell | on::sr, on::sr,
-                "shell: the node's admin API, e.g. http://127.0.0.1:8470; sr: its ingress API"},
+    option_spec{"--node", "URL", value_kind::text, on::shell | on::sr | on::wsp_run,
+                on::sr | on::wsp_run,
+                "shell, wsp run: the node's admin API, e.g. http://127.0.0.1:8470; sr: its "
+                "ingress API"},
     option_spec{"--token-file", "F", value_kind::text, on::shell, 0,
                 "admin bearer token file; default $FP_ADMIN_TOKEN"},
     option_spec{"-c", "COMMAND", value_kind::text, on::shell, 0,
@@ -141,12 +150,31 @@ constexpr std::array option_table{
                 "pick the world with this parameter_hash (64 hex)"},
     option_spec{"--manifest-fingerprint", "F", value_kind::text, on::sr_run, 0,
                 "pick the world with this manifest_fingerprint (64 hex)"},
-    option_spec{"--platform-run-id", "ID", value_kind::text, on::sr_run, 0,
-                "retry this run (platform_YYYYMMDDTHHMMSSZ) instead of starting a new one"},
+    option_spec{"--platform-run-id", "ID", value_kind::text, on::sr_run | on::wsp_run, 0,
+                "sr run: retry this run (platform_YYYYMMDDTHHMMSSZ) instead of starting a new "
+                "one; wsp run: stream this run's READY (default the newest)"},
     option_spec{"--api-key-file", "F", value_kind::text, on::sr, 0,
                 "the ingress API key's file (first line); default $FP_SR_API_KEY"},
     option_spec{"--part-rows", "N", value_kind::number, on::world_generate, 0,
                 "rows a part file, 1000..100000000; default 1000000"},
+    option_spec{"--ig", "URL", value_kind::text, on::wsp_run, 0,
+                "IG's base URL; default http://127.0.0.1:8471"},
+    option_spec{"--unpaced", "", value_kind::flag, on::wsp_run, 0,
+                "send as fast as IG accepts (benchmarks)"},
+    option_spec{"--speedup", "N", value_kind::number, on::wsp_run, 0,
+                "ts_utc time runs N times faster; 0 = realistic time; default 600"},
+    option_spec{"--cap", "N", value_kind::number, on::wsp_run, 0,
+                "distinct events per output; 0 = all; default 200"},
+    option_spec{"--concurrency", "N", value_kind::number, on::wsp_run, 0,
+                "outputs streamed at once, 1..64; default 4"},
+    option_spec{"--resend-bp", "N", value_kind::number, on::wsp_run, 0,
+                "basis points of events re-sent once (at-least-once drill); default 0"},
+    option_spec{"--state", "DIR", value_kind::text, on::wsp_run, 0,
+                "checkpoints and finished READYs; default data/wsp_state"},
+    option_spec{"--oracle-root", "DIR", value_kind::text, on::wsp_run, 0,
+                "the sealed worlds; default $ORACLE_ROOT, else data/oracle_root"},
+    option_spec{"--policy-dir", "DIR", value_kind::text, on::wsp_run, 0,
+                "the WSP outputs policy files; default config/platform/wsp"},
     option_spec{"--fraud-rate-bp", "B", value_kind::number, on::world_generate, 0,
                 "target share of fraud flows in basis points, 0..2000; default 250"},
 };
@@ -161,7 +189,7 @@ std::span<const option_spec> options() {
 }
 
 bool is_group(std::string_view word) {
-  return word == "replay" || word == "objects" || word == "world" || word == "sr";
+  return word == "replay" || word == "objects" || word == "world" || word == "sr" || word == "wsp";
 }
 
 } // namespace fp::tools::cli
