@@ -32,7 +32,7 @@ test: build format-check
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
 demo: build
-	@$(FP) demo --data $(DATA)
+	@bash tools/demo.sh $(BUILD_DIR) $(DATA)
 
 # Only the benchmarks' JSON lines go to stdout; building and progress go to stderr.
 bench:

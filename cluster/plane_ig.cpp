@@ -104,7 +104,7 @@ std::vector<metric_family> ig_metrics(const ig::gate& g) {
     std::uint64_t ig::run_counters::*field;
   };
   static constexpr counter counters[] = {
-      {"ig_received", "events IG received (parseable or not; unparseable under _invalid)",
+      {"received", "events IG received (seed 001 ig_received; unparseable under _invalid)",
        &ig::run_counters::ig_received},
       {"admitted", "events admitted and published", &ig::run_counters::admitted},
       {"duplicate", "re-sends answered DUPLICATE", &ig::run_counters::duplicate},
@@ -114,20 +114,30 @@ std::vector<metric_family> ig_metrics(const ig::gate& g) {
       {"receipt_write_failed", "receipt writes that failed (backfilled later)",
        &ig::run_counters::receipt_write_failed},
   };
-  auto snapshot = g.counters();
+  auto snapshot = g.class_counters();
   std::vector<metric_family> out;
   for (auto& c : counters) {
     metric_family f{std::string("fp_ig_") + c.name + "_total", c.help, metric_type::counter, {}};
-    for (auto& [run, v] : snapshot)
-      f.samples.push_back({{{"platform_run_id", run}}, static_cast<double>(v.*(c.field))});
+    for (auto& [key, v] : snapshot)
+      f.samples.push_back({{{"platform_run_id", key.first}, {"event_class", key.second}},
+                           static_cast<double>(v.*(c.field))});
     out.push_back(std::move(f));
   }
-  metric_family q{
-      "fp_ig_quarantined_total", "events quarantined, by reason", metric_type::counter, {}};
-  for (auto& [run, v] : snapshot)
+  metric_family q{"fp_ig_quarantined_total",
+                  "events quarantined, by event class and reason",
+                  metric_type::counter,
+                  {}};
+  for (auto& [key, v] : snapshot)
     for (auto& [reason, n] : v.quarantined_by_reason)
-      q.samples.push_back({{{"platform_run_id", run}, {"reason", reason}}, static_cast<double>(n)});
+      q.samples.push_back(
+          {{{"platform_run_id", key.first}, {"event_class", key.second}, {"reason", reason}},
+           static_cast<double>(n)});
   out.push_back(std::move(q));
+  metric_family open{"fp_ig_publish_ambiguous_open",
+                     "admission tuples whose publish outcome is not yet reconciled",
+                     metric_type::gauge,
+                     {{{}, static_cast<double>(g.unresolved())}}};
+  out.push_back(std::move(open));
   return out;
 }
 
@@ -151,6 +161,11 @@ expected<void> start_ig(plane_context& ctx) {
   if (!consumer)
     return std::move(consumer).error();
   std::shared_ptr<ig::ready_consumer> ready = std::move(*consumer);
+  // An event may arrive before IG has handled its run's READY (WSP consumes READY on its own):
+  // before quarantining it as RUN_NOT_READY, let the READY consumer catch up (at most 2 s).
+  g->set_run_catch_up([bus = &ctx.bus](std::string_view) {
+    (void)ig::wait_ready_caught_up(*bus, std::chrono::seconds(2));
+  });
 
   auto* c = &ctx;
   ctx.ingress_routes.push_back(

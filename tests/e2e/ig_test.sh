@@ -189,10 +189,21 @@ admin "/admin/ig/tuples/$PRID/traffic_fraud/$EID" >"$WORK/tuple.json"
 check "the tuple is ADMITTED after an early quarantine, with 2 duplicates and 2 quarantines" \
   test "$(field "$WORK/tuple.json" 'd["publish_state"], d["admission"]["ordinal"], d["duplicates"], d["quarantines"]')" = "ADMITTED 1 2 2"
 admin /metrics >"$WORK/metrics"
-check "metrics: 4 admitted in the run" grep -q "^fp_ig_admitted_total{platform_run_id=\"$PRID\"} 4$" "$WORK/metrics"
-check "metrics: 2 duplicates" grep -q "^fp_ig_duplicate_total{platform_run_id=\"$PRID\"} 2$" "$WORK/metrics"
+# msum NAME LABEL...: the sum of NAME's samples whose labels include every LABEL (k="v").
+msum() {
+  local name=$1; shift
+  awk -v name="$name" -v want="$*" '
+    index($1, name "{") == 1 { ok = 1; n = split(want, w, " ");
+      for (i = 1; i <= n; i++) if (index($1, w[i]) == 0) ok = 0;
+      if (ok) s += $2 }
+    END { print s + 0 }' "$WORK/metrics"
+}
+check "metrics: 4 admitted in the run" test "$(msum fp_ig_admitted_total "platform_run_id=\"$PRID\"")" = 4
+check "metrics: 2 duplicates" test "$(msum fp_ig_duplicate_total "platform_run_id=\"$PRID\"")" = 2
 check "metrics: quarantined by reason" \
-  grep -q "^fp_ig_quarantined_total{platform_run_id=\"$PRID\",reason=\"MISSING_PIN\"} 2$" "$WORK/metrics"
+  test "$(msum fp_ig_quarantined_total "platform_run_id=\"$PRID\"" 'reason="MISSING_PIN"')" = 2
+check "metrics: counted by event class" \
+  grep -q "^fp_ig_admitted_total{platform_run_id=\"$PRID\",event_class=\"[a-z_]*\"} " "$WORK/metrics"
 if command -v promtool >/dev/null; then
   check "promtool accepts /metrics" bash -c "promtool check metrics <'$WORK/metrics'"
 fi

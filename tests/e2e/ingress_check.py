@@ -192,7 +192,7 @@ def main():
         quarantined = metric_sum(metrics, "fp_ig_quarantined_total", **lbl)
         received = metric_sum(metrics, "fp_ig_received_total", **lbl)
         ambiguous = metric_sum(metrics, "fp_ig_publish_ambiguous_total", platform_run_id=prid)
-        unresolved = metric_sum(metrics, "fp_ig_publish_ambiguous_open", platform_run_id=prid)
+        unresolved = metric_sum(metrics, "fp_ig_publish_ambiguous_open")
         wl = {"platform_run_id": prid, "output_id": output_id}
         sent = metric_sum(metrics, "fp_wsp_sent_total", **wl)
         posts = metric_sum(metrics, "fp_wsp_posts_total", **wl)

@@ -108,6 +108,7 @@ struct gate::impl {
   std::map<std::string, std::int32_t> partitions;                    ///< per topic
 
   mutable std::shared_mutex runs_mu;
+  std::function<void(std::string_view)> catch_up; ///< set before the routes serve
   std::map<std::string, run_pins, std::less<>> runs;
 
   mutable std::mutex backlog_mu;
@@ -115,14 +116,15 @@ struct gate::impl {
   bool backfill_scheduled = false;
 
   mutable std::mutex counters_mu;
-  std::map<std::string, run_counters> counters;
+  /// By (platform_run_id, event_class).
+  std::map<std::pair<std::string, std::string>, run_counters> counters;
 
   std::int64_t now_ns() const { return opts.clock_ns ? opts.clock_ns() : wall_ns(); }
 
   template <class F>
-  void count(const std::string& prid, F&& f) {
+  void count(const tuple_id& t, F&& f) {
     std::lock_guard lock(counters_mu);
-    f(counters[prid]);
+    f(counters[{t.platform_run_id, t.event_class}]);
   }
 
   // -- per-tuple slots --------------------------------------------------------------------------
@@ -306,7 +308,7 @@ struct gate::impl {
         path, receipt_json(r->state, r->d), std::string("ig_receipt.v1"),
         [this, r, then = std::move(then)](expected<artifact_ref> put) {
           bool ok = put.has_value();
-          count(r->tuple.platform_run_id,
+          count(r->tuple,
                 [&](run_counters& c) { ++(ok ? c.receipts_written : c.receipt_write_failed); });
           if (!ok)
             remember_backfill(r->dedupe, r->state.tuple);
@@ -343,7 +345,7 @@ struct gate::impl {
     timers.post_at(deadline, [this, r] {
       if (r->published || r->counted_ambiguous.exchange(true))
         return;
-      count(r->tuple.platform_run_id, [](run_counters& c) { ++c.publish_ambiguous; });
+      count(r->tuple, [](run_counters& c) { ++c.publish_ambiguous; });
       tuple_command c;
       c.op = tuple_op::mark_ambiguous;
       tuples.send(r->dedupe, std::move(c), [](expected<tuple_reply>) {});
@@ -377,7 +379,7 @@ struct gate::impl {
         if (!x)
           return finish(r, failure(x.error()));
         r->state = x->state;
-        count(r->tuple.platform_run_id, [](run_counters& c) { ++c.admitted; });
+        count(r->tuple, [](run_counters& c) { ++c.admitted; });
         finish(r, admitted_result(*r, false));
       });
     });
@@ -393,7 +395,7 @@ struct gate::impl {
         return finish(r, failure(x.error()));
       if (r->state.status == publish_status::in_flight &&
           x->state.status == publish_status::ambiguous && !r->counted_ambiguous.exchange(true))
-        count(r->tuple.platform_run_id, [](run_counters& c) { ++c.publish_ambiguous; });
+        count(r->tuple, [](run_counters& c) { ++c.publish_ambiguous; });
       r->state = x->state;
       if (r->state.status == publish_status::admitted) {
         r->d = r->state.admission;
@@ -596,9 +598,16 @@ void gate::ingest(std::string body, std::function<void(ingest_result)> done) {
   auto& m = *impl_;
   if (m.stopping)
     return done(error_result(503, "stopping", "ig: the node is stopping; resend later"));
-  auto ev = check_event(body, m.pol, [this](std::string_view prid) { return run(prid); });
+  auto ev = check_event(body, m.pol, [this](std::string_view prid) {
+    auto r = run(prid);
+    if (!r && impl_->catch_up) {
+      impl_->catch_up(prid);
+      r = run(prid);
+    }
+    return r;
+  });
   if (!ev) {
-    m.count("_invalid", [](run_counters& c) { ++c.ig_received; });
+    m.count(tuple_id{"_invalid", "_unclassified", ""}, [](run_counters& c) { ++c.ig_received; });
     return done(error_result(400, ev.error().code_name(), ev.error().message()));
   }
   auto r = std::make_shared<request>();
@@ -608,8 +617,7 @@ void gate::ingest(std::string body, std::function<void(ingest_result)> done) {
   r->received_at = format_utc(m.now_ns());
   r->attempt = m.boot + ":" + std::to_string(++m.attempts);
   r->done = [this, r, done = std::move(done)](ingest_result res) {
-    auto& prid = r->tuple.platform_run_id;
-    impl_->count(prid, [&](run_counters& c) {
+    impl_->count(r->tuple, [&](run_counters& c) {
       if (res.status == 200 && res.body.value("decision", "") == "DUPLICATE")
         ++c.duplicate;
       if (res.status == 422 || res.status == 409) {
@@ -619,7 +627,7 @@ void gate::ingest(std::string body, std::function<void(ingest_result)> done) {
     });
     done(std::move(res));
   };
-  m.count(r->tuple.platform_run_id, [](run_counters& c) { ++c.ig_received; });
+  m.count(r->tuple, [](run_counters& c) { ++c.ig_received; });
   ++m.in_flight;
   m.acquire(r->dedupe, [&m, r] { m.start_request(r); });
 }
@@ -646,6 +654,10 @@ expected<void> gate::open_run(const run_pins& pins) {
   std::unique_lock lock(impl_->runs_mu);
   impl_->runs[pins.platform_run_id] = *r->pins;
   return {};
+}
+
+void gate::set_run_catch_up(std::function<void(std::string_view)> hook) {
+  impl_->catch_up = std::move(hook);
 }
 
 std::optional<run_pins> gate::run(std::string_view platform_run_id) const {
@@ -677,6 +689,23 @@ std::uint64_t gate::unresolved() const {
 }
 
 std::map<std::string, run_counters> gate::counters() const {
+  std::map<std::string, run_counters> out;
+  for (auto& [key, c] : class_counters()) {
+    auto& o = out[key.first];
+    o.ig_received += c.ig_received;
+    o.admitted += c.admitted;
+    o.duplicate += c.duplicate;
+    o.quarantined += c.quarantined;
+    o.publish_ambiguous += c.publish_ambiguous;
+    o.receipts_written += c.receipts_written;
+    o.receipt_write_failed += c.receipt_write_failed;
+    for (auto& [reason, n] : c.quarantined_by_reason)
+      o.quarantined_by_reason[reason] += n;
+  }
+  return out;
+}
+
+std::map<std::pair<std::string, std::string>, run_counters> gate::class_counters() const {
   std::lock_guard lock(impl_->counters_mu);
   return impl_->counters;
 }

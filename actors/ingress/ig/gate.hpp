@@ -78,6 +78,12 @@ public:
 
   /// Opens a run (journaled on `ig_run/{platform_run_id}`); idempotent for the same pins.
   expected<void> open_run(const run_pins& pins);
+
+  /// Called, on the request's thread, when an event names a run the gate has not opened yet,
+  /// before it is quarantined as RUN_NOT_READY: WSP and IG consume READY independently, so
+  /// an event may arrive before IG has handled its run's READY. The hook waits (bounded) until
+  /// IG's READY consumer has handled every control record on the bus at the time of the call.
+  void set_run_catch_up(std::function<void(std::string_view platform_run_id)> hook);
   std::optional<run_pins> run(std::string_view platform_run_id) const;
   std::vector<run_pins> runs() const;
 
@@ -90,7 +96,9 @@ public:
   /// Tuples the last sweeps and backfills still work on (0 when idle).
   std::uint64_t unresolved() const;
 
-  std::map<std::string, run_counters> counters() const;
+  std::map<std::string, run_counters> counters() const; ///< by platform_run_id
+  /// By (platform_run_id, event_class); unparseable events under (`_invalid`, `_unclassified`).
+  std::map<std::pair<std::string, std::string>, run_counters> class_counters() const;
   void health(std::vector<std::string>& red, std::vector<std::string>& amber) const;
   const policy& active_policy() const;
 

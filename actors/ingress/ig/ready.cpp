@@ -68,6 +68,33 @@ expected<run_pins> verify_ready(std::string_view ready_json, const journal::obje
                   r.run_facts_view_path};
 }
 
+bool wait_ready_caught_up(bus::event_bus& bus, std::chrono::milliseconds wait) {
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  auto first = bus.lag(ready_group, bus::control_topic);
+  if (!first)
+    return false;
+  std::vector<std::int64_t> target;
+  for (auto& p : *first) {
+    if (static_cast<std::size_t>(p.partition) >= target.size())
+      target.resize(static_cast<std::size_t>(p.partition) + 1, 0);
+    target[static_cast<std::size_t>(p.partition)] = p.high;
+  }
+  for (auto now = first;;) {
+    bool caught_up = true;
+    for (auto& p : *now)
+      // high - lag = max(committed, low): what the group has handled (or what retention left).
+      caught_up = caught_up && p.high - p.lag >= target[static_cast<std::size_t>(p.partition)];
+    if (caught_up)
+      return true;
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    now = bus.lag(ready_group, bus::control_topic);
+    if (!now)
+      return false;
+  }
+}
+
 expected<std::unique_ptr<ready_consumer>>
 ready_consumer::start(gate& g, bus::event_bus& bus, const journal::object_store& objects,
                       std::filesystem::path oracle_root) {

@@ -10,6 +10,7 @@
 #include "schemas/expected.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -35,6 +36,11 @@ inline constexpr std::string_view ready_group = "ig-ready";
 /// rule (`ig: READY platform_...: run_facts_view sha256 ... differs from READY's ...`).
 expected<run_pins> verify_ready(std::string_view ready_json, const journal::object_store& objects,
                                 const std::filesystem::path& oracle_root);
+
+/// Waits until group `ig-ready` has committed, on every partition of the control topic, the
+/// high offset it had when called (each control record handled, READY or not), or `wait`
+/// passes. Returns whether it caught up.
+bool wait_ready_caught_up(bus::event_bus& bus, std::chrono::milliseconds wait);
 
 class ready_consumer {
 public:
