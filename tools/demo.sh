@@ -45,7 +45,7 @@ say "1/4 sealing a synthetic world (seed $seed) into $data/oracle_root"
 profile="$data/local_parity.yaml"
 sed -e "s|^  data_dir: .*|  data_dir: $data/node|" \
     -e "s|^  oracle_root: .*|  oracle_root: $data/oracle_root|" \
-    -e 's|^    port: 8470 |    port: 0    |' -e 's|^    port: 8471 |    port: 0    |' \
+    -e 's|^\(    port: \)847[01]\b|\10|' \
     -e 's|^  planes: .*|  planes: [sr, ig, wsp]|' \
     -e "s|^    resend_bp: 0 |    resend_bp: $resend_bp |" \
     -e "s|^    speedup: 600 |    speedup: $speedup |" \

@@ -31,16 +31,18 @@ admitted = {r["event_class"]: r["admitted"] for r in rows}
 duplicate = {r["event_class"]: r["duplicate"] for r in rows}
 ls = subprocess.run([fp, "objects", "ls", f"fraud-platform/{prid}/ig/receipts/", "--data", data,
                      "--json"], check=True, capture_output=True, text=True).stdout.splitlines()
+refs = [json.loads(l)["ref"] for l in ls]
+bodies = []
+for i in range(0, len(refs), 2000):
+    out = subprocess.run([fp, "objects", "cat", *refs[i:i + 2000], "--data", data], check=True,
+                         capture_output=True, text=True).stdout.splitlines()
+    bodies += [json.loads(b) for b in out] if len(refs[i:i + 2000]) > 1 else [json.loads(out[0])]
 by = {}
 tuples = {}
 problems = []
 need = {"platform_run_id", "scenario_run_id", "event_class", "payload_hash", "admitted_at_utc",
         "eb_ref", "policy_rev", "service_release_id", "decision", "receipt_id"}
-for line in ls:
-    ref = json.loads(line)
-    body = subprocess.run([fp, "objects", "cat", ref["ref"], "--data", data], check=True,
-                          capture_output=True, text=True).stdout
-    r = json.loads(body)
+for ref, r in zip(({"ref": x} for x in refs), bodies):
     key = (r.get("decision"), r.get("event_class"))
     by[key] = by.get(key, 0) + 1
     missing = need - set(r)

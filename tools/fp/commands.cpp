@@ -38,10 +38,11 @@ constexpr std::array command_table{
                  "One line an object: path, size in bytes, sha256 digest (hex), schema_version\n"
                  "('-' when none). --json prints each ArtifactRef as a JSON line instead.",
                  objects_ls},
-    command_spec{"objects cat", on::objects_cat, "objects cat REF --data DIR", 1, 1,
-                 "write an object's bytes to stdout after checking its digest",
-                 "REF is the object's path. When the stored bytes do not match their digest,\n"
-                 "nothing is written to stdout and the exit code is 1.",
+    command_spec{"objects cat", on::objects_cat, "objects cat REF... --data DIR", 1, 100000,
+                 "write objects' bytes to stdout after checking their digests",
+                 "REF is the object's path. With several REFs each object is followed by a\n"
+                 "newline. When stored bytes do not match their digest, that object is not\n"
+                 "written and the exit code is 1.",
                  objects_cat},
     command_spec{"objects put", on::objects_put,
                  "objects put PATH FILE --data DIR [--schema-version V]", 2, 2,

@@ -69,11 +69,18 @@ exit_code objects_cat(const args& a) {
   if (!j)
     return fail(a, exit_code::failed, j.error().message());
   journal::object_store store{**j};
-  auto bytes = store.get(a.positionals()[0]);
-  if (!bytes)
-    return fail(a, exit_code::failed, bytes.error().message());
-  if (std::fwrite(bytes->data(), 1, bytes->size(), stdout) != bytes->size() ||
-      std::fflush(stdout) != 0)
+  // Several REFs: each object's bytes followed by a newline (JSON objects become JSON lines).
+  const auto& refs = a.positionals();
+  for (const auto& ref : refs) {
+    auto bytes = store.get(ref);
+    if (!bytes)
+      return fail(a, exit_code::failed, bytes.error().message());
+    if (refs.size() > 1)
+      bytes->push_back('\n');
+    if (std::fwrite(bytes->data(), 1, bytes->size(), stdout) != bytes->size())
+      return fail(a, exit_code::failed, "cannot write to stdout");
+  }
+  if (std::fflush(stdout) != 0)
     return fail(a, exit_code::failed, "cannot write to stdout");
   return exit_code::ok;
 }
