@@ -296,13 +296,21 @@ std::string batch_body(const std::vector<std::string>& events, std::size_t from,
 class event_pool {
 public:
   explicit event_pool(std::vector<std::string> events)
-      : events_(std::move(events)) {}
-  /// The index of `n` consecutive unused events, or nullopt when the pool is spent.
+      : events_(std::move(events))
+      , limit_(events_.size()) {}
+  /// The index of `n` consecutive unused events, or nullopt when the pool (up to its limit)
+  /// is spent.
   std::optional<std::size_t> take(std::size_t n) {
     auto at = next_.fetch_add(n);
-    if (at + n > events_.size())
+    if (at + n > limit_.load())
       return std::nullopt;
     return at;
+  }
+  /// Keeps the last `n` events back until `release_reserve` (for the latency run).
+  void reserve(std::size_t n) { limit_ = events_.size() > n ? events_.size() - n : 0; }
+  void release_reserve() {
+    next_ = std::min(next_.load(), limit_.load());
+    limit_ = events_.size();
   }
   const std::vector<std::string>& events() const { return events_; }
   std::size_t used() const { return std::min<std::size_t>(next_.load(), events_.size()); }
@@ -310,6 +318,7 @@ public:
 private:
   std::vector<std::string> events_;
   std::atomic<std::size_t> next_{0};
+  std::atomic<std::size_t> limit_;
 };
 
 // -- the sides ----------------------------------------------------------------------------------
@@ -683,6 +692,7 @@ int main(int argc, char** argv) {
     node = std::make_unique<node_process>(scratch.path(), oracle);
     auto pins = open_run(*node, wp.seed);
     pool = std::make_unique<event_pool>(world_events(w->world_dir, pins));
+    pool->reserve(pool->events().size() / 4); // for the latency run
     progress("node up (admin ", node->admin_port(), ", ingress ", node->ingress_port(), "); ",
              pool->events().size(), " distinct events ready");
   } catch (const std::exception& e) {
@@ -777,6 +787,7 @@ int main(int argc, char** argv) {
   }
   if (want("latency")) {
     try {
+      pool->release_reserve();
       double rate = std::max(50.0, single.ours_eps / 2);
       progress("latency: ", static_cast<int>(rate), " admissions/s (half the measured maximum)");
       auto l = paced_latency(*node, *pool, rate, std::max(1.0, cfg.seconds / 2));
