@@ -47,7 +47,7 @@ TEST_CASE("the shipped profiles parse, with the same shape and their own values"
   CHECK(local->wiring.data_dir == "data/node");
   CHECK(local->wiring.admin.port == 8470);
   CHECK(local->wiring.ingress.port == 8471);
-  CHECK(local->policy.planes == std::vector<std::string>{"testkit"});
+  CHECK(local->policy.planes == std::vector<std::string>{"sr", "ig", "wsp"});
   CHECK(local->policy.journal.initial_map_bytes == 64u << 20);
   CHECK(local->policy.entities.snapshot_every == 100);
   CHECK(local->policy.entities.passivate_after == std::chrono::milliseconds(60000));
@@ -90,9 +90,9 @@ TEST_CASE("every unknown, mistyped, out-of-range or missing key is named with it
        "t.yaml: wiring.admin.require_token: must be true or false, got \"yes\""},
       {"    backend: embedded", "    backend: rabbit",
        "t.yaml: wiring.bus.backend: must be one of embedded kafka, got \"rabbit\""},
-      {"  planes: [testkit]", "  planes: testkit",
+      {"  planes: [sr, ig, wsp]", "  planes: testkit",
        "t.yaml: policy.planes: must be a list of names, got \"testkit\""},
-      {"  planes: [testkit]", "  planes: [[testkit]]",
+      {"  planes: [sr, ig, wsp]", "  planes: [[testkit]]",
        "t.yaml: policy.planes[0]: must be a name, got a list"},
       {"    snapshots_keep: 2\n", "", "t.yaml: policy.journal.snapshots_keep: missing (required)"},
       {"profile: local_parity", "profile: local_parity\nprofile: again",
@@ -133,6 +133,165 @@ TEST_CASE("every unknown, mistyped, out-of-range or missing key is named with it
     CAPTURE(r.to);
     CHECK(failure(edited(r.from, r.to)) == r.message);
   }
+}
+
+TEST_CASE("the shipped profiles run the Control & Ingress planes and name where keys live") {
+  using std::chrono::milliseconds;
+  for (auto name : {"local_parity.yaml", "dev.yaml", "prod.yaml"}) {
+    CAPTURE(name);
+    auto p = load_profile(profiles / name);
+    REQUIRE_MESSAGE(p, p.error().message());
+    CHECK(p->policy.planes == std::vector<std::string>{"sr", "ig", "wsp"});
+    CHECK(p->wiring.ingress.require_api_key);
+    CHECK(p->wiring.wsp.ig_url.empty());
+    CHECK(p->policy.sr.traffic_delivery_mode == "IG_PUSH");
+    CHECK(p->policy.ig.max_batch_items == 500);
+    CHECK(p->policy.ig.publish_timeout_ms == 10000);
+    CHECK(p->policy.wsp.concurrency == 4);
+    CHECK(p->policy.wsp.speedup == 600);
+    CHECK(p->policy.wsp.resend_bp == 0);
+    CHECK(p->policy.wsp.backoff_min == milliseconds(50));
+    CHECK(p->policy.wsp.backoff_max == milliseconds(5000));
+    CHECK(p->policy.wsp.retry_budget == milliseconds(600000));
+    CHECK(p->policy.wsp.request_timeout == milliseconds(10000));
+  }
+  auto local = load_profile(profiles / "local_parity.yaml");
+  REQUIRE(local);
+  CHECK(local->wiring.oracle_root == "data/oracle_root");
+  CHECK(local->wiring.ingress.api_keys_file.empty());
+  CHECK(local->wiring.ingress.api_keys_env == "FP_INGEST_API_KEYS");
+  CHECK(local->wiring.wsp.api_key_file.empty());
+  CHECK(local->wiring.wsp.api_key_env == "FP_WSP_API_KEY");
+  CHECK(local->policy.wsp.cap_per_output == 200);
+  auto prod = load_profile(profiles / "prod.yaml");
+  REQUIRE(prod);
+  CHECK(prod->wiring.oracle_root == "/var/lib/fp/oracle");
+  CHECK(prod->wiring.ingress.api_keys_file == "/run/secrets/fp_ingest_api_keys");
+  CHECK(prod->wiring.ingress.api_keys_env.empty());
+  CHECK(prod->wiring.wsp.api_key_file == "/run/secrets/fp_wsp_api_key");
+  CHECK(prod->wiring.wsp.api_key_env.empty());
+  CHECK(prod->policy.wsp.cap_per_output == 0);
+}
+
+TEST_CASE("relative policy paths are resolved against the profile file's directory") {
+  auto local = load_profile(profiles / "local_parity.yaml");
+  REQUIRE_MESSAGE(local, local.error().message());
+  auto beside = [](const char* relative) { return (profiles / relative).lexically_normal(); };
+  CHECK(local->policy.ig.class_map == beside("../platform/ig/class_map_v0.yaml"));
+  CHECK(local->policy.ig.partitioning_profiles ==
+        beside("../platform/ig/partitioning_profiles_v0.yaml"));
+  CHECK(local->policy.ig.payload_schemas == beside("../../schemas/contracts/payloads"));
+  CHECK(local->policy.wsp.traffic_outputs == beside("../platform/wsp/traffic_outputs_v0.yaml"));
+  CHECK(local->policy.wsp.context_outputs ==
+        beside("../platform/wsp/context_fraud_outputs_v0.yaml"));
+  // The shipped paths name files that exist, whatever the working directory.
+  CHECK(std::filesystem::is_regular_file(local->policy.ig.class_map));
+  CHECK(std::filesystem::is_regular_file(local->policy.ig.partitioning_profiles));
+  CHECK(std::filesystem::is_directory(local->policy.ig.payload_schemas));
+  CHECK(std::filesystem::is_regular_file(local->policy.wsp.traffic_outputs));
+  CHECK(std::filesystem::is_regular_file(local->policy.wsp.context_outputs));
+
+  // The same text read from another directory resolves there; an absolute path stays as it is.
+  auto text = edited("    class_map: ../platform/ig/class_map_v0.yaml",
+                     "    class_map: /opt/fp/ig/class_map.yaml");
+  auto moved = parse_profile(text, "/etc/fp/profiles/node.yaml");
+  REQUIRE_MESSAGE(moved, moved.error().message());
+  CHECK(moved->policy.ig.class_map == "/opt/fp/ig/class_map.yaml");
+  CHECK(moved->policy.ig.partitioning_profiles ==
+        "/etc/fp/platform/ig/partitioning_profiles_v0.yaml");
+  CHECK(moved->policy.ig.payload_schemas == "/etc/schemas/contracts/payloads");
+  CHECK(moved->policy.wsp.traffic_outputs == "/etc/fp/platform/wsp/traffic_outputs_v0.yaml");
+}
+
+TEST_CASE("the Control & Ingress keys are checked like the others, naming key and rule") {
+  struct row {
+    std::string from, to, message;
+  };
+  const row rows[] = {
+      // wiring.oracle_root
+      {"  oracle_root: data/oracle_root", "  oracle_root: \"\"",
+       "t.yaml: wiring.oracle_root: must name a directory, got \"\""},
+      {"  oracle_root: data/oracle_root", "  oracle_rot: data/oracle_root",
+       "t.yaml: wiring.oracle_rot: unknown key (known: data_dir, oracle_root, admin, ingress, "
+       "wsp, bus)"},
+      // wiring.ingress
+      {"    require_api_key: true", "    require_api_key: 1",
+       "t.yaml: wiring.ingress.require_api_key: must be true or false, got \"1\""},
+      {"    require_api_key: true\n", "",
+       "t.yaml: wiring.ingress.require_api_key: missing (required)"},
+      {"    api_keys_env: FP_INGEST_API_KEYS", "    api_keys_env: \"\"",
+       "t.yaml: wiring.ingress: require_api_key is true, so api_keys_file or api_keys_env must "
+       "name where the API keys are"},
+      {"    api_keys_file: \"\"", "    api_keys_file: /run/secrets/fp_ingest_api_keys",
+       "t.yaml: wiring.ingress: api_keys_file and api_keys_env are both set; name one location "
+       "for the API keys"},
+      {"    api_keys_env: FP_INGEST_API_KEYS", "    api_keys_env: [FP_INGEST_API_KEYS]",
+       "t.yaml: wiring.ingress.api_keys_env: must be a string, got a list"},
+      // wiring.wsp
+      {"    ig_url: \"\"", "    ig_url: 127.0.0.1:8471",
+       "t.yaml: wiring.wsp.ig_url: must start with http:// or https://, got \"127.0.0.1:8471\""},
+      {"    api_key_file: \"\"", "    api_key_file: /run/secrets/fp_wsp_api_key",
+       "t.yaml: wiring.wsp: api_key_file and api_key_env are both set; name one location for "
+       "WSP's key"},
+      {"    api_key_env: FP_WSP_API_KEY", "    api_key_envv: FP_WSP_API_KEY",
+       "t.yaml: wiring.wsp.api_key_envv: unknown key (known: ig_url, api_key_file, api_key_env)"},
+      // policy.sr
+      {"    traffic_delivery_mode: IG_PUSH", "    traffic_delivery_mode: EB_PULL",
+       "t.yaml: policy.sr.traffic_delivery_mode: must be one of IG_PUSH, got \"EB_PULL\""},
+      {"  sr:\n", "  scenario_runner:\n",
+       "t.yaml: policy.scenario_runner: unknown key (known: planes, runtime, journal, entities, "
+       "http, bus, sr, ig, wsp)"},
+      // policy.ig
+      {"    class_map: ../platform/ig/class_map_v0.yaml", "    class_map: \"\"",
+       "t.yaml: policy.ig.class_map: must name a path, got \"\""},
+      {"    payload_schemas: ../../schemas/contracts/payloads", "    payload_schemas: [a, b]",
+       "t.yaml: policy.ig.payload_schemas: must be a string, got a list"},
+      {"    max_batch_items: 500", "    max_batch_items: 0",
+       "t.yaml: policy.ig.max_batch_items: must be an integer 1..100000, got \"0\""},
+      {"    publish_timeout_ms: 10000", "    publish_timeout_ms: 600001",
+       "t.yaml: policy.ig.publish_timeout_ms: must be an integer 1..600000, got \"600001\""},
+      // policy.wsp
+      {"    traffic_outputs: ../platform/wsp/traffic_outputs_v0.yaml",
+       "    traffic_output: ../platform/wsp/traffic_outputs_v0.yaml",
+       "t.yaml: policy.wsp.traffic_output: unknown key (known: traffic_outputs, context_outputs, "
+       "concurrency, speedup, cap_per_output, resend_bp, backoff_min_ms, backoff_max_ms, "
+       "retry_budget_ms, request_timeout_ms)"},
+      {"    concurrency: 4", "    concurrency: 65",
+       "t.yaml: policy.wsp.concurrency: must be an integer 1..64, got \"65\""},
+      {"    speedup: 600", "    speedup: -1",
+       "t.yaml: policy.wsp.speedup: must be an integer 0..1000000000, got \"-1\""},
+      {"    cap_per_output: 200", "    cap_per_output: lots",
+       "t.yaml: policy.wsp.cap_per_output: must be an integer 0..9223372036854775807, got "
+       "\"lots\""},
+      {"    resend_bp: 0", "    resend_bp: 10001",
+       "t.yaml: policy.wsp.resend_bp: must be an integer 0..10000, got \"10001\""},
+      {"    backoff_min_ms: 50", "    backoff_min_ms: 0",
+       "t.yaml: policy.wsp.backoff_min_ms: must be an integer 1..3600000, got \"0\""},
+      {"    backoff_max_ms: 5000\n    retry_budget_ms",
+       "    backoff_max_ms: 20\n    retry_budget_ms",
+       "t.yaml: policy.wsp.backoff_max_ms: must be >= backoff_min_ms"},
+      {"    retry_budget_ms: 600000", "    retry_budget_ms: 0",
+       "t.yaml: policy.wsp.retry_budget_ms: must be an integer 1..86400000, got \"0\""},
+      {"    request_timeout_ms: 10000", "    request_timeout_ms: 1.5",
+       "t.yaml: policy.wsp.request_timeout_ms: must be an integer 1..3600000, got \"1.5\""},
+  };
+  for (auto& r : rows) {
+    CAPTURE(r.to);
+    CHECK(failure(edited(r.from, r.to)) == r.message);
+  }
+}
+
+TEST_CASE("a profile cannot hold API keys themselves") {
+  auto keys = failure(edited("    require_api_key: true",
+                             "    require_api_key: true\n    api_keys: [k3y-k3y-k3y-k3y-0001]"));
+  CHECK(keys == "t.yaml: wiring.ingress.api_keys: a profile never holds API keys; name their "
+                "location with api_keys_file or api_keys_env");
+  CHECK(keys.find("k3y") == std::string::npos);
+  auto wsp = failure(edited("    api_key_env: FP_WSP_API_KEY",
+                            "    api_key_env: FP_WSP_API_KEY\n    api_key: k3y-k3y-k3y-k3y-0002"));
+  CHECK(wsp == "t.yaml: wiring.wsp.api_key: unknown key (known: ig_url, api_key_file, "
+               "api_key_env)");
+  CHECK(wsp.find("k3y") == std::string::npos);
 }
 
 TEST_CASE("the profiles name the bus topics with their partitions and retention") {
@@ -179,6 +338,26 @@ TEST_CASE("environment overrides replace wiring and are validated like the profi
   REQUIRE_FALSE(open);
   CHECK(open.error().message().find("(with environment overrides): wiring.admin: bind 0.0.0.0 "
                                     "is not loopback") != std::string::npos);
+}
+
+TEST_CASE("ORACLE_ROOT overrides wiring.oracle_root and must not be empty") {
+  auto p = load_profile(profiles / "local_parity.yaml");
+  REQUIRE_MESSAGE(p, p.error().message());
+  std::map<std::string, std::string> env;
+  auto lookup = [&env](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  REQUIRE(apply_env_overrides(*p, lookup));
+  CHECK(p->wiring.oracle_root == "data/oracle_root");
+  env = {{"ORACLE_ROOT", "/srv/fp/oracle"}};
+  REQUIRE(apply_env_overrides(*p, lookup));
+  CHECK(p->wiring.oracle_root == "/srv/fp/oracle");
+  env = {{"ORACLE_ROOT", ""}};
+  auto empty = apply_env_overrides(*p, lookup);
+  REQUIRE_FALSE(empty);
+  CHECK(empty.error().is(errc::bad_profile));
+  CHECK(empty.error().message() == "environment ORACLE_ROOT: must not be empty when set");
 }
 
 TEST_CASE("a profile cannot hold the token itself") {

@@ -30,8 +30,10 @@ for _ in $(seq 100); do
 done
 [[ -s $WORK/bootstrap ]] || { cat "$WORK/broker.err"; fail "fp devbroker did not start"; exit 1; }
 
-# The dev profile as shipped, on free ports; the broker and the token come from the environment.
-sed -e 's/port: 847[01]/port: 0/' "$SRC/config/profiles/dev.yaml" >"$WORK/dev.yaml"
+# The dev profile as shipped, on free ports, running the testkit plane whose counters the test
+# drives; the broker and the token come from the environment.
+sed -e 's/port: 847[01]/port: 0/' -e 's/^  planes: .*/  planes: [testkit]/' \
+  "$SRC/config/profiles/dev.yaml" >"$WORK/dev.yaml"
 TOKEN=tok-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 export FP_ADMIN_TOKEN=$TOKEN
 export FP_BUS_BOOTSTRAP=$(cat "$WORK/bootstrap")

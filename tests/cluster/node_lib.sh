@@ -12,10 +12,11 @@ check() { # check DESCRIPTION COMMAND...: passes when the command succeeds
 json() { # json PYTHON-EXPR-ON-d < JSON
   "$PY" -c "import json,sys; d=json.load(sys.stdin); print(($1))"
 }
-# profile NAME [SED-EXPR...]: local_parity.yaml with ports 0 and the edits, as $WORK/NAME.yaml
+# profile NAME [SED-EXPR...]: local_parity.yaml with ports 0, the testkit plane (whose counters
+# the tests drive) and the edits, as $WORK/NAME.yaml
 profile() {
   local name=$1; shift
-  local args=(-e 's/port: 847[01]/port: 0/')
+  local args=(-e 's/port: 847[01]/port: 0/' -e 's/^  planes: .*/  planes: [testkit]/')
   for e in "$@"; do args+=(-e "$e"); done
   sed "${args[@]}" "$SRC/config/profiles/local_parity.yaml" >"$WORK/$name.yaml"
 }

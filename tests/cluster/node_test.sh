@@ -30,7 +30,7 @@ refused "a misspelt key stops the node, naming the file and key" "$WORK/typo.yam
 profile badport '0,/port: 0/s//port: abc/'
 refused "a mistyped port stops the node" "$WORK/badport.yaml" \
   'wiring.admin.port: must be an integer 0..65535, got "abc"'
-profile plane 's/planes: \[testkit\]/planes: [testkit, nope]/'
+profile plane 's/^  planes: .*/  planes: [testkit, nope]/'
 refused "an unknown plane stops the node" "$WORK/plane.yaml" \
   'policy.planes[1]: unknown plane "nope" (known: testkit, sr, ig'
 profile open 's/bind: 127.0.0.1/bind: 0.0.0.0/'
@@ -39,6 +39,35 @@ refused "a non-loopback admin API without a token source does not start" "$WORK/
 profile noenv 's/require_token: false/require_token: true/' 's/token_env: ""/token_env: FP_TEST_NO_SUCH_VAR/'
 refused "a named but unset token variable does not start" "$WORK/noenv.yaml" \
   "environment variable FP_TEST_NO_SUCH_VAR is not set"
+
+# The shipped planes (sr, ig, wsp) need the ingress API keys and WSP's key, from the locations
+# the profile names. Policy paths made absolute (they are relative to the profile's directory).
+sed -e 's/port: 847[01]/port: 0/' -e "s#oracle_root: .*#oracle_root: $WORK/oracle#" \
+  -e "s#\.\./platform/#$SRC/config/platform/#" -e "s#\.\./\.\./schemas/#$SRC/schemas/#" \
+  "$SRC/config/profiles/local_parity.yaml" >"$WORK/shipped.yaml"
+check "local_parity runs the Control & Ingress planes" grep -q '^  planes: \[sr, ig, wsp\]' "$WORK/shipped.yaml"
+unset FP_INGEST_API_KEYS FP_WSP_API_KEY
+DATA=$WORK/keys refused "without FP_INGEST_API_KEYS the node does not start, naming the location" \
+  "$WORK/shipped.yaml" \
+  "wiring.ingress.api_keys_env: environment variable FP_INGEST_API_KEYS is not set"
+FP_INGEST_API_KEYS=short DATA=$WORK/keys refused "a too short API key does not start the node" \
+  "$WORK/shipped.yaml" \
+  "wiring.ingress.api_keys_env FP_INGEST_API_KEYS: an API key must be 16..256 characters long"
+FP_INGEST_API_KEYS=node-test-ingest-key-01 DATA=$WORK/keys refused \
+  "without FP_WSP_API_KEY the node does not start, naming the location" "$WORK/shipped.yaml" \
+  "wiring.wsp.api_key_env: environment variable FP_WSP_API_KEY is not set"
+FP_INGEST_API_KEYS=node-test-ingest-key-01 FP_WSP_API_KEY=node-test-ingest-key-01 \
+  start_node "$WORK/shipped.yaml" "$WORK/keys" || exit 1
+check "with both keys the shipped profile starts with planes sr, ig, wsp" \
+  grep -q "planes \[sr,ig,wsp\]" "$WORK/node.out"
+check "the shipped planes' node is GREEN" \
+  test "$(status_of "$ADMIN/healthz") $(cat "$WORK/body")" = '200 {"status":"GREEN","reasons":[]}'
+stop_node
+check "it stops cleanly (exit 0)" test $? = 0
+check "no key appears in fpnode's stdout or stderr" \
+  bash -c "! grep -qF node-test-ingest-key-01 '$WORK/node.out' '$WORK/node.err' '$WORK/err'"
+: >"$WORK/node.out"
+: >"$WORK/node.err"
 
 # -- a running node -------------------------------------------------------------------------
 profile node

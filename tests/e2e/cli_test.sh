@@ -143,7 +143,8 @@ expect_rc 0 "fp version" "$FP" version
 expect_rc 1 "a data dir without a journal" "$FP" replay stats --data "$WORK/empty"
 
 # -- fpnode ---------------------------------------------------------------------------------
-sed 's/port: 847[01]/port: 0/' "$(dirname "$0")/../../config/profiles/local_parity.yaml" >"$WORK/profile.yaml"
+sed -e 's/port: 847[01]/port: 0/' -e 's/^  planes: .*/  planes: [testkit]/' \
+  "$(dirname "$0")/../../config/profiles/local_parity.yaml" >"$WORK/profile.yaml"
 expect_rc 2 "fpnode: unknown flag" "$FPNODE" --profile "$WORK/profile.yaml" --bogus
 expect_rc 2 "fpnode: --profile is required" "$FPNODE" --data "$DATA"
 expect_rc 1 "fpnode: a missing profile" "$FPNODE" --profile "$WORK/nope.yaml" --data "$DATA"

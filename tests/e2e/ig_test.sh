@@ -67,7 +67,7 @@ WORLD=$(field "$WORK/out" 'd["world"]')
 MF=$(field "$WORK/out" 'd["manifest_fingerprint"]')
 PH=$(field "$WORK/out" 'd["parameter_hash"]')
 sed -e 's/port: 847[01]/port: 0/' \
-    -e 's/planes: \[testkit\]/planes: [sr, ig]/' \
+    -e 's/^  planes: .*/  planes: [sr, ig]/' \
     -e 's/max_body_bytes: 65536/max_body_bytes: 8192/' \
     -e "s#oracle_root: data/oracle_root#oracle_root: $ORACLE#" \
     -e "s#\.\./platform/#$ROOT/config/platform/#" \

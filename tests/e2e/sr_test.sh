@@ -59,7 +59,7 @@ rm "$W8/gate_receipt.json"
 
 # -- the node: planes [sr], free ports, absolute policy paths ------------------------------
 sed -e 's/port: 847[01]/port: 0/' \
-    -e 's/planes: \[testkit\]/planes: [sr]/' \
+    -e 's/^  planes: .*/  planes: [sr]/' \
     -e "s#oracle_root: data/oracle_root#oracle_root: $ORACLE#" \
     -e "s#\.\./platform/#$ROOT/config/platform/#" \
     -e "s#\.\./\.\./schemas/#$ROOT/schemas/#" \

@@ -72,7 +72,7 @@ IG_URL=http://127.0.0.1:$(cat "$WORK/ig.port")
 
 # -- the node: planes [sr, wsp], WSP aimed at the fake IG, cap 20, fast pacing --------------
 sed -e 's/port: 847[01]/port: 0/' \
-    -e 's/planes: \[testkit\]/planes: [sr, wsp]/' \
+    -e 's/^  planes: .*/  planes: [sr, wsp]/' \
     -e "s#oracle_root: data/oracle_root#oracle_root: $ORACLE#" \
     -e "s#ig_url: \"\"#ig_url: \"$IG_URL\"#" \
     -e 's/speedup: 600 /speedup: 1000000 /' \

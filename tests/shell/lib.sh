@@ -72,9 +72,11 @@ port_of() {
 }
 
 # fpnode_profile [SED-EXPR...]: config/profiles/local_parity.yaml with both ports 0, a short
-# shutdown grace and the edits, as $TMP/node.yaml.
+# shutdown grace, the testkit plane (whose counters the tests seed) and the edits, as
+# $TMP/node.yaml.
 fpnode_profile() {
-  local args=(-e 's/port: 847[01]/port: 0/' -e 's/shutdown_grace_ms: [0-9]*/shutdown_grace_ms: 2000/')
+  local args=(-e 's/port: 847[01]/port: 0/' -e 's/shutdown_grace_ms: [0-9]*/shutdown_grace_ms: 2000/'
+    -e 's/^  planes: .*/  planes: [testkit]/')
   for e in "$@"; do args+=(-e "$e"); done
   sed "${args[@]}" "$SRC/config/profiles/local_parity.yaml" >"$TMP/node.yaml"
 }
