@@ -174,11 +174,21 @@ def check_config(cfg, profile, src, compose_dir):
     need(str(topics.get("restart", "no")) == "no", "the one-shot topics service restarts")
 
     # -- fpnode: one node, the dev profile, after the topics exist
-    need(node.get("command") == ["fpnode", "--profile", "/etc/fp/dev.yaml", "--data", "/var/lib/fp"],
+    need(node.get("command") == ["fpnode", "--profile", "/etc/fp/config/profiles/dev.yaml",
+                                 "--data", "/var/lib/fp"],
          f"fpnode command is {node.get('command')}")
-    prof = volume_target(node, "/etc/fp/dev.yaml")
+    prof = volume_target(node, "/etc/fp/config/profiles/dev.yaml")
     need(prof is not None and Path(prof[0]).resolve() == (src / "config/profiles/dev.yaml").resolve()
-         and prof[1], "config/profiles/dev.yaml is not mounted read-only at /etc/fp/dev.yaml")
+         and prof[1],
+         "config/profiles/dev.yaml is not mounted read-only at /etc/fp/config/profiles/dev.yaml "
+         "(its policy paths resolve against that directory, where the image has config/ and "
+         "schemas/contracts/)")
+    need(any((s if isinstance(s, str) else s.get("source")) == "fp_ingest_api_keys"
+             for s in node.get("secrets", [])),
+         "fpnode does not get the fp_ingest_api_keys secret (the planes sr, ig need API keys)")
+    for var in (wiring["ingress"].get("api_keys_env", ""), wiring["wsp"].get("api_key_env", "")):
+        need(not var or var not in node.get("environment", {}), f"fpnode's environment sets {var} (keys belong in the "
+             "secret file)")
     fdata = volume_target(node, "/var/lib/fp")
     need(fdata is not None and fdata[0] in cfg.get("volumes", {}), "fpnode's /var/lib/fp is not a named volume")
     env = node.get("environment", {})

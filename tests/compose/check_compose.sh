@@ -146,4 +146,15 @@ got=$(env -i PATH=/usr/bin:/bin FP_ADMIN_TOKEN_FILE="$tmp/token" sh "$compose_di
 if env -i PATH=/usr/bin:/bin FP_ADMIN_TOKEN_FILE="$tmp/none" sh "$compose_dir/fpnode-entrypoint.sh" true 2>/dev/null; then
   fail "the entrypoint started without a readable token file"
 fi
+# ... and the ingress API keys file into FP_INGEST_API_KEYS (comma-separated), the first key
+# into FP_WSP_API_KEY; comments and blank lines skipped.
+printf '# ingress keys\nkey-one-0123456789abc\n\nkey-two-0123456789abc\n' >"$tmp/keys"
+# shellcheck disable=SC2016 # the inner shell expands it
+got=$(env -i PATH=/usr/bin:/bin FP_INGEST_API_KEYS_FILE="$tmp/keys" sh "$compose_dir/fpnode-entrypoint.sh" \
+  sh -c 'printf "%s|%s" "$FP_INGEST_API_KEYS" "$FP_WSP_API_KEY"')
+[[ $got == "key-one-0123456789abc,key-two-0123456789abc|key-one-0123456789abc" ]] ||
+  fail "the entrypoint exported FP_INGEST_API_KEYS|FP_WSP_API_KEY='$got'"
+if env -i PATH=/usr/bin:/bin FP_INGEST_API_KEYS_FILE="$tmp/none" sh "$compose_dir/fpnode-entrypoint.sh" true 2>/dev/null; then
+  fail "the entrypoint started without a readable API keys file"
+fi
 echo "check_compose: OK"
