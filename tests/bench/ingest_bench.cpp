@@ -486,25 +486,30 @@ struct measured {
   std::uint64_t ours_resends = 0, echo_resends = 0;
 };
 
-measured single_vs_echo(const config& cfg, const node_process& node, event_pool& pool,
-                        const echo_server& echo) {
+/// `items` events a request (1: POST /v1/ingest; more: POST /v1/ingest/batch) against the echo
+/// server answering the same bodies, interleaved in slices.
+measured vs_echo(const config& cfg, const node_process& node, event_pool& pool,
+                 const echo_server& echo, std::size_t items) {
   const auto& ev = pool.events();
+  const std::string path = items == 1 ? "/v1/ingest" : "/v1/ingest/batch";
+  const std::string what = items == 1 ? "single" : "batch";
+  auto body_at = [&](std::size_t at) { return items == 1 ? ev[at] : batch_body(ev, at, items); };
   http_load ours(
-      node.ingress_port(), "/v1/ingest",
+      node.ingress_port(), path,
       [&](int, std::size_t& n) -> std::optional<std::string> {
-        auto at = pool.take(1);
+        auto at = pool.take(items);
         if (!at)
           return std::nullopt;
-        n = 1;
-        return ev[*at];
+        n = items;
+        return body_at(*at);
       },
       [](const httplib::Result& r, std::size_t, bool retried) { return admitted_in(r, retried); });
   std::atomic<std::size_t> cursor{0};
   http_load base(
-      echo.port(), "/v1/ingest",
+      echo.port(), path,
       [&](int, std::size_t& n) -> std::optional<std::string> {
-        n = 1;
-        return ev[cursor.fetch_add(1) % ev.size()];
+        n = 1; // the echo server's requests
+        return body_at(cursor.fetch_add(items) % (ev.size() - items + 1));
       },
       echoed);
   double slice = cfg.seconds / cfg.slices;
@@ -513,44 +518,9 @@ measured single_vs_echo(const config& cfg, const node_process& node, event_pool&
     base.run_slice(slice);
   }
   if (!ours.first_error().empty() && !ours.spent())
-    fail("single: IG refused an admission: " + ours.first_error());
+    fail(what + ": IG refused an admission: " + ours.first_error());
   if (!base.first_error().empty())
-    fail("single: echo: " + base.first_error());
-  return {ours.items_per_s(), ours.items(),   ours.seconds(), base.requests_per_s(),
-          ours.spent(),       ours.retries(), base.retries()};
-}
-
-measured batch_vs_echo(const config& cfg, const node_process& node, event_pool& pool,
-                       const echo_server& echo) {
-  const auto& ev = pool.events();
-  http_load ours(
-      node.ingress_port(), "/v1/ingest/batch",
-      [&](int, std::size_t& n) -> std::optional<std::string> {
-        auto at = pool.take(batch_items);
-        if (!at)
-          return std::nullopt;
-        n = batch_items;
-        return batch_body(ev, *at, batch_items);
-      },
-      [](const httplib::Result& r, std::size_t, bool retried) { return admitted_in(r, retried); });
-  std::atomic<std::size_t> cursor{0};
-  http_load base(
-      echo.port(), "/v1/ingest/batch",
-      [&](int, std::size_t& n) -> std::optional<std::string> {
-        n = 1;
-        auto at = (cursor.fetch_add(batch_items) % (ev.size() - batch_items));
-        return batch_body(ev, at, batch_items);
-      },
-      echoed);
-  double slice = cfg.seconds / cfg.slices;
-  for (int i = 0; i < cfg.slices && !ours.spent(); ++i) {
-    ours.run_slice(slice);
-    base.run_slice(slice);
-  }
-  if (!ours.first_error().empty() && !ours.spent())
-    fail("batch: IG refused an admission: " + ours.first_error());
-  if (!base.first_error().empty())
-    fail("batch: echo: " + base.first_error());
+    fail(what + ": echo: " + base.first_error());
   return {ours.items_per_s(), ours.items(),   ours.seconds(), base.requests_per_s(),
           ours.spent(),       ours.retries(), base.retries()};
 }
@@ -710,7 +680,7 @@ int main(int argc, char** argv) {
   if (want("single") || want("pg") || want("latency")) {
     try {
       progress("single: 16 connections, ", cfg.slices, " slices each side");
-      single = single_vs_echo(cfg, *node, *pool, echo);
+      single = vs_echo(cfg, *node, *pool, echo, 1);
       auto j = line("admit_single_eps");
       j["value"] = round_to(single.ours_eps, 1);
       j["unit"] = "admissions/s";
@@ -729,7 +699,7 @@ int main(int argc, char** argv) {
   if (want("batch") || want("pg")) {
     try {
       progress("batch: 100 events a request, 16 connections");
-      batch = batch_vs_echo(cfg, *node, *pool, echo);
+      batch = vs_echo(cfg, *node, *pool, echo, batch_items);
       auto j = line("admit_batch_eps");
       j["value"] = round_to(batch.ours_eps, 1);
       j["unit"] = "admissions/s";

@@ -122,30 +122,6 @@ kill -TERM "$NODE_PID"
 wait "$NODE_PID" || fail "fpnode did not stop cleanly"
 NODE_PID=""
 
-/usr/bin/python3 - "$FP" "$WORK/node" "$PRID" "$WORK/check.out" <<'EOF' || fail "receipts"
-import json, subprocess, sys
-fp, data, prid, check = sys.argv[1:5]
-on_topic = {json.loads(l)["event_class"]: json.loads(l)["on_topic"] for l in open(check)}
-ls = subprocess.run([fp, "objects", "ls", f"fraud-platform/{prid}/ig/receipts/", "--data", data,
-                     "--json"], check=True, capture_output=True, text=True).stdout.splitlines()
-refs = [json.loads(l)["ref"] for l in ls]
-bodies = []
-for i in range(0, len(refs), 2000):
-    out = subprocess.run([fp, "objects", "cat", *refs[i:i + 2000], "--data", data], check=True,
-                         capture_output=True, text=True).stdout.splitlines()
-    bodies += [json.loads(b) for b in out] if len(refs[i:i + 2000]) > 1 else [json.loads(out[0])]
-admits = {}
-for r in bodies:
-    if r["decision"] == "ADMIT":
-        t = (r["event_class"], r["event_id"])
-        admits[t] = admits.get(t, 0) + 1
-bad = [t for t, n in admits.items() if n != 1]
-per_class = {}
-for (cls, _), n in admits.items():
-    per_class[cls] = per_class.get(cls, 0) + 1
-if bad or per_class != on_topic:
-    print(f"ADMIT receipts per class {per_class}, on the topics {on_topic}, "
-          f"{len(bad)} tuples with several", file=sys.stderr)
-    sys.exit(1)
-EOF
+/usr/bin/python3 "$SRC/tests/e2e/receipts_check.py" "$FP" "$WORK/node" "$PRID" "$WORK/check.out" \
+  --after-restart >"$WORK/receipts.out" || fail "receipts: $(cat "$WORK/receipts.out")"
 ok "one ADMIT receipt per admitted event after the crashes"

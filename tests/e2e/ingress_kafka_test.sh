@@ -141,49 +141,5 @@ echo "ok   - fpnode stops cleanly on the Kafka bus"
 ! grep -qF "$key" "$WORK/node.out" "$WORK/node.err" || die "the API key appears in fpnode's output"
 
 # -- receipts, read back from the object store after the node stopped ------------------------
-"$PY" - "$FP" "$DATA" "$PRID" "$WORK/summary.jsonl" <<'PYEOF' || die "receipts do not match"
-import json, subprocess, sys
-fp, data, prid, summary = sys.argv[1:5]
-rows = [json.loads(l) for l in open(summary)]
-admitted = {r["event_class"]: r["admitted"] for r in rows}
-duplicate = {r["event_class"]: r["duplicate"] for r in rows}
-ls = subprocess.run([fp, "objects", "ls", f"fraud-platform/{prid}/ig/receipts/", "--data", data,
-                     "--json"], check=True, capture_output=True, text=True).stdout.splitlines()
-by, tuples, problems = {}, {}, []
-need = {"platform_run_id", "scenario_run_id", "event_class", "payload_hash", "admitted_at_utc",
-        "eb_ref", "policy_rev", "service_release_id", "decision", "receipt_id"}
-for line in ls:
-    ref = json.loads(line)
-    r = json.loads(subprocess.run([fp, "objects", "cat", ref["ref"], "--data", data], check=True,
-                                  capture_output=True, text=True).stdout)
-    key = (r.get("decision"), r.get("event_class"))
-    by[key] = by.get(key, 0) + 1
-    missing = need - set(r)
-    if missing and r.get("decision") == "ADMIT":
-        problems.append(f"{ref['ref']}: missing {sorted(missing)}")
-    if r.get("platform_run_id") != prid:
-        problems.append(f"{ref['ref']}: platform_run_id {r.get('platform_run_id')}")
-    if not ref["ref"].endswith("/" + r.get("receipt_id", "?") + ".json"):
-        problems.append(f"{ref['ref']}: receipt_id {r.get('receipt_id')} is not its name")
-    if r.get("decision") == "ADMIT":
-        t = (r["event_class"], r.get("event_id"))
-        tuples[t] = tuples.get(t, 0) + 1
-for cls, n in admitted.items():
-    if by.get(("ADMIT", cls), 0) != n:
-        problems.append(f"{cls}: {by.get(('ADMIT', cls), 0)} ADMIT receipts, {n} admitted")
-    if by.get(("DUPLICATE", cls), 0) != duplicate[cls]:
-        problems.append(f"{cls}: {by.get(('DUPLICATE', cls), 0)} DUPLICATE receipts, "
-                        f"{duplicate[cls]} duplicates")
-if [t for t, n in tuples.items() if n != 1]:
-    problems.append("tuples with more than one ADMIT receipt")
-if sum(admitted.values()) == 0:
-    problems.append("nothing was admitted")
-if sum(duplicate.values()) == 0:
-    problems.append("the re-send knob produced no duplicates")
-for p in problems[:20]:
-    print("    " + p)
-if problems:
-    sys.exit(1)
-print(f"ok   - {sum(admitted.values())} ADMIT receipts, one per admitted event; "
-      f"{sum(duplicate.values())} DUPLICATE receipts, one per duplicate; fields as seed 002 lists")
-PYEOF
+"$PY" "$SRC/tests/e2e/receipts_check.py" "$FP" "$DATA" "$PRID" "$WORK/summary.jsonl" ||
+  die "receipts do not match"
