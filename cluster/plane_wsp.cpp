@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -213,17 +214,19 @@ private:
     runs_[mid] = std::move(e);
   }
 
+  /// Records are handled one at a time, in order. While a run streams, the consumer keeps
+  /// polling (a member that stops polling is dropped from the group, on Kafka after
+  /// max.poll.interval.ms): what arrives meanwhile waits in `pending_` and is handled after the
+  /// run; a record whose partition this member no longer owns is left to its new owner.
   void consume() {
     while (!stopping_) {
-      auto got = consumer_->poll(16, std::chrono::milliseconds(500));
-      if (!got) {
-        std::fprintf(stderr, "fpnode: wsp: poll: %s\n", got.error().message().c_str());
+      if (pending_.empty() && !poll_into_pending(std::chrono::milliseconds(500)))
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
-        continue;
-      }
-      for (auto& m : *got) {
-        if (stopping_)
-          return;
+      while (!pending_.empty() && !stopping_) {
+        auto m = std::move(pending_.front());
+        pending_.pop_front();
+        if (!owned(m))
+          continue;
         if (!handle(m))
           return; // interrupted by a stop: the READY stays uncommitted and comes back
         auto ok = consumer_->commit({{m.topic, m.partition, m.offset + 1}});
@@ -231,6 +234,25 @@ private:
           std::fprintf(stderr, "fpnode: wsp: commit: %s\n", ok.error().message().c_str());
       }
     }
+  }
+
+  /// Polls once and queues what came; false (after reporting it) when the poll failed.
+  bool poll_into_pending(std::chrono::milliseconds timeout) {
+    auto got = consumer_->poll(16, timeout);
+    if (!got) {
+      std::fprintf(stderr, "fpnode: wsp: poll: %s\n", got.error().message().c_str());
+      return false;
+    }
+    for (auto& m : *got)
+      pending_.push_back(std::move(m));
+    return true;
+  }
+
+  bool owned(const bus::message& m) const {
+    for (auto& tp : consumer_->assignment())
+      if (tp.topic == m.topic && tp.partition == m.partition)
+        return true;
+    return false;
   }
 
   /// Whether the record is finished with (then its offset may be committed).
@@ -282,7 +304,8 @@ private:
       current_ = s.get();
     }
     s->start();
-    s->wait();
+    while (!s->wait_for(std::chrono::milliseconds(200)))
+      (void)poll_into_pending(std::chrono::milliseconds(0));
     bool complete = s->complete();
     auto outs = s->status();
     {
@@ -307,6 +330,7 @@ private:
   wsp::stream_options opts_;
   journal_store store_;
   std::unique_ptr<bus::consumer> consumer_;
+  std::deque<bus::message> pending_; ///< polled, not yet handled (consume thread only)
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::mutex mu_;

@@ -321,13 +321,28 @@ void streamer::start() {
     return;
   auto n = std::max<std::size_t>(1, std::min<std::size_t>(opts_.concurrency, slots_.size()));
   for (std::size_t i = 0; i < n; ++i)
-    threads_.emplace_back([this] { work(); });
+    threads_.emplace_back([this] {
+      work();
+      std::lock_guard lock(stop_mu_);
+      ++ended_;
+      ended_cv_.notify_all();
+    });
 }
 
 void streamer::wait() {
   for (auto& t : threads_)
     if (t.joinable())
       t.join();
+}
+
+bool streamer::wait_for(std::chrono::milliseconds d) {
+  {
+    std::unique_lock lock(stop_mu_);
+    if (!ended_cv_.wait_for(lock, d, [&] { return ended_ == threads_.size(); }))
+      return false;
+  }
+  wait();
+  return true;
 }
 
 void streamer::stop() {

@@ -9,6 +9,7 @@
 #include "actors/ingress/wsp/types.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -29,6 +30,8 @@ public:
   void start();
   /// Waits until every worker has ended: each output done or stopped, or `stop` was called.
   void wait();
+  /// Waits at most `d` for the workers to end; true (and joined) when they all have.
+  bool wait_for(std::chrono::milliseconds d);
   /// Asks the workers to end promptly (sleeps and backoffs are interrupted; a request in
   /// flight finishes or times out). Outputs not finished keep their checkpoint and resume
   /// on the next run.
@@ -58,6 +61,8 @@ private:
   std::atomic<bool> stopping_{false};
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
+  std::condition_variable ended_cv_;
+  std::size_t ended_ = 0; ///< workers that returned (under stop_mu_)
 };
 
 } // namespace fp::wsp

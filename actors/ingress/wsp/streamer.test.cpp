@@ -391,3 +391,21 @@ TEST_CASE("stop ends the workers promptly even while they pace") {
   s.wait(); // returns: the sleep was interrupted
   CHECK_FALSE(s.complete());
 }
+
+TEST_CASE("wait_for reports running workers as not ended, then ended once they return") {
+  test::temp_dir tmp;
+  auto r = test::make_run(tmp.path / "oracle", 50);
+  test::fake_ig ig;
+  auto opts = test::fast_options(r, ig);
+  opts.unpaced = false;
+  opts.speedup = 0; // realistic time: the workers pace for an hour
+  file_store store(tmp.path / "state");
+  streamer s(r.plan, opts, store);
+  s.start();
+  CHECK_FALSE(s.wait_for(50ms));
+  CHECK_FALSE(s.wait_for(0ms));
+  s.stop();
+  CHECK(s.wait_for(10s)); // ended and joined
+  CHECK(s.wait_for(0ms));
+  CHECK_FALSE(s.complete());
+}
