@@ -236,13 +236,19 @@ private:
     }
   }
 
-  /// Polls once and queues what came; false (after reporting it) when the poll failed.
+  /// Polls once and queues what came; false when the poll failed (reported once per streak
+  /// of failures, not on every retry).
   bool poll_into_pending(std::chrono::milliseconds timeout) {
     auto got = consumer_->poll(16, timeout);
     if (!got) {
-      std::fprintf(stderr, "fpnode: wsp: poll: %s\n", got.error().message().c_str());
+      if (!poll_failing_)
+        std::fprintf(stderr, "fpnode: wsp: poll: %s\n", got.error().message().c_str());
+      poll_failing_ = true;
       return false;
     }
+    if (poll_failing_)
+      std::fprintf(stderr, "fpnode: wsp: poll: working again\n");
+    poll_failing_ = false;
     for (auto& m : *got)
       pending_.push_back(std::move(m));
     return true;
@@ -331,6 +337,7 @@ private:
   journal_store store_;
   std::unique_ptr<bus::consumer> consumer_;
   std::deque<bus::message> pending_; ///< polled, not yet handled (consume thread only)
+  bool poll_failing_ = false;        ///< consume thread only
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
