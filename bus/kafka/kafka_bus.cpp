@@ -220,7 +220,7 @@ private:
   template <class Headers>
   void produce_one(std::string_view topic, std::string_view key, std::string_view value,
                    std::optional<std::int32_t> partition, const Headers& headers,
-                   produce_callback done) {
+                   produce_callback&& done) {
     auto fail = [&](fp::error e) {
       stats_->produce_failures++;
       if (done)

@@ -43,9 +43,10 @@ using queue_ptr = std::unique_ptr<rd_kafka_queue_t, queue_deleter>;
 using event_ptr = std::unique_ptr<rd_kafka_event_t, event_deleter>;
 
 /// The produce callbacks of records in flight, in slots that are reused instead of allocated
-/// per record. Producing threads `take` (under a mutex only they use); the poller thread
-/// gives back a whole chain per poll with one compare-and-swap, and producers take all that
-/// came back with one exchange, so neither side waits for the other.
+/// per record. A producing thread takes slots from a run it keeps for the pool (refilled
+/// under a mutex only producers use, a run at a time), so a record takes no lock; the poller
+/// thread gives back a whole chain per poll with one compare-and-swap, and a refill takes all
+/// that came back with one exchange, so neither side waits for the other.
 class callback_pool {
 public:
   struct slot {
@@ -65,18 +66,24 @@ public:
     }
   };
 
-  callback_pool() = default;
+  callback_pool();
+  ~callback_pool();
   callback_pool(const callback_pool&) = delete;
   callback_pool& operator=(const callback_pool&) = delete;
 
-  slot* take(event_bus::produce_callback done);
+  slot* take(event_bus::produce_callback&& done);
   /// A slot whose record never got to librdkafka: its callback, back to the caller.
   event_bus::produce_callback give_back(slot* s);
   void give_back(chain c);
 
 private:
-  std::mutex mu_;                               ///< producers'
-  slot* spare_ = nullptr;                       ///< mu_
+  struct thread_run;
+  /// Up to `n` spare slots as a null-terminated list (never empty).
+  slot* refill(std::size_t n);
+
+  std::uint64_t id_;      ///< tells pools apart in the producing threads' runs
+  std::mutex mu_;         ///< producers' refills
+  slot* spare_ = nullptr; ///< mu_
   std::vector<std::unique_ptr<slot[]>> blocks_; ///< mu_
   std::atomic<slot*> returned_{nullptr};
 };
