@@ -40,6 +40,8 @@ public:
     rd_kafka_yield(rk_.get());
     poller_.join();
     collect(); // before rd_kafka_destroy: a report batch's records count against the client
+    for (auto& [name, rkt] : handles_)
+      rd_kafka_topic_destroy(rkt);
   }
 
   expected<void> start() {
@@ -195,11 +197,10 @@ public:
       auto n = partitions(tpo.topic);
       if (!n)
         return std::move(n).error();
-      if (tpo.partition < 0 || tpo.partition >= n->partitions)
+      if (tpo.partition < 0 || tpo.partition >= *n)
         return fp::error{errc::invalid_argument, "kafka: assign " + tpo.topic + ": partition " +
                                                      std::to_string(tpo.partition) +
-                                                     " outside 0.." +
-                                                     std::to_string(n->partitions - 1)};
+                                                     " outside 0.." + std::to_string(*n - 1)};
     }
     return kafka::assign(opts_, from, stats_);
   }
@@ -228,7 +229,7 @@ private:
     };
     if (retired_.any.load(std::memory_order_relaxed))
       collect();
-    auto t = partitions(topic);
+    auto t = produce_topic(topic);
     if (!t)
       return fail(std::move(t).error());
     auto n = t->partitions;
@@ -241,7 +242,7 @@ private:
     auto* ctx = done ? pool_.take(std::move(done)) : nullptr;
     in_flight_++;
     for (;;) {
-      auto err = rd_kafka_producev(rk_.get(), RD_KAFKA_V_TOPIC(t->name), RD_KAFKA_V_PARTITION(p),
+      auto err = rd_kafka_producev(rk_.get(), RD_KAFKA_V_RKT(t->rkt), RD_KAFKA_V_PARTITION(p),
                                    // F_COPY: librdkafka copies the bytes and never writes to them.
                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                    RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
@@ -351,36 +352,57 @@ private:
     }
   }
 
-  /// A topic's name (NUL-terminated, for librdkafka) and partition count.
+  /// What the produce path needs of a topic: librdkafka's handle and the partition count.
   struct topic_ref {
-    const char* name;
+    rd_kafka_topic_t* rkt;
     std::int32_t partitions;
   };
 
-  /// The topic's partition count, looked up once (create_topic refreshes it). A producing
-  /// thread remembers its last answer, so a run of records to one topic takes no lock; the
-  /// name returned lives in that thread's memory until its next look-up.
-  expected<topic_ref> partitions(std::string_view topic) {
+  /// The topic's handle and partition count. A producing thread remembers its last answer,
+  /// so a run of records to one topic takes no lock, and librdkafka gets the handle instead
+  /// of a name to look up (under its client-wide lock) for every record.
+  expected<topic_ref> produce_topic(std::string_view topic) {
     struct last_lookup {
       std::uint64_t bus = 0, generation = 0;
       std::string topic;
-      std::int32_t partitions = 0;
+      topic_ref ref{};
     };
     thread_local last_lookup last;
     auto generation = generation_.load(std::memory_order_acquire);
     if (last.bus == id_ && last.generation == generation && last.topic == topic)
-      return topic_ref{last.topic.c_str(), last.partitions};
-    auto remember = [&](std::int32_t n) {
-      last.bus = id_;
-      last.generation = generation;
-      last.topic.assign(topic);
-      last.partitions = n;
-      return topic_ref{last.topic.c_str(), n};
-    };
+      return last.ref;
+    auto n = partitions(topic);
+    if (!n)
+      return std::move(n).error();
+    auto* rkt = handle(topic);
+    if (rkt == nullptr)
+      return kafka::to_error(rd_kafka_last_error(), "topic \"" + std::string(topic) + "\"");
+    last.bus = id_;
+    last.generation = generation;
+    last.topic.assign(topic);
+    last.ref = {rkt, *n};
+    return last.ref;
+  }
+
+  /// The producer's handle of `topic`, made once and kept until the bus is destroyed (a
+  /// producing thread may hold it across a `create_topic`); null when librdkafka refuses it.
+  rd_kafka_topic_t* handle(std::string_view topic) {
+    std::lock_guard lock{mu_};
+    if (auto it = handles_.find(topic); it != handles_.end())
+      return it->second;
+    std::string name(topic);
+    auto* rkt = rd_kafka_topic_new(rk_.get(), name.c_str(), nullptr);
+    if (rkt != nullptr)
+      handles_.emplace(std::move(name), rkt);
+    return rkt;
+  }
+
+  /// The topic's partition count, looked up once (create_topic refreshes it).
+  expected<std::int32_t> partitions(std::string_view topic) {
     {
       std::lock_guard lock{mu_};
       if (auto it = partitions_.find(topic); it != partitions_.end())
-        return remember(it->second);
+        return it->second;
     }
     if (auto ok = kafka::check_topic_name("kafka", topic); !ok)
       return std::move(ok).error();
@@ -391,7 +413,7 @@ private:
     for (auto& [name, n] : *all)
       partitions_[name] = n;
     if (auto it = partitions_.find(topic); it != partitions_.end())
-      return remember(it->second);
+      return it->second;
     return fp::error{errc::unknown_topic,
                      "kafka: topic \"" + std::string(topic) +
                          "\": the cluster does not have it (topics are created by create_topic, "
@@ -440,7 +462,8 @@ private:
   std::atomic<int> waiters_{0};
   std::mutex mu_;
   std::condition_variable cv_;
-  std::map<std::string, std::int32_t, std::less<>> partitions_;
+  std::map<std::string, std::int32_t, std::less<>> partitions_;   ///< mu_
+  std::map<std::string, rd_kafka_topic_t*, std::less<>> handles_; ///< mu_
   std::atomic<std::uint64_t> generation_{1}; ///< bumped when partitions_ forgets a topic
   std::uint64_t id_ = next_id++;             ///< tells buses apart in the thread-local cache
   static inline std::atomic<std::uint64_t> next_id{1};
