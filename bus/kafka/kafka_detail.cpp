@@ -52,12 +52,8 @@ struct callback_pool::thread_run {
       return;
     auto& pools = live();
     std::lock_guard lock{pools.mu};
-    if (std::find(pools.ids.begin(), pools.ids.end(), id) != pools.ids.end()) {
-      chain c{head, head};
-      while (c.tail->next != nullptr)
-        c.tail = c.tail->next;
-      pool->give_back(c);
-    }
+    if (std::find(pools.ids.begin(), pools.ids.end(), id) != pools.ids.end())
+      pool->leave(head);
     head = nullptr;
   }
 };
@@ -83,31 +79,42 @@ callback_pool::slot* callback_pool::take(event_bus::produce_callback&& done) {
     run.id = id_;
   }
   if (run.head == nullptr)
-    run.head = refill(64);
+    run.head = refill();
   auto* s = run.head;
   run.head = s->next;
+  // The next slot's line was last written by the poller: fetch it while this record is made.
+  if (run.head != nullptr)
+    __builtin_prefetch(run.head, 1);
   s->done = std::move(done);
   return s;
 }
 
-callback_pool::slot* callback_pool::refill(std::size_t n) {
+callback_pool::slot* callback_pool::refill() {
+  if (auto* back = returned_.exchange(nullptr, std::memory_order_acquire))
+    return back;
   std::lock_guard lock{mu_};
-  if (spare_ == nullptr)
-    spare_ = returned_.exchange(nullptr, std::memory_order_acquire);
-  if (spare_ == nullptr) {
-    constexpr std::size_t block = 1024;
-    auto& b = blocks_.emplace_back(std::make_unique<slot[]>(block));
-    for (std::size_t i = 0; i + 1 < block; ++i)
-      b[i].next = &b[i + 1];
-    spare_ = &b[0];
+  // Only refills (under mu_) take from left_, so the head cannot be taken and put back
+  // between the load and the exchange below.
+  auto* run = left_.load(std::memory_order_acquire);
+  while (run != nullptr &&
+         !left_.compare_exchange_weak(run, run->next_run, std::memory_order_acquire,
+                                      std::memory_order_acquire)) {
   }
-  auto* head = spare_;
-  auto* last = head;
-  for (std::size_t i = 1; i < n && last->next != nullptr; ++i)
-    last = last->next;
-  spare_ = last->next;
-  last->next = nullptr;
-  return head;
+  if (run != nullptr)
+    return run;
+  constexpr std::size_t block = 1024;
+  auto& b = blocks_.emplace_back(std::make_unique<slot[]>(block));
+  for (std::size_t i = 0; i + 1 < block; ++i)
+    b[i].next = &b[i + 1];
+  return &b[0];
+}
+
+void callback_pool::leave(slot* run) {
+  auto* head = left_.load(std::memory_order_relaxed);
+  do
+    run->next_run = head;
+  while (!left_.compare_exchange_weak(head, run, std::memory_order_release,
+                                      std::memory_order_relaxed));
 }
 
 event_bus::produce_callback callback_pool::give_back(slot* s) {

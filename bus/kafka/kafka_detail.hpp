@@ -43,15 +43,17 @@ using queue_ptr = std::unique_ptr<rd_kafka_queue_t, queue_deleter>;
 using event_ptr = std::unique_ptr<rd_kafka_event_t, event_deleter>;
 
 /// The produce callbacks of records in flight, in slots that are reused instead of allocated
-/// per record. A producing thread takes slots from a run it keeps for the pool (refilled
-/// under a mutex only producers use, a run at a time), so a record takes no lock; the poller
-/// thread gives back a whole chain per poll with one compare-and-swap, and a refill takes all
-/// that came back with one exchange, so neither side waits for the other.
+/// per record. A slot is written by a producing thread and read and cleared by the poller, so
+/// each has a cache line of its own. A producing thread takes slots from a run it keeps for
+/// the pool, without a lock: the run is everything the poller gave back since the last
+/// refill (one exchange), a run another thread left, or a new block. The poller gives back a
+/// whole chain per poll with one compare-and-swap, so neither side waits for the other.
 class callback_pool {
 public:
-  struct slot {
+  struct alignas(64) slot {
     event_bus::produce_callback done;
     slot* next = nullptr;
+    slot* next_run = nullptr; ///< in the first slot of a run left by a thread (`left_`)
   };
   /// Slots released by one poll, not yet given back.
   struct chain {
@@ -78,14 +80,16 @@ public:
 
 private:
   struct thread_run;
-  /// Up to `n` spare slots as a null-terminated list (never empty).
-  slot* refill(std::size_t n);
+  /// A run of spare slots, null-terminated, never empty.
+  slot* refill();
+  /// A thread's run, back to the pool (the thread moves to another pool or ends).
+  void leave(slot* run);
 
-  std::uint64_t id_;      ///< tells pools apart in the producing threads' runs
-  std::mutex mu_;         ///< producers' refills
-  slot* spare_ = nullptr; ///< mu_
-  std::vector<std::unique_ptr<slot[]>> blocks_; ///< mu_
+  std::uint64_t id_; ///< tells pools apart in the producing threads' runs
   std::atomic<slot*> returned_{nullptr};
+  std::atomic<slot*> left_{nullptr};            ///< runs, linked by `next_run`
+  std::mutex mu_;                               ///< taking from `left_`, new blocks
+  std::vector<std::unique_ptr<slot[]>> blocks_; ///< mu_
 };
 
 /// The bus's counters, shared with its consumers (which may outlive it).
