@@ -40,6 +40,8 @@ public:
     rd_kafka_yield(rk_.get());
     poller_.join();
     collect(); // before rd_kafka_destroy: a report batch's records count against the client
+    for (auto& [name, rkt] : handles_)
+      rd_kafka_topic_destroy(rkt);
   }
 
   expected<void> start() {
@@ -74,9 +76,7 @@ public:
         }
         if (rd_kafka_event_type(ev.get()) != RD_KAFKA_EVENT_DR)
           continue;
-        std::size_t records = 0;
-        for (; auto* m = rd_kafka_event_message_next(ev.get()); ++records)
-          on_delivery(*m);
+        auto records = serve(ev.get());
         retire(std::move(ev), records); // before settle: a flush that returns finds it
         settle();
       }
@@ -195,11 +195,10 @@ public:
       auto n = partitions(tpo.topic);
       if (!n)
         return std::move(n).error();
-      if (tpo.partition < 0 || tpo.partition >= n->partitions)
+      if (tpo.partition < 0 || tpo.partition >= *n)
         return fp::error{errc::invalid_argument, "kafka: assign " + tpo.topic + ": partition " +
                                                      std::to_string(tpo.partition) +
-                                                     " outside 0.." +
-                                                     std::to_string(n->partitions - 1)};
+                                                     " outside 0.." + std::to_string(*n - 1)};
     }
     return kafka::assign(opts_, from, stats_);
   }
@@ -220,7 +219,7 @@ private:
   template <class Headers>
   void produce_one(std::string_view topic, std::string_view key, std::string_view value,
                    std::optional<std::int32_t> partition, const Headers& headers,
-                   produce_callback done) {
+                   produce_callback&& done) {
     auto fail = [&](fp::error e) {
       stats_->produce_failures++;
       if (done)
@@ -228,7 +227,7 @@ private:
     };
     if (retired_.any.load(std::memory_order_relaxed))
       collect();
-    auto t = partitions(topic);
+    auto t = produce_topic(topic);
     if (!t)
       return fail(std::move(t).error());
     auto n = t->partitions;
@@ -241,7 +240,7 @@ private:
     auto* ctx = done ? pool_.take(std::move(done)) : nullptr;
     in_flight_++;
     for (;;) {
-      auto err = rd_kafka_producev(rk_.get(), RD_KAFKA_V_TOPIC(t->name), RD_KAFKA_V_PARTITION(p),
+      auto err = rd_kafka_producev(rk_.get(), RD_KAFKA_V_RKT(t->rkt), RD_KAFKA_V_PARTITION(p),
                                    // F_COPY: librdkafka copies the bytes and never writes to them.
                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                    RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
@@ -270,19 +269,38 @@ private:
     }
   }
 
-  /// Runs on the poller thread once per delivery report. The counters move before the
-  /// callback runs (a caller of `produce` sees them); what the records release (the in-flight
-  /// count, callback slots) is settled once per report batch.
+  /// Runs on the poller thread once per report batch: the counters move for the whole batch
+  /// before its callbacks run (a caller of `produce` sees them), then each record's callback.
+  /// Returns the records served.
+  std::size_t serve(rd_kafka_event_t* ev) {
+    auto& batch = settled_.batch;
+    batch.resize(rd_kafka_event_message_count(ev));
+    batch.resize(rd_kafka_event_message_array(ev, batch.data(), batch.size()));
+    std::uint64_t failed = 0;
+    for (auto* m : batch)
+      failed += m->err != RD_KAFKA_RESP_ERR_NO_ERROR ? 1 : 0;
+    stats_->produced.fetch_add(batch.size() - failed, std::memory_order_relaxed);
+    stats_->produce_failures.fetch_add(failed, std::memory_order_relaxed);
+    // A callback slot was last written by a producing thread: fetch a few records ahead.
+    constexpr std::size_t ahead = 4;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (i + ahead < batch.size())
+        __builtin_prefetch(batch[i + ahead]->_private);
+      on_delivery(*batch[i]);
+    }
+    return batch.size();
+  }
+
+  /// One record's outcome to its callback; what the records release (the in-flight count,
+  /// callback slots) is settled once per report batch.
   void on_delivery(const rd_kafka_message_t& m) {
     auto& s = settled_;
     auto* ctx = static_cast<kafka::callback_pool::slot*>(m._private);
     s.released++;
     if (m.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      stats_->produce_failures.fetch_add(1, std::memory_order_relaxed);
       if (ctx != nullptr)
         ctx->done(delivery_error(m));
     } else {
-      stats_->produced.fetch_add(1, std::memory_order_relaxed);
       if (ctx != nullptr) {
         // The records of a batch share a topic handle: look its name up once.
         if (m.rkt != s.rkt) {
@@ -351,36 +369,57 @@ private:
     }
   }
 
-  /// A topic's name (NUL-terminated, for librdkafka) and partition count.
+  /// What the produce path needs of a topic: librdkafka's handle and the partition count.
   struct topic_ref {
-    const char* name;
+    rd_kafka_topic_t* rkt;
     std::int32_t partitions;
   };
 
-  /// The topic's partition count, looked up once (create_topic refreshes it). A producing
-  /// thread remembers its last answer, so a run of records to one topic takes no lock; the
-  /// name returned lives in that thread's memory until its next look-up.
-  expected<topic_ref> partitions(std::string_view topic) {
+  /// The topic's handle and partition count. A producing thread remembers its last answer,
+  /// so a run of records to one topic takes no lock, and librdkafka gets the handle instead
+  /// of a name to look up (under its client-wide lock) for every record.
+  expected<topic_ref> produce_topic(std::string_view topic) {
     struct last_lookup {
       std::uint64_t bus = 0, generation = 0;
       std::string topic;
-      std::int32_t partitions = 0;
+      topic_ref ref{};
     };
     thread_local last_lookup last;
     auto generation = generation_.load(std::memory_order_acquire);
     if (last.bus == id_ && last.generation == generation && last.topic == topic)
-      return topic_ref{last.topic.c_str(), last.partitions};
-    auto remember = [&](std::int32_t n) {
-      last.bus = id_;
-      last.generation = generation;
-      last.topic.assign(topic);
-      last.partitions = n;
-      return topic_ref{last.topic.c_str(), n};
-    };
+      return last.ref;
+    auto n = partitions(topic);
+    if (!n)
+      return std::move(n).error();
+    auto* rkt = handle(topic);
+    if (rkt == nullptr)
+      return kafka::to_error(rd_kafka_last_error(), "topic \"" + std::string(topic) + "\"");
+    last.bus = id_;
+    last.generation = generation;
+    last.topic.assign(topic);
+    last.ref = {rkt, *n};
+    return last.ref;
+  }
+
+  /// The producer's handle of `topic`, made once and kept until the bus is destroyed (a
+  /// producing thread may hold it across a `create_topic`); null when librdkafka refuses it.
+  rd_kafka_topic_t* handle(std::string_view topic) {
+    std::lock_guard lock{mu_};
+    if (auto it = handles_.find(topic); it != handles_.end())
+      return it->second;
+    std::string name(topic);
+    auto* rkt = rd_kafka_topic_new(rk_.get(), name.c_str(), nullptr);
+    if (rkt != nullptr)
+      handles_.emplace(std::move(name), rkt);
+    return rkt;
+  }
+
+  /// The topic's partition count, looked up once (create_topic refreshes it).
+  expected<std::int32_t> partitions(std::string_view topic) {
     {
       std::lock_guard lock{mu_};
       if (auto it = partitions_.find(topic); it != partitions_.end())
-        return remember(it->second);
+        return it->second;
     }
     if (auto ok = kafka::check_topic_name("kafka", topic); !ok)
       return std::move(ok).error();
@@ -391,7 +430,7 @@ private:
     for (auto& [name, n] : *all)
       partitions_[name] = n;
     if (auto it = partitions_.find(topic); it != partitions_.end())
-      return remember(it->second);
+      return it->second;
     return fp::error{errc::unknown_topic,
                      "kafka: topic \"" + std::string(topic) +
                          "\": the cluster does not have it (topics are created by create_topic, "
@@ -428,6 +467,7 @@ private:
   } retired_;
   /// What the delivery reports of one poll released (the poller thread's alone).
   struct {
+    std::vector<const rd_kafka_message_t*> batch; ///< the report batch being served
     std::uint64_t released = 0;
     kafka::callback_pool::chain slots;
     const rd_kafka_topic_t* rkt = nullptr;
@@ -440,7 +480,8 @@ private:
   std::atomic<int> waiters_{0};
   std::mutex mu_;
   std::condition_variable cv_;
-  std::map<std::string, std::int32_t, std::less<>> partitions_;
+  std::map<std::string, std::int32_t, std::less<>> partitions_;   ///< mu_
+  std::map<std::string, rd_kafka_topic_t*, std::less<>> handles_; ///< mu_
   std::atomic<std::uint64_t> generation_{1}; ///< bumped when partitions_ forgets a topic
   std::uint64_t id_ = next_id++;             ///< tells buses apart in the thread-local cache
   static inline std::atomic<std::uint64_t> next_id{1};

@@ -1,5 +1,6 @@
 #include "bus/kafka/kafka_detail.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstring>
@@ -18,24 +19,102 @@ bus_stats counters::snapshot() const {
   return s;
 }
 
-callback_pool::slot* callback_pool::take(event_bus::produce_callback done) {
-  slot* s = nullptr;
-  {
-    std::lock_guard lock{mu_};
-    if (spare_ == nullptr)
-      spare_ = returned_.exchange(nullptr, std::memory_order_acquire);
-    if (spare_ == nullptr) {
-      constexpr std::size_t block = 1024;
-      auto& b = blocks_.emplace_back(std::make_unique<slot[]>(block));
-      for (std::size_t i = 0; i + 1 < block; ++i)
-        b[i].next = &b[i + 1];
-      spare_ = &b[0];
-    }
-    s = spare_;
-    spare_ = s->next;
+// -- callback_pool ---------------------------------------------------------------------------
+
+namespace {
+
+/// The pools alive, by id: a thread's run of slots goes back to its pool only while the pool
+/// lives (a pool is destroyed with its bus; a run of a dead pool is dropped, never touched).
+/// Never destroyed: a thread's run may go back after static destructors have begun.
+struct live_pools {
+  std::mutex mu;
+  std::vector<std::uint64_t> ids; ///< mu
+};
+live_pools& live() {
+  static auto* pools = new live_pools;
+  return *pools;
+}
+std::atomic<std::uint64_t> next_pool_id{1};
+
+} // namespace
+
+/// A producing thread's run of spare slots of one pool. A thread that moves to another pool
+/// (or ends) gives its run back, so slots are never stranded in a thread.
+struct callback_pool::thread_run {
+  callback_pool* pool = nullptr;
+  std::uint64_t id = 0;
+  slot* head = nullptr;
+
+  ~thread_run() { leave(); }
+
+  void leave() {
+    if (head == nullptr)
+      return;
+    auto& pools = live();
+    std::lock_guard lock{pools.mu};
+    if (std::find(pools.ids.begin(), pools.ids.end(), id) != pools.ids.end())
+      pool->leave(head);
+    head = nullptr;
   }
+};
+
+callback_pool::callback_pool()
+    : id_(next_pool_id++) {
+  auto& pools = live();
+  std::lock_guard lock{pools.mu};
+  pools.ids.push_back(id_);
+}
+
+callback_pool::~callback_pool() {
+  auto& pools = live();
+  std::lock_guard lock{pools.mu};
+  pools.ids.erase(std::find(pools.ids.begin(), pools.ids.end(), id_));
+}
+
+callback_pool::slot* callback_pool::take(event_bus::produce_callback&& done) {
+  thread_local thread_run run;
+  if (run.id != id_) {
+    run.leave();
+    run.pool = this;
+    run.id = id_;
+  }
+  if (run.head == nullptr)
+    run.head = refill();
+  auto* s = run.head;
+  run.head = s->next;
+  // The next slot's line was last written by the poller: fetch it while this record is made.
+  if (run.head != nullptr)
+    __builtin_prefetch(run.head, 1);
   s->done = std::move(done);
   return s;
+}
+
+callback_pool::slot* callback_pool::refill() {
+  if (auto* back = returned_.exchange(nullptr, std::memory_order_acquire))
+    return back;
+  std::lock_guard lock{mu_};
+  // Only refills (under mu_) take from left_, so the head cannot be taken and put back
+  // between the load and the exchange below.
+  auto* run = left_.load(std::memory_order_acquire);
+  while (run != nullptr &&
+         !left_.compare_exchange_weak(run, run->next_run, std::memory_order_acquire,
+                                      std::memory_order_acquire)) {
+  }
+  if (run != nullptr)
+    return run;
+  constexpr std::size_t block = 1024;
+  auto& b = blocks_.emplace_back(std::make_unique<slot[]>(block));
+  for (std::size_t i = 0; i + 1 < block; ++i)
+    b[i].next = &b[i + 1];
+  return &b[0];
+}
+
+void callback_pool::leave(slot* run) {
+  auto* head = left_.load(std::memory_order_relaxed);
+  do
+    run->next_run = head;
+  while (!left_.compare_exchange_weak(head, run, std::memory_order_release,
+                                      std::memory_order_relaxed));
 }
 
 event_bus::produce_callback callback_pool::give_back(slot* s) {

@@ -43,14 +43,17 @@ using queue_ptr = std::unique_ptr<rd_kafka_queue_t, queue_deleter>;
 using event_ptr = std::unique_ptr<rd_kafka_event_t, event_deleter>;
 
 /// The produce callbacks of records in flight, in slots that are reused instead of allocated
-/// per record. Producing threads `take` (under a mutex only they use); the poller thread
-/// gives back a whole chain per poll with one compare-and-swap, and producers take all that
-/// came back with one exchange, so neither side waits for the other.
+/// per record. A slot is written by a producing thread and read and cleared by the poller, so
+/// each has a cache line of its own. A producing thread takes slots from a run it keeps for
+/// the pool, without a lock: the run is everything the poller gave back since the last
+/// refill (one exchange), a run another thread left, or a new block. The poller gives back a
+/// whole chain per poll with one compare-and-swap, so neither side waits for the other.
 class callback_pool {
 public:
-  struct slot {
+  struct alignas(64) slot {
     event_bus::produce_callback done;
     slot* next = nullptr;
+    slot* next_run = nullptr; ///< in the first slot of a run left by a thread (`left_`)
   };
   /// Slots released by one poll, not yet given back.
   struct chain {
@@ -65,20 +68,28 @@ public:
     }
   };
 
-  callback_pool() = default;
+  callback_pool();
+  ~callback_pool();
   callback_pool(const callback_pool&) = delete;
   callback_pool& operator=(const callback_pool&) = delete;
 
-  slot* take(event_bus::produce_callback done);
+  slot* take(event_bus::produce_callback&& done);
   /// A slot whose record never got to librdkafka: its callback, back to the caller.
   event_bus::produce_callback give_back(slot* s);
   void give_back(chain c);
 
 private:
-  std::mutex mu_;                               ///< producers'
-  slot* spare_ = nullptr;                       ///< mu_
-  std::vector<std::unique_ptr<slot[]>> blocks_; ///< mu_
+  struct thread_run;
+  /// A run of spare slots, null-terminated, never empty.
+  slot* refill();
+  /// A thread's run, back to the pool (the thread moves to another pool or ends).
+  void leave(slot* run);
+
+  std::uint64_t id_; ///< tells pools apart in the producing threads' runs
   std::atomic<slot*> returned_{nullptr};
+  std::atomic<slot*> left_{nullptr};            ///< runs, linked by `next_run`
+  std::mutex mu_;                               ///< taking from `left_`, new blocks
+  std::vector<std::unique_ptr<slot[]>> blocks_; ///< mu_
 };
 
 /// The bus's counters, shared with its consumers (which may outlive it).
