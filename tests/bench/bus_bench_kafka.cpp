@@ -149,6 +149,11 @@ struct raw final : side {
     if (rd_kafka_metadata(producer, 1, nullptr, &md, 10'000) != RD_KAFKA_RESP_ERR_NO_ERROR)
       return false;
     rd_kafka_metadata_destroy(md);
+    // A topic handle made once, as the bus keeps one per topic: producing by name would look
+    // the topic up under librdkafka's client-wide lock for every record.
+    auto* rkt = rd_kafka_topic_new(producer, topic.c_str(), nullptr);
+    if (rkt == nullptr)
+      return false;
     std::string value(value_bytes, 'v');
     for (std::size_t i = 0; i < n; ++i) {
       auto key = key_of(i);
@@ -156,19 +161,23 @@ struct raw final : side {
       rd_kafka_header_add(hs, "fp.schema", -1, "bench.v1", 8);
       for (;;) {
         auto err = rd_kafka_producev(
-            producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            producer, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
             RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_VALUE(value.data(), value.size()),
             RD_KAFKA_V_HEADERS(hs), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
           break;
-        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+          rd_kafka_topic_destroy(rkt);
           return false;
+        }
         rd_kafka_poll(producer, 10);
       }
       if (i % 1000 == 0)
         rd_kafka_poll(producer, 0);
     }
-    return rd_kafka_flush(producer, 60'000) == RD_KAFKA_RESP_ERR_NO_ERROR && failed == 0;
+    auto flushed = rd_kafka_flush(producer, 60'000) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    rd_kafka_topic_destroy(rkt);
+    return flushed && failed == 0;
   }
   std::size_t read_all(const std::string& topic, std::size_t n) override {
     auto* conf = raw_conf(bootstrap, {{"group.id", "bench.raw"},
