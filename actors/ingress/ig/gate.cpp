@@ -76,6 +76,13 @@ struct request {
   std::atomic<bool> counted_ambiguous{false}; ///< publish_ambiguous counted once a request
   bool reconciled = false;
   int staged_attempts = 0; ///< one-write admissions tried (each failed as a whole)
+  /// A one-write admission's receipt, put as soon as its write commits: the tuple's answer
+  /// and the put's outcome both arrive here, the second one moves on.
+  struct receipt_join {
+    std::atomic<int> waiting{2};
+    std::atomic<bool> ok{false};
+  };
+  std::shared_ptr<receipt_join> receipt;
 };
 using request_ptr = std::shared_ptr<request>;
 
@@ -252,7 +259,7 @@ struct gate::impl {
     }
     c.route.record = schemas::encode_msgpack(ev.envelope);
     if (one_write && r->staged_attempts < max_staged_attempts)
-      c.publish = stage_admission(*r, c.route);
+      c.publish = stage_admission(r, c.route);
     bool staged = c.publish.has_value();
     tuples.send(r->dedupe, std::move(c), [this, r, staged](expected<tuple_reply> x) {
       if (!x) {
@@ -269,7 +276,8 @@ struct gate::impl {
       case tuple_outcome::publish:
         return publish(r);
       case tuple_outcome::admitted:
-        return admitted_in_one_write(r);
+        r->d = r->state.admission;
+        return receipt_arrived(r);
       case tuple_outcome::duplicate:
         return write_receipt(r, [this, r](bool) { finish(r, admitted_result(*r, true)); });
       case tuple_outcome::hash_mismatch:
@@ -377,10 +385,10 @@ struct gate::impl {
   /// The effect that publishes a new admission's record in the write of its events (see
   /// `one_write`); nullopt when the record cannot be staged (then the publish follows the
   /// write, as on Kafka).
-  std::optional<actors::effect<tuple_event>> stage_admission(const request& r,
+  std::optional<actors::effect<tuple_event>> stage_admission(const request_ptr& r,
                                                              const publish_route& route) {
     std::vector<bus::produce_record> records;
-    records.push_back(record_for(r.tuple, r.dedupe, route));
+    records.push_back(record_for(r->tuple, r->dedupe, route));
     auto sp = bus::stage_publish(bus, std::move(records));
     if (!sp)
       return std::nullopt;
@@ -389,8 +397,12 @@ struct gate::impl {
       std::pair<std::string, std::int32_t> at;
       std::int64_t offset = -1;
       std::uint64_t epoch = 0;
+      std::string receipt_path, receipt; ///< the receipt the admission will have
     };
-    auto st = std::make_shared<staged>(staged{std::move(*sp), {route.topic, route.partition}});
+    auto st = std::make_shared<staged>();
+    st->publish = std::move(*sp);
+    st->at = {route.topic, route.partition};
+    r->receipt = std::make_shared<request::receipt_join>();
     actors::effect<tuple_event> fx;
     fx.seal = [this, st](std::vector<tuple_event>& events) {
       {
@@ -402,6 +414,14 @@ struct gate::impl {
       for (auto& e : events)
         if (e.kind == tuple_event_kind::admitted)
           e.eb_ref.offset = st->offset;
+      // The state these events fold to, as far as the receipt reads it.
+      tuple_state s;
+      s.tuple = events.front().tuple;
+      s.status = publish_status::admitted;
+      s.admission = events.front().d;
+      s.eb_ref = fp::origin_offset{st->at.first, st->at.second, st->offset};
+      st->receipt_path = receipt_path(s.tuple, s.admission.kind, s.admission.ordinal);
+      st->receipt = receipt_json(s, s.admission);
     };
     fx.fn = [this, st](journal::txn_context& tx) -> expected<void> {
       const auto& [topic, partition] = st->at;
@@ -433,33 +453,45 @@ struct gate::impl {
       }
       return st->publish.fn(tx);
     };
-    fx.complete = [this, st](bool committed) {
+    fx.complete = [this, st, r](bool committed) {
       auto origins = st->publish.complete(committed);
       if (origins.empty())
         return;
-      std::lock_guard lock(ends_mu);
-      auto& end = ends[{origins[0].topic, origins[0].partition}];
-      end = std::max(end, origins[0].offset + 1);
+      {
+        std::lock_guard lock(ends_mu);
+        auto& end = ends[{origins[0].topic, origins[0].partition}];
+        end = std::max(end, origins[0].offset + 1);
+      }
+      // Committed: the receipt joins the next group commit at once, without waiting for the
+      // tuple's answer to travel back.
+      objects.put_async(std::move(st->receipt_path), std::move(st->receipt),
+                        std::string("ig_receipt.v1"), [this, r](expected<artifact_ref> put) {
+                          r->receipt->ok = put.has_value();
+                          receipt_arrived(r);
+                        });
     };
     return fx;
   }
 
-  /// A new admission whose events and record committed in one write: its receipt, then the
-  /// receipt's outcome on the tuple, then the answer.
-  void admitted_in_one_write(const request_ptr& r) {
-    r->d = r->state.admission;
-    write_receipt(r, [this, r](bool ok) {
-      tuple_command c;
-      c.op = ok ? tuple_op::receipt_written : tuple_op::receipt_failed;
-      c.ordinal = r->d.ordinal;
-      tuples.send(r->dedupe, std::move(c), [this, r](expected<tuple_reply> x) {
-        if (x)
-          r->state = x->state;
-        else // the receipt's outcome is not recorded: the backfill puts it again and records it
-          remember_backfill(r->dedupe, r->state.tuple);
-        count(r->tuple, [](run_counters& c) { ++c.admitted; });
-        finish(r, admitted_result(*r, false));
-      });
+  /// A one-write admission: called when the tuple answered and when its receipt put ended;
+  /// the second call records the receipt's outcome on the tuple, then answers.
+  void receipt_arrived(const request_ptr& r) {
+    if (--r->receipt->waiting > 0)
+      return;
+    bool ok = r->receipt->ok;
+    count(r->tuple, [&](run_counters& c) { ++(ok ? c.receipts_written : c.receipt_write_failed); });
+    if (!ok)
+      remember_backfill(r->dedupe, r->state.tuple);
+    tuple_command c;
+    c.op = ok ? tuple_op::receipt_written : tuple_op::receipt_failed;
+    c.ordinal = r->d.ordinal;
+    tuples.send(r->dedupe, std::move(c), [this, r](expected<tuple_reply> x) {
+      if (x)
+        r->state = x->state;
+      else // the receipt's outcome is not recorded: the backfill puts it again and records it
+        remember_backfill(r->dedupe, r->state.tuple);
+      count(r->tuple, [](run_counters& c) { ++c.admitted; });
+      finish(r, admitted_result(*r, false));
     });
   }
 
