@@ -21,17 +21,47 @@
 //     static std::uint32_t state_version();                       // snapshot schema_version
 //     static nlohmann::json to_json(const state&);                // for inspection
 //     static std::string fingerprint(const command&);             // names a command (poison)
+//     // Optional: a side effect that commits in the same journal write as the events handle()
+//     // returned (see `effect`); nullopt for none. Called right after handle().
+//     static std::optional<fp::actors::effect<event>> effect_for(const state&, const command&,
+//                                                                const std::vector<event>&);
 //   };
 
+#include "journal/tables.hpp"
 #include "journal/types.hpp"
 #include "schemas/expected.hpp"
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fp::actors {
+
+/// A side effect that a command's events carry into their journal write: `fn` runs in the
+/// events' nested transaction (journal::append_async with a table function), so what it writes
+/// to tables commits with the events or not at all. Persist-then-reply still holds: the entity
+/// applies the events and replies only after the commit; if the write fails (the journal's
+/// error or `fn`'s own), nothing of either is written, the entity reloads from its journal and
+/// the command is answered `persist_failed`.
+template <class Event>
+struct effect {
+  /// Optional. Runs on the shard when the append is handed to the journal, under a lock that
+  /// every effect-carrying append of the runtime takes, so these appends reach the journal's
+  /// queue in the order their `seal`s ran. It may complete the events with what only that
+  /// order decides (the offset a record staged by `fn` will get, which `fn` then checks); the
+  /// events are encoded after it. It must not block.
+  std::function<void(std::vector<Event>&)> seal;
+  /// Runs on the journal's writer thread inside the commit, after the events. It may run more
+  /// than once (the journal retries a batch after growing the map): compute everything from
+  /// the transaction and the captured inputs. An error fails the write.
+  journal::txn_fn fn;
+  /// Optional. Runs once on the journal's writer thread with the write's outcome (true =
+  /// committed), before the entity applies the events and replies. Keep it short.
+  std::function<void(bool committed)> complete;
+};
 
 /// Per entity type runtime settings (the profile's `policy.entities` section).
 struct entity_options {

@@ -34,6 +34,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <concepts>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -172,6 +173,11 @@ struct shard_state : region_state::status_source {
   std::shared_ptr<packet_inbox<Def>> commands;
   std::vector<packet_ptr<Def>> commands_scratch;
   std::vector<journal::append_request> outbox; ///< appends of this burst, not yet queued
+  struct effect_append {
+    hosted_entity<Def>* e;
+    effect<typename Def::event> fx;
+  };
+  std::vector<effect_append> effect_outbox; ///< appends with a side effect, not yet queued
   bool flush_scheduled = false;
   std::size_t persisting = 0;
   std::uint64_t next_incarnation = 1;
@@ -430,6 +436,76 @@ void succeeded(hosted_entity<Def>& e) {
     e.trouble->crash_count = 0; // a success ends a run of crashes
 }
 
+/// Whether `Def` declares side effects (`Def::effect_for`, see entity.hpp).
+template <class Def>
+concept has_effect = requires(const typename Def::state& s, const typename Def::command& c,
+                              const std::vector<typename Def::event>& evs) {
+  { Def::effect_for(s, c, evs) } -> std::same_as<std::optional<effect<typename Def::event>>>;
+};
+
+/// The journal's answer to an entity's append, handed to its shard's ack inbox.
+template <class Def>
+journal::journal::append_callback ack_callback(shard_actor<Def>* self, hosted_entity<Def>& e) {
+  caf::actor me = caf::actor_cast<caf::actor>(self);
+  return [inbox = self->state.acks, me, ep = &e](expected<journal::append_result> r) {
+    bool first = false;
+    {
+      std::lock_guard guard{inbox->mu};
+      first = inbox->items.empty();
+      inbox->items.push_back({ep, std::move(r)});
+    }
+    if (first)
+      caf::anon_send(me, acks_atom::value);
+  };
+}
+
+/// Queues the appends that carry a side effect, in one order across the runtime: each one's
+/// `seal` runs and its append is queued under the runtime's effects lock. A seal or encoder
+/// that throws fails that append (the entity reloads and answers `persist_failed`).
+template <class Def>
+void flush_effects(shard_actor<Def>* self) {
+  auto& st = self->state;
+  if (st.effect_outbox.empty())
+    return;
+  auto& j = *st.shared->journal;
+  std::lock_guard guard{st.shared->rt->effects_mu};
+  for (auto& item : st.effect_outbox) {
+    auto& e = *item.e;
+    auto done = ack_callback(self, e);
+    std::vector<journal::event_data> data;
+    std::optional<std::string> failure;
+    try {
+      if (item.fx.seal)
+        item.fx.seal(e.pending);
+      data.reserve(e.pending.size());
+      for (auto& ev : e.pending)
+        data.push_back(Def::encode(ev));
+    } catch (...) {
+      failure = "sealing or encoding the events threw: " + what_of(std::current_exception());
+    }
+    if (failure) {
+      if (item.fx.complete)
+        item.fx.complete(false);
+      done(error{errc::persist_failed,
+                 "actors: " + std::string(Def::type) + " \"" + *e.key + "\": " + *failure});
+      continue;
+    }
+    auto then = [complete = std::move(item.fx.complete),
+                 done = std::move(done)](expected<journal::append_result> r) {
+      if (complete)
+        complete(r.has_value());
+      done(std::move(r));
+    };
+    auto pid = persistence_id(Def::type, *e.key);
+    if (item.fx.fn)
+      j.append_async(std::move(pid), e.seq, std::move(data), std::move(item.fx.fn),
+                     std::move(then));
+    else
+      j.append_async(std::move(pid), e.seq, std::move(data), std::move(then));
+  }
+  st.effect_outbox.clear();
+}
+
 template <class Def>
 void handle_command(shard_actor<Def>* self, hosted_entity<Def>& e, const packet_ptr<Def>& p) {
   auto& st = self->state;
@@ -443,6 +519,7 @@ void handle_command(shard_actor<Def>* self, hosted_entity<Def>& e, const packet_
   st.shared->counters.commands++;
   e.current = p;
   std::vector<journal::event_data> data;
+  std::optional<effect<typename Def::event>> fx;
   try {
     auto events = Def::handle(e.s, p->cmd);
     if (!events) {
@@ -460,9 +537,14 @@ void handle_command(shard_actor<Def>* self, hosted_entity<Def>& e, const packet_
       p->answer(std::move(reply));
       return;
     }
-    data.reserve(events->size());
-    for (auto& ev : *events)
-      data.push_back(Def::encode(ev));
+    if constexpr (has_effect<Def>) {
+      fx = Def::effect_for(e.s, p->cmd, *events);
+    }
+    if (!fx) {
+      data.reserve(events->size());
+      for (auto& ev : *events)
+        data.push_back(Def::encode(ev));
+    }
     e.pending = std::move(*events);
   } catch (...) {
     crash(self, e, what_of(std::current_exception()));
@@ -470,19 +552,11 @@ void handle_command(shard_actor<Def>* self, hosted_entity<Def>& e, const packet_
   }
   e.ph = phase::persisting;
   ++st.persisting;
-  caf::actor me = caf::actor_cast<caf::actor>(self);
-  st.outbox.push_back(
-      journal::append_request{persistence_id(Def::type, *e.key), e.seq, std::move(data),
-                              [inbox = st.acks, me, ep = &e](expected<journal::append_result> r) {
-                                bool first = false;
-                                {
-                                  std::lock_guard guard{inbox->mu};
-                                  first = inbox->items.empty();
-                                  inbox->items.push_back({ep, std::move(r)});
-                                }
-                                if (first)
-                                  caf::anon_send(me, acks_atom::value);
-                              }});
+  if (fx)
+    st.effect_outbox.push_back({&e, std::move(*fx)}); // encoded when queued, after its seal
+  else
+    st.outbox.push_back(journal::append_request{persistence_id(Def::type, *e.key), e.seq,
+                                                std::move(data), ack_callback(self, e)});
   if (!st.flush_scheduled) {
     // After the commands already queued: the burst reaches the journal writer at once.
     st.flush_scheduled = true;
@@ -739,6 +813,7 @@ caf::behavior shard_behavior(shard_actor<Def>* self, std::shared_ptr<region_stat
         auto& s = self->state;
         s.flush_scheduled = false;
         journal::append_many_async(*s.shared->journal, s.outbox);
+        flush_effects(self);
       },
       [self](recover_atom) {
         hosting h{self};

@@ -27,6 +27,8 @@ struct runtime::impl {
 
   std::atomic<bool> stopping{false};
   std::atomic<std::int64_t> in_flight{0}; ///< commands accepted and not yet answered
+  /// Held while an effect's `seal` runs and its append is queued (effect<E>::seal).
+  std::mutex effects_mu;
 
   void add_view(std::unique_ptr<entity_type_view> v, std::function<void()> stop_hook);
 };

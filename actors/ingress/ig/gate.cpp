@@ -6,6 +6,8 @@
 #include "actors/ingress/ig/run_entity.hpp"
 #include "actors/ingress/ig/tuple_entity.hpp"
 #include "actors/ingress/ig/worker.hpp"
+#include "bus/embedded/embedded_bus.hpp"
+#include "bus/embedded/log_format.hpp"
 #include "bus/event_bus.hpp"
 #include "bus/partitioner.hpp"
 #include "journal/journal.hpp"
@@ -73,6 +75,14 @@ struct request {
   std::atomic<bool> published{false};
   std::atomic<bool> counted_ambiguous{false}; ///< publish_ambiguous counted once a request
   bool reconciled = false;
+  int staged_attempts = 0; ///< one-write admissions tried (each failed as a whole)
+  /// A one-write admission's receipt, put as soon as its write commits: the tuple's answer
+  /// and the put's outcome both arrive here, the second one moves on.
+  struct receipt_join {
+    std::atomic<int> waiting{2};
+    std::atomic<bool> ok{false};
+  };
+  std::shared_ptr<receipt_join> receipt;
 };
 using request_ptr = std::shared_ptr<request>;
 
@@ -106,6 +116,23 @@ struct gate::impl {
   mutable std::mutex ends_mu;
   std::map<std::pair<std::string, std::int32_t>, std::int64_t> ends; ///< known end offsets
   std::map<std::string, std::int32_t> partitions;                    ///< per topic
+
+  /// The embedded bus: a new admission's record commits in the journal write of its Received
+  /// and Admitted events (bus::stage_publish as the write's table function). The offset the
+  /// record will get is predicted when the write is queued (in queue order, under the
+  /// runtime's effects lock) and written into Admitted; inside the commit the table function
+  /// checks it against the partition's next offset and fails the whole write if it differs,
+  /// so a journaled eb_ref is always the record's. A miss (another writer, or an earlier
+  /// write that failed) resyncs the prediction and the request is tried again.
+  bool one_write = false;
+  journal::table bus_partitions; ///< the embedded log's partition states (FORMAT.md, bus tables)
+  struct predicted_offsets {
+    std::int64_t next = 0;
+    std::uint64_t epoch = 0; ///< bumped at each resync; a miss of an older epoch is stale
+  };
+  std::mutex predict_mu;
+  std::map<std::pair<std::string, std::int32_t>, predicted_offsets> predicted;
+  static constexpr int max_staged_attempts = 4;
 
   mutable std::shared_mutex runs_mu;
   std::function<void(std::string_view)> catch_up; ///< set before the routes serve
@@ -231,14 +258,26 @@ struct gate::impl {
       c.route.end_offset = ends[{ev.topic, c.route.partition}];
     }
     c.route.record = schemas::encode_msgpack(ev.envelope);
-    tuples.send(r->dedupe, std::move(c), [this, r](expected<tuple_reply> x) {
-      if (!x)
+    if (one_write && r->staged_attempts < max_staged_attempts)
+      c.publish = stage_admission(r, c.route);
+    bool staged = c.publish.has_value();
+    tuples.send(r->dedupe, std::move(c), [this, r, staged](expected<tuple_reply> x) {
+      if (!x) {
+        // A one-write admission that failed wrote nothing (events, record): try it again.
+        if (staged && x.error().is(actors::errc::persist_failed) && !stopping) {
+          ++r->staged_attempts;
+          return start_request(r);
+        }
         return finish(r, failure(x.error()));
+      }
       r->state = x->state;
       r->d = x->d;
       switch (x->outcome) {
       case tuple_outcome::publish:
         return publish(r);
+      case tuple_outcome::admitted:
+        r->d = r->state.admission;
+        return receipt_arrived(r);
       case tuple_outcome::duplicate:
         return write_receipt(r, [this, r](bool) { finish(r, admitted_result(*r, true)); });
       case tuple_outcome::hash_mismatch:
@@ -324,19 +363,136 @@ struct gate::impl {
         });
   }
 
-  bus::produce_record record_of(const request& r) {
-    const auto& s = r.state;
+  static bus::produce_record record_for(const tuple_id& t, const std::string& dedupe,
+                                        const publish_route& route) {
     bus::produce_record rec;
-    rec.topic = s.route.topic;
-    rec.key = s.route.key;
-    rec.value = s.route.record;
-    rec.partition = s.route.partition;
+    rec.topic = route.topic;
+    rec.key = route.key;
+    rec.value = route.record;
+    rec.partition = route.partition;
     rec.headers = {{"fp.schema", "envelope.v1"},
-                   {"fp.event_id", s.tuple.event_id},
-                   {"fp.event_class", s.tuple.event_class},
-                   {"fp.platform_run_id", s.tuple.platform_run_id},
-                   {std::string(dedupe_header), r.dedupe}};
+                   {"fp.event_id", t.event_id},
+                   {"fp.event_class", t.event_class},
+                   {"fp.platform_run_id", t.platform_run_id},
+                   {std::string(dedupe_header), dedupe}};
     return rec;
+  }
+
+  bus::produce_record record_of(const request& r) {
+    return record_for(r.state.tuple, r.dedupe, r.state.route);
+  }
+
+  /// The effect that publishes a new admission's record in the write of its events (see
+  /// `one_write`); nullopt when the record cannot be staged (then the publish follows the
+  /// write, as on Kafka).
+  std::optional<actors::effect<tuple_event>> stage_admission(const request_ptr& r,
+                                                             const publish_route& route) {
+    std::vector<bus::produce_record> records;
+    records.push_back(record_for(r->tuple, r->dedupe, route));
+    auto sp = bus::stage_publish(bus, std::move(records));
+    if (!sp)
+      return std::nullopt;
+    struct staged {
+      bus::staged_publish publish;
+      std::pair<std::string, std::int32_t> at;
+      std::int64_t offset = -1;
+      std::uint64_t epoch = 0;
+      std::string receipt_path, receipt; ///< the receipt the admission will have
+    };
+    auto st = std::make_shared<staged>();
+    st->publish = std::move(*sp);
+    st->at = {route.topic, route.partition};
+    r->receipt = std::make_shared<request::receipt_join>();
+    actors::effect<tuple_event> fx;
+    fx.seal = [this, st](std::vector<tuple_event>& events) {
+      {
+        std::lock_guard lock(predict_mu);
+        auto& p = predicted[st->at];
+        st->offset = p.next++;
+        st->epoch = p.epoch;
+      }
+      for (auto& e : events)
+        if (e.kind == tuple_event_kind::admitted)
+          e.eb_ref.offset = st->offset;
+      // The state these events fold to, as far as the receipt reads it.
+      tuple_state s;
+      s.tuple = events.front().tuple;
+      s.status = publish_status::admitted;
+      s.admission = events.front().d;
+      s.eb_ref = fp::origin_offset{st->at.first, st->at.second, st->offset};
+      st->receipt_path = receipt_path(s.tuple, s.admission.kind, s.admission.ordinal);
+      st->receipt = receipt_json(s, s.admission);
+    };
+    fx.fn = [this, st](journal::txn_context& tx) -> expected<void> {
+      const auto& [topic, partition] = st->at;
+      auto v = tx.get(bus_partitions, bus::embedded::partition_key(topic, partition));
+      if (!v)
+        return std::move(v).error();
+      std::int64_t next = 0;
+      if (*v) {
+        auto ps = bus::embedded::decode_partition(**v);
+        if (!ps)
+          return fp::error{errc::internal, "ig: " + topic + "/" + std::to_string(partition) +
+                                               ": undecodable partition state"};
+        next = ps->next;
+      }
+      if (next != st->offset) {
+        {
+          std::lock_guard lock(predict_mu);
+          auto& p = predicted[st->at];
+          if (p.epoch == st->epoch) {
+            ++p.epoch;
+            p.next = next;
+          }
+        }
+        return fp::error{errc::bus_unavailable, "ig: " + topic + "/" + std::to_string(partition) +
+                                                    ": the record would get offset " +
+                                                    std::to_string(next) + ", not the " +
+                                                    std::to_string(st->offset) +
+                                                    " its Admitted event names"};
+      }
+      return st->publish.fn(tx);
+    };
+    fx.complete = [this, st, r](bool committed) {
+      auto origins = st->publish.complete(committed);
+      if (origins.empty())
+        return;
+      {
+        std::lock_guard lock(ends_mu);
+        auto& end = ends[{origins[0].topic, origins[0].partition}];
+        end = std::max(end, origins[0].offset + 1);
+      }
+      // Committed: the receipt joins the next group commit at once, without waiting for the
+      // tuple's answer to travel back.
+      objects.put_async(std::move(st->receipt_path), std::move(st->receipt),
+                        std::string("ig_receipt.v1"), [this, r](expected<artifact_ref> put) {
+                          r->receipt->ok = put.has_value();
+                          receipt_arrived(r);
+                        });
+    };
+    return fx;
+  }
+
+  /// A one-write admission: called when the tuple answered and when its receipt put ended;
+  /// the second call records the receipt's outcome on the tuple, then answers.
+  void receipt_arrived(const request_ptr& r) {
+    if (--r->receipt->waiting > 0)
+      return;
+    bool ok = r->receipt->ok;
+    count(r->tuple, [&](run_counters& c) { ++(ok ? c.receipts_written : c.receipt_write_failed); });
+    if (!ok)
+      remember_backfill(r->dedupe, r->state.tuple);
+    tuple_command c;
+    c.op = ok ? tuple_op::receipt_written : tuple_op::receipt_failed;
+    c.ordinal = r->d.ordinal;
+    tuples.send(r->dedupe, std::move(c), [this, r](expected<tuple_reply> x) {
+      if (x)
+        r->state = x->state;
+      else // the receipt's outcome is not recorded: the backfill puts it again and records it
+        remember_backfill(r->dedupe, r->state.tuple);
+      count(r->tuple, [](run_counters& c) { ++c.admitted; });
+      finish(r, admitted_result(*r, false));
+    });
   }
 
   void publish(const request_ptr& r) {
@@ -579,8 +735,19 @@ expected<std::unique_ptr<gate>> gate::start(actors::runtime& rt, bus::event_bus&
       return fp::error{errc::bad_policy, "ig: partitioning profile " + prof.id + ": topic " +
                                              prof.topic + ": " + info.error().message()};
     p->partitions[prof.topic] = static_cast<std::int32_t>(info->partitions.size());
-    for (auto& part : info->partitions)
+    for (auto& part : info->partitions) {
       p->ends[{prof.topic, part.partition}] = part.high;
+      p->predicted[{prof.topic, part.partition}].next = part.high;
+    }
+  }
+  // Only the embedded bus can stage a record into a journal write (stage_publish refuses
+  // other backends, and buses that wrap one).
+  if (bus::stage_publish(bus, {})) {
+    auto t = rt.journal().open_table(bus::embedded::partitions_table);
+    if (!t)
+      return std::move(t).error();
+    p->bus_partitions = *t;
+    p->one_write = true;
   }
   auto known = read_runs(rt.journal());
   if (!known)

@@ -3,10 +3,13 @@
 #include "actors/ingress/ig/test_fixture.hpp"
 #include "actors/ingress/ig/tuple_entity.hpp"
 #include "bus/partitioner.hpp"
+#include "journal/journal.hpp"
 #include "schemas/envelope.hpp"
 #include "schemas/hash.hpp"
 
 #include <doctest/doctest.h>
+
+#include <future>
 
 using namespace fp;
 using namespace fp::ig;
@@ -526,4 +529,96 @@ TEST_CASE("a receipt write that fails keeps eb_ref and payload_hash and marks th
   CHECK(amber[0].starts_with("IG_RECEIPT_BACKLOG: 1"));
   auto json_of = json::parse(tuple_def::to_json(*st).dump());
   CHECK(json_of["receipt_write_failed"] == true);
+}
+
+namespace {
+
+/// The event types of a tuple's journal, in order.
+std::vector<std::string> journal_of(node& n, const std::string& event_id) {
+  std::vector<std::string> types;
+  auto pid = actors::persistence_id(tuple_def::type, tuple_of(event_id).dedupe());
+  REQUIRE(n.j->read_entity(pid, 1, [&](const journal::record_view& r) {
+    types.emplace_back(r.event_type);
+    return true;
+  }));
+  return types;
+}
+
+} // namespace
+
+TEST_CASE("on the embedded bus an admission's events and record are one journal write") {
+  node n;
+  n.start_gate();
+  REQUIRE(n.g->open_run(test_run()).has_value());
+  auto r = n.send(traffic("ev-w"));
+  REQUIRE_MESSAGE(r.status == 200, r.body.dump());
+  CHECK(r.body["decision"] == "ADMITTED");
+  // Received and Admitted in one append (with the record), then the receipt's outcome.
+  CHECK(journal_of(n, "ev-w") ==
+        std::vector<std::string>{"ig.received", "ig.admitted", "ig.receipt_written"});
+  auto st = n.g->tuple(tuple_of("ev-w")).value();
+  REQUIRE(st.has_value());
+  CHECK(st->status == publish_status::admitted);
+  CHECK(st->route.record.empty()); // the bus holds the bytes; nothing to reconcile
+  CHECK(st->admission_receipt == receipt_status::written);
+  auto part = bus::partition_for("flw_00a1b2c3d4e5f601", 8);
+  auto msgs = n.read(traffic_topic, part);
+  REQUIRE(msgs.size() == 1);
+  CHECK(st->eb_ref->offset == msgs[0].offset);
+  CHECK(header(msgs[0], "fp.dedupe") == tuple_of("ev-w").dedupe());
+  auto rec = n.object(r.body["receipt_ref"]);
+  CHECK(rec["eb_ref"] == r.body["eb_ref"]);
+  CHECK(n.g->counters()[prid].admitted == 1);
+  CHECK(n.g->counters()[prid].publish_ambiguous == 0);
+}
+
+TEST_CASE("another writer on the partition: the admission is retried, its eb_ref is exact") {
+  node n;
+  n.start_gate();
+  REQUIRE(n.g->open_run(test_run()).has_value());
+  auto part = bus::partition_for("flw_00a1b2c3d4e5f601", 8);
+  REQUIRE(n.send(traffic("ev-a")).status == 200);
+  // Records IG did not write move the partition's offsets past what IG expects.
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(n.bus->produce({traffic_topic, "other", "x", {}, part}).has_value());
+  auto r = n.send(traffic("ev-b"));
+  REQUIRE_MESSAGE(r.status == 200, r.body.dump());
+  CHECK(r.body["eb_ref"]["offset"] == 4);
+  auto st = n.g->tuple(tuple_of("ev-b")).value();
+  CHECK(st->eb_ref->offset == 4);
+  CHECK(journal_of(n, "ev-b") ==
+        std::vector<std::string>{"ig.received", "ig.admitted", "ig.receipt_written"});
+  auto msgs = n.read(traffic_topic, part);
+  REQUIRE(msgs.size() == 5);
+  CHECK(header(msgs[4], "fp.dedupe") == tuple_of("ev-b").dedupe());
+  CHECK(n.object(r.body["receipt_ref"])["eb_ref"]["offset"] == 4);
+}
+
+TEST_CASE("concurrent admissions to one partition: each eb_ref names its own record") {
+  node n;
+  n.start_gate();
+  REQUIRE(n.g->open_run(test_run()).has_value());
+  constexpr int count = 48;
+  std::vector<std::future<ingest_result>> answers;
+  for (int i = 0; i < count; ++i) {
+    auto p = std::make_shared<std::promise<ingest_result>>();
+    answers.push_back(p->get_future());
+    n.g->ingest(schemas::canonical(traffic("ev-c" + std::to_string(i))),
+                [p](ingest_result r) { p->set_value(std::move(r)); });
+  }
+  for (auto& a : answers)
+    REQUIRE(a.get().status == 200);
+  // Appends reach the journal in the order their offsets were predicted: no write missed.
+  CHECK(n.bus->stats().produce_failures == 0);
+  auto part = bus::partition_for("flw_00a1b2c3d4e5f601", 8);
+  auto msgs = n.read(traffic_topic, part);
+  REQUIRE(msgs.size() == count);
+  for (auto& m : msgs) {
+    auto id = header(m, "fp.event_id");
+    auto st = n.g->tuple(tuple_of(id)).value();
+    REQUIRE(st.has_value());
+    CHECK(st->eb_ref->offset == m.offset);
+    CHECK(n.object(receipt_path(tuple_of(id), decision_kind::admit, 0))["eb_ref"]["offset"] ==
+          m.offset);
+  }
 }

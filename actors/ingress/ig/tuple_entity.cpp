@@ -158,7 +158,17 @@ expected<std::vector<tuple_event>> tuple_def::handle(const state& s, const comma
       e.d.message.clear();
       e.d.evidence_ref.clear();
       e.route = c.route;
-      return std::vector{e};
+      if (!c.publish)
+        return std::vector{e};
+      // The record commits in this write (command::publish), so the admission is settled in it
+      // too: no bytes to keep for a reconciliation, and Admitted follows at once. Its offset is
+      // the one the record gets: the effect's seal sets it and its table function checks it.
+      e.route.record.clear();
+      tuple_event a;
+      a.kind = ev::admitted;
+      a.eb_ref = {c.route.topic, c.route.partition, -1};
+      a.receipt = receipt_status::pending;
+      return std::vector{e, a};
     }
     if (c.d.payload_hash != s.admission.payload_hash) {
       auto e = decided(ev::quarantined, s, c, decision_kind::quarantine);
@@ -220,6 +230,14 @@ expected<std::vector<tuple_event>> tuple_def::handle(const state& s, const comma
     return std::vector<tuple_event>{};
   }
   return error{actors::errc::rejected, "op: unknown operation"};
+}
+
+std::optional<actors::effect<tuple_event>> tuple_def::effect_for(const state&, const command& c,
+                                                                 const std::vector<event>& events) {
+  if (c.op != tuple_op::receive || !c.publish || events.size() != 2 ||
+      events[1].kind != tuple_event_kind::admitted)
+    return std::nullopt;
+  return c.publish;
 }
 
 void tuple_def::apply(state& s, const event& e) {

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,23 +26,14 @@ class journal;
 namespace fp::ig {
 
 enum class tuple_op : std::uint8_t {
-  receive = 1,    ///< d (kind admit), route: Received -> in flight, or a duplicate/mismatch
+  receive = 1,    ///< d (kind admit), route: Received -> in flight (or, with `publish`,
+                  ///< Received + Admitted in one write), or a duplicate/mismatch
   quarantine,     ///< d (kind quarantine): Quarantined
   admit,          ///< eb_ref, receipt: Admitted
   mark_ambiguous, ///< PublishAmbiguous (when in flight)
   receipt_written,
   receipt_failed,
   get,
-};
-
-struct tuple_command {
-  tuple_op op = tuple_op::get;
-  tuple_id tuple;
-  decision d;
-  publish_route route;
-  fp::origin_offset eb_ref;
-  receipt_status receipt = receipt_status::pending;
-  std::uint32_t ordinal = 0; ///< receipt_written / receipt_failed
 };
 
 enum class tuple_event_kind : std::uint8_t {
@@ -63,6 +55,20 @@ struct tuple_event {
   receipt_status receipt{};  ///< admitted
   std::uint32_t ordinal = 0; ///< receipt_written, receipt_write_failed
   friend bool operator==(const tuple_event&, const tuple_event&) = default;
+};
+
+struct tuple_command {
+  tuple_op op = tuple_op::get;
+  tuple_id tuple;
+  decision d;
+  publish_route route;
+  fp::origin_offset eb_ref;
+  receipt_status receipt = receipt_status::pending;
+  std::uint32_t ordinal = 0; ///< receipt_written / receipt_failed
+  /// receive, embedded bus only: the admission's record, staged so that it commits in the same
+  /// journal write as Received and Admitted (gate.cpp). Used only if the tuple is new; its
+  /// `seal` sets the Admitted event's eb_ref offset, which its `fn` checks inside the commit.
+  std::optional<actors::effect<tuple_event>> publish;
 };
 
 struct tuple_reply {
@@ -89,6 +95,9 @@ struct tuple_def {
   static std::uint32_t state_version() { return 1; }
   static nlohmann::json to_json(const state& s);
   static std::string fingerprint(const command& c);
+  /// A new admission carrying `command::publish`: its record commits with its events.
+  static std::optional<actors::effect<event>> effect_for(const state& s, const command& c,
+                                                         const std::vector<event>& events);
 };
 
 /// The state a tuple's journal folds to, read straight from the journal (the start-up sweep),
