@@ -26,6 +26,8 @@ std::string to_string(errc code) {
     return "corrupt";
   case errc::closed:
     return "closed";
+  case errc::offset_moved:
+    return "offset_moved";
   }
   return "unknown";
 }

@@ -20,6 +20,7 @@ enum class errc {
   io,                  ///< the embedded log's storage failed; nothing was written
   corrupt,             ///< stored or received bytes fail their check or do not decode
   closed,              ///< the bus or consumer is closed
+  offset_moved,        ///< a staged record would not get the offset its writer expected
 };
 
 std::string to_string(errc code);

@@ -40,6 +40,13 @@ expected<std::unique_ptr<event_bus>> open_embedded_bus(journal::journal& j,
 struct staged_publish {
   journal::txn_fn fn;
   std::function<std::vector<fp::origin_offset>(bool committed)> complete;
+  /// Makes `fn` write nothing and fail with `offset_moved` unless the first record gets
+  /// exactly `offset` (call it before the write is queued): a writer that names the offset in
+  /// its own events before the commit (which assigns it) learns inside the same transaction
+  /// whether it was right.
+  std::function<void(std::int64_t offset)> expect;
+  /// The offset the first record would have got when `fn` last refused (-1 before any).
+  std::function<std::int64_t()> moved_to;
 };
 
 /// Validates and encodes `records` (as `produce` would: `unknown_topic`, `invalid_argument`,

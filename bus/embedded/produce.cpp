@@ -131,18 +131,31 @@ expected<staged_publish> core::stage(std::vector<produce_record> records) {
   }
   batch->drained = true;
   auto touched = std::make_shared<touched_map>();
+  // -1: no expectation / no refusal yet. Set by the writer's thread, read by the fn's.
+  auto expect = std::make_shared<std::atomic<std::int64_t>>(-1);
+  auto moved_to = std::make_shared<std::atomic<std::int64_t>>(-1);
   staged_publish out;
-  out.fn = [this, batch, touched](journal::txn_context& tx) -> expected<void> {
+  out.fn = [this, batch, touched, expect, moved_to](journal::txn_context& tx) -> expected<void> {
+    auto expected_first = expect->load();
     touched->clear();
     batch->offsets.clear();
     for (auto& r : batch->records) {
       auto off = append_record(tx, *touched, r.topic, r.partition, r.bytes);
       if (!off)
         return off.error();
+      if (expected_first >= 0 && batch->offsets.empty() && *off != expected_first) {
+        moved_to->store(*off);
+        return error{errc::offset_moved,
+                     "bus: stage " + r.topic + "/" + std::to_string(r.partition) +
+                         ": the record would get offset " + std::to_string(*off) +
+                         ", not the expected " + std::to_string(expected_first)};
+      }
       batch->offsets.push_back(*off);
     }
     return write_touched(tx, *touched);
   };
+  out.expect = [expect](std::int64_t offset) { expect->store(offset); };
+  out.moved_to = [moved_to] { return moved_to->load(); };
   out.complete = [self = shared_from_this(), batch, touched](bool committed) {
     std::vector<fp::origin_offset> origins;
     if (!committed) {

@@ -15,6 +15,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <tuple>
 #include <unistd.h>
 
 using namespace fp::bus;
@@ -188,6 +189,40 @@ TEST_CASE("embedded: a journal event and the record it publishes are one atomic 
   auto unknown = stage_publish(*f.bus, {{"missing", "k", "v", {}, {}}});
   REQUIRE_FALSE(unknown.has_value());
   CHECK(unknown.error().is(errc::unknown_topic));
+}
+
+TEST_CASE("embedded: a staged record told its offset is refused, with nothing written, when "
+          "the offset moved") {
+  fixture f;
+  REQUIRE(f.bus->create_topic({"t", 1, -1, -1}, who).has_value());
+  auto append = [&](std::uint64_t expected_seq, std::int64_t expect, std::string value) {
+    auto staged = stage_publish(*f.bus, {{"t", "acct-1", std::move(value), {}, {}}});
+    REQUIRE(staged.has_value());
+    staged->expect(expect);
+    std::promise<fp::expected<fp::journal::append_result>> p;
+    f.journal->append_async(
+        "acct-1", expected_seq, {{"opened", 1, "payload"}}, staged->fn,
+        [&](fp::expected<fp::journal::append_result> r) { p.set_value(std::move(r)); });
+    auto r = p.get_future().get();
+    auto origins = staged->complete(r.has_value());
+    return std::tuple{std::move(r), origins, staged->moved_to()};
+  };
+  CHECK(f.produce("t", "someone else's", 0).offset == 0);
+  auto [refused, none, moved_to] = append(0, 0, "expects offset 0");
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().is(errc::offset_moved));
+  CHECK(none.empty());
+  CHECK(moved_to == 1);
+  CHECK(f.part("t", 0).high == 1);
+  auto head = f.journal->head_seq("acct-1");
+  REQUIRE(head.has_value());
+  CHECK(*head == 0); // the event was not written either
+  auto [ok, origins, unmoved] = append(0, 1, "expects offset 1");
+  REQUIRE_MESSAGE(ok.has_value(), (ok ? "" : ok.error().to_string()));
+  REQUIRE(origins.size() == 1);
+  CHECK(origins[0] == fp::origin_offset{"t", 0, 1});
+  CHECK(unmoved == -1);
+  CHECK(f.part("t", 0).high == 2);
 }
 
 TEST_CASE("embedded: produce batches retried after the map grows keep gap-free offsets") {

@@ -7,7 +7,6 @@
 #include "actors/ingress/ig/tuple_entity.hpp"
 #include "actors/ingress/ig/worker.hpp"
 #include "bus/embedded/embedded_bus.hpp"
-#include "bus/embedded/log_format.hpp"
 #include "bus/event_bus.hpp"
 #include "bus/partitioner.hpp"
 #include "journal/journal.hpp"
@@ -120,12 +119,11 @@ struct gate::impl {
   /// The embedded bus: a new admission's record commits in the journal write of its Received
   /// and Admitted events (bus::stage_publish as the write's table function). The offset the
   /// record will get is predicted when the write is queued (in queue order, under the
-  /// runtime's effects lock) and written into Admitted; inside the commit the table function
-  /// checks it against the partition's next offset and fails the whole write if it differs,
-  /// so a journaled eb_ref is always the record's. A miss (another writer, or an earlier
+  /// runtime's effects lock) and written into Admitted; inside the commit the bus refuses the
+  /// record (`staged_publish::expect`), failing the whole write, unless it gets exactly that
+  /// offset, so a journaled eb_ref is always the record's. A miss (another writer, or an earlier
   /// write that failed) resyncs the prediction and the request is tried again.
   bool one_write = false;
-  journal::table bus_partitions; ///< the embedded log's partition states (FORMAT.md, bus tables)
   struct predicted_offsets {
     std::int64_t next = 0;
     std::uint64_t epoch = 0; ///< bumped at each resync; a miss of an older epoch is stale
@@ -411,6 +409,7 @@ struct gate::impl {
         st->offset = p.next++;
         st->epoch = p.epoch;
       }
+      st->publish.expect(st->offset);
       for (auto& e : events)
         if (e.kind == tuple_event_kind::admitted)
           e.eb_ref.offset = st->offset;
@@ -424,34 +423,16 @@ struct gate::impl {
       st->receipt = receipt_json(s, s.admission);
     };
     fx.fn = [this, st](journal::txn_context& tx) -> expected<void> {
-      const auto& [topic, partition] = st->at;
-      auto v = tx.get(bus_partitions, bus::embedded::partition_key(topic, partition));
-      if (!v)
-        return std::move(v).error();
-      std::int64_t next = 0;
-      if (*v) {
-        auto ps = bus::embedded::decode_partition(**v);
-        if (!ps)
-          return fp::error{errc::internal, "ig: " + topic + "/" + std::to_string(partition) +
-                                               ": undecodable partition state"};
-        next = ps->next;
-      }
-      if (next != st->offset) {
-        {
-          std::lock_guard lock(predict_mu);
-          auto& p = predicted[st->at];
-          if (p.epoch == st->epoch) {
-            ++p.epoch;
-            p.next = next;
-          }
+      auto ok = st->publish.fn(tx);
+      if (!ok && ok.error().is(bus::errc::offset_moved)) {
+        std::lock_guard lock(predict_mu);
+        auto& p = predicted[st->at];
+        if (p.epoch == st->epoch) {
+          ++p.epoch;
+          p.next = st->publish.moved_to();
         }
-        return fp::error{errc::bus_unavailable, "ig: " + topic + "/" + std::to_string(partition) +
-                                                    ": the record would get offset " +
-                                                    std::to_string(next) + ", not the " +
-                                                    std::to_string(st->offset) +
-                                                    " its Admitted event names"};
       }
-      return st->publish.fn(tx);
+      return ok;
     };
     fx.complete = [this, st, r](bool committed) {
       auto origins = st->publish.complete(committed);
@@ -742,13 +723,8 @@ expected<std::unique_ptr<gate>> gate::start(actors::runtime& rt, bus::event_bus&
   }
   // Only the embedded bus can stage a record into a journal write (stage_publish refuses
   // other backends, and buses that wrap one).
-  if (bus::stage_publish(bus, {})) {
-    auto t = rt.journal().open_table(bus::embedded::partitions_table);
-    if (!t)
-      return std::move(t).error();
-    p->bus_partitions = *t;
+  if (bus::stage_publish(bus, {}))
     p->one_write = true;
-  }
   auto known = read_runs(rt.journal());
   if (!known)
     return std::move(known).error();
