@@ -14,6 +14,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <tuple>
 #include <unistd.h>
@@ -154,18 +155,33 @@ TEST_CASE("embedded: the control topic comes first, and its own creation is on i
   CHECK(f.bus->stats().topics_created == 1);
 }
 
+namespace {
+
+/// Appends one event to `acct-1` with a record to topic `t` staged into the same write (told
+/// to expect `expect` when given); the outcome, the origins and `moved_to()`.
+std::tuple<fp::expected<fp::journal::append_result>, std::vector<fp::origin_offset>, std::int64_t>
+staged_append(fixture& f, std::uint64_t expected_seq, std::string value,
+              std::optional<std::int64_t> expect = std::nullopt) {
+  auto staged = stage_publish(*f.bus, {{"t", "acct-1", std::move(value), {}, {}}});
+  REQUIRE_MESSAGE(staged.has_value(), (staged ? "" : staged.error().to_string()));
+  if (expect)
+    staged->expect(*expect);
+  std::promise<fp::expected<fp::journal::append_result>> p;
+  f.journal->append_async(
+      "acct-1", expected_seq, {{"opened", 1, "payload"}}, staged->fn,
+      [&](fp::expected<fp::journal::append_result> r) { p.set_value(std::move(r)); });
+  auto r = p.get_future().get();
+  auto origins = staged->complete(r.has_value());
+  return {std::move(r), std::move(origins), staged->moved_to()};
+}
+
+} // namespace
+
 TEST_CASE("embedded: a journal event and the record it publishes are one atomic write") {
   fixture f;
   REQUIRE(f.bus->create_topic({"t", 2, -1, -1}, who).has_value());
   auto append = [&](std::uint64_t expected_seq, std::string value) {
-    auto staged = stage_publish(*f.bus, {{"t", "acct-1", std::move(value), {}, {}}});
-    REQUIRE_MESSAGE(staged.has_value(), (staged ? "" : staged.error().to_string()));
-    std::promise<fp::expected<fp::journal::append_result>> p;
-    f.journal->append_async(
-        "acct-1", expected_seq, {{"opened", 1, "payload"}}, staged->fn,
-        [&](fp::expected<fp::journal::append_result> r) { p.set_value(std::move(r)); });
-    auto r = p.get_future().get();
-    auto origins = staged->complete(r.has_value());
+    auto [r, origins, moved_to] = staged_append(f, expected_seq, std::move(value));
     return std::pair{std::move(r), origins};
   };
   auto [ok, origins] = append(0, "published with seq 1");
@@ -196,16 +212,7 @@ TEST_CASE("embedded: a staged record told its offset is refused, with nothing wr
   fixture f;
   REQUIRE(f.bus->create_topic({"t", 1, -1, -1}, who).has_value());
   auto append = [&](std::uint64_t expected_seq, std::int64_t expect, std::string value) {
-    auto staged = stage_publish(*f.bus, {{"t", "acct-1", std::move(value), {}, {}}});
-    REQUIRE(staged.has_value());
-    staged->expect(expect);
-    std::promise<fp::expected<fp::journal::append_result>> p;
-    f.journal->append_async(
-        "acct-1", expected_seq, {{"opened", 1, "payload"}}, staged->fn,
-        [&](fp::expected<fp::journal::append_result> r) { p.set_value(std::move(r)); });
-    auto r = p.get_future().get();
-    auto origins = staged->complete(r.has_value());
-    return std::tuple{std::move(r), origins, staged->moved_to()};
+    return staged_append(f, expected_seq, std::move(value), expect);
   };
   CHECK(f.produce("t", "someone else's", 0).offset == 0);
   auto [refused, none, moved_to] = append(0, 0, "expects offset 0");
