@@ -39,7 +39,9 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <mutex>
 #include <sstream>
 #include <vector>
@@ -588,6 +590,9 @@ latency paced_latency(const node_process& node, event_pool& pool, double rate, d
 }
 
 config parse_args(int argc, char** argv) {
+  static const std::string usage =
+      "ingest_bench [--quick] [--dir DIR] [--seconds S] [--slices N] [--flows F] "
+      "[--only single|batch|pg|latency]";
   config c;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -611,10 +616,11 @@ config parse_args(int argc, char** argv) {
       c.flows = std::stoull(next());
     else if (a == "--only")
       c.only = next();
-    else
-      fail("unknown option " + a +
-           " (usage: ingest_bench [--quick] [--dir DIR] [--seconds S] [--slices N] [--flows F] "
-           "[--only single|batch|pg|latency])");
+    else if (a == "--help" || a == "-h") {
+      std::cout << "usage: " << usage << "\n";
+      std::exit(0);
+    } else
+      fail("unknown option " + a + " (usage: " + usage + ")");
   }
   return c;
 }
