@@ -18,24 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-FAILED=0
-pass() { echo "ok   - $*"; }
-fail() { echo "FAIL - $*"; FAILED=1; }
-check() { # check DESCRIPTION COMMAND...: passes when the command succeeds
-  local what=$1; shift
-  if "$@"; then pass "$what"; else fail "$what"; fi
-}
-expect_rc() { # expect_rc CODE DESCRIPTION COMMAND...
-  local want=$1 what=$2; shift 2
-  "$@" >"$WORK/out" 2>"$WORK/err"
-  local rc=$?
-  if [[ $rc == "$want" ]]; then pass "$what (exit $rc)"; else
-    fail "$what: exit $rc, want $want"; sed 's/^/    /' "$WORK/err"
-  fi
-}
-json_field() { # json_field FILE PYTHON-EXPR-ON-d
-  "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
-}
+source "$(dirname "$0")/tap.sh"
 no_progress() { # a progress bar draws with \r; none may reach a non-terminal stderr
   ! grep -q $'\r' "$1" && ! grep -q '\[#*\.*\]' "$1"
 }
@@ -62,13 +45,13 @@ fi
 # -- replay stats ---------------------------------------------------------------------------
 expect_rc 0 "fp replay stats --json" "$FP" replay stats --data "$DATA" --json
 cp "$WORK/out" "$WORK/stats.json"
-check "stats: 40 entities" test "$(json_field "$WORK/stats.json" "d['entities']")" = 40
-check "stats: 400 events" test "$(json_field "$WORK/stats.json" "d['events']")" = 400
+check "stats: 40 entities" test "$(field "$WORK/stats.json" "d['entities']")" = 40
+check "stats: 400 events" test "$(field "$WORK/stats.json" "d['events']")" = 400
 check "stats: 20 snapshots (every 4th entity, at seq 5 and 10)" \
-  test "$(json_field "$WORK/stats.json" "d['snapshots']")" = 20
-check "stats: 20 objects" test "$(json_field "$WORK/stats.json" "d['objects']")" = 20
+  test "$(field "$WORK/stats.json" "d['snapshots']")" = 20
+check "stats: 20 objects" test "$(field "$WORK/stats.json" "d['objects']")" = 20
 check "stats: 40 account.opened events" \
-  test "$(json_field "$WORK/stats.json" "d['event_types']['account.opened']['count']")" = 40
+  test "$(field "$WORK/stats.json" "d['event_types']['account.opened']['count']")" = 40
 check "stats: no progress bar on a non-terminal" no_progress "$WORK/err"
 expect_rc 0 "fp replay stats (text)" "$FP" replay stats --data "$DATA"
 check "stats text names the event types" grep -q "account.deposited" "$WORK/out"
@@ -118,7 +101,7 @@ assert r["size_bytes"] > 0
 echo "operator note" >"$WORK/note.txt"
 expect_rc 0 "fp objects put stores new bytes" \
   "$FP" objects put ops/notes/n1.txt "$WORK/note.txt" --data "$DATA" --schema-version v1
-check "put: prints the ArtifactRef" test "$(json_field "$WORK/out" "d['ref']")" = ops/notes/n1.txt
+check "put: prints the ArtifactRef" test "$(field "$WORK/out" "d['ref']")" = ops/notes/n1.txt
 expect_rc 0 "fp objects put: same path, same bytes is a no-op" \
   "$FP" objects put ops/notes/n1.txt "$WORK/note.txt" --data "$DATA" --schema-version v1
 echo "other bytes" >"$WORK/other.txt"

@@ -23,22 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-FAILED=0
-pass() { echo "ok   - $*"; }
-fail() { echo "FAIL - $*"; FAILED=1; }
-check() {
-  local what=$1; shift
-  if "$@"; then pass "$what"; else fail "$what"; fi
-}
-expect_rc() {
-  local want=$1 what=$2; shift 2
-  "$@" >"$WORK/out" 2>"$WORK/err"
-  local rc=$?
-  if [[ $rc == "$want" ]]; then pass "$what (exit $rc)"; else
-    fail "$what: exit $rc, want $want"; sed 's/^/    /' "$WORK/err" "$WORK/out"
-  fi
-}
-field() { "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+source "$(dirname "$0")/tap.sh"
 # post PATH BODY-FILE [KEY]: the status on the first line of $WORK/resp.status, body in $WORK/resp
 post() {
   local key=${3-$KEY}

@@ -22,24 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-FAILED=0
-pass() { echo "ok   - $*"; }
-fail() { echo "FAIL - $*"; FAILED=1; }
-check() { # check DESCRIPTION COMMAND...: passes when the command succeeds
-  local what=$1; shift
-  if "$@"; then pass "$what"; else fail "$what"; fi
-}
-expect_rc() { # expect_rc CODE DESCRIPTION COMMAND...
-  local want=$1 what=$2; shift 2
-  "$@" >"$WORK/out" 2>"$WORK/err"
-  local rc=$?
-  if [[ $rc == "$want" ]]; then pass "$what (exit $rc)"; else
-    fail "$what: exit $rc, want $want"; sed 's/^/    /' "$WORK/err" "$WORK/out"
-  fi
-}
-field() { # field FILE PYTHON-EXPR-ON-d
-  "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
-}
+source "$(dirname "$0")/tap.sh"
 control_high() { # the control topic's next offset, from the admin API
   "$PY" - "$ADMIN" <<'PYEOF'
 import json, sys, urllib.request

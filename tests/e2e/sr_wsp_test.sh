@@ -25,12 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-FAILED=0
-pass() { echo "ok   - $*"; }
-fail() { echo "FAIL - $*"; FAILED=1; }
-field() { # field FILE PYTHON-EXPR-ON-d
-  "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
-}
+source "$(dirname "$0")/tap.sh"
 
 "$FP" world generate --seed 7 --flows 60 --merchants 3 --span 1h --out "$ORACLE" >/dev/null ||
   { fail "fp world generate"; exit 1; }

@@ -10,30 +10,15 @@ PY=/usr/bin/python3
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-FAILED=0
-pass() { echo "ok   - $*"; }
-fail() { echo "FAIL - $*"; FAILED=1; }
-check() { # check DESCRIPTION COMMAND...
-  local what=$1; shift
-  if "$@"; then pass "$what"; else fail "$what"; fi
-}
-expect_rc() { # expect_rc CODE DESCRIPTION COMMAND...
-  local want=$1 what=$2; shift 2
-  "$@" >"$WORK/out" 2>"$WORK/err"
-  local rc=$?
-  if [[ $rc == "$want" ]]; then pass "$what (exit $rc)"; else
-    fail "$what: exit $rc, want $want"; sed 's/^/    /' "$WORK/err"
-  fi
-}
-field() { "$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
+source "$(dirname "$0")/tap.sh"
 
 # -- generate, twice into two roots, and once through $ORACLE_ROOT ---------------------------
 expect_rc 0 "generate the default world" "$FP" world generate --seed 7 --out "$WORK/a"
 cp "$WORK/out" "$WORK/a.json"
 check "nothing on stderr (no progress bar off a terminal)" test ! -s "$WORK/err"
-WORLD=$(field "$WORK/a.json" world)
-MF=$(field "$WORK/a.json" manifest_fingerprint)
-PH=$(field "$WORK/a.json" parameter_hash)
+WORLD=$(field "$WORK/a.json" 'd["world"]')
+MF=$(field "$WORK/a.json" 'd["manifest_fingerprint"]')
+PH=$(field "$WORK/a.json" 'd["parameter_hash"]')
 check "path is oracle/seed=/parameter_hash=/manifest_fingerprint=/scenario_id=" \
   test "$WORLD" = "$WORK/a/oracle/seed=7/parameter_hash=$PH/manifest_fingerprint=$MF/scenario_id=baseline_v1"
 for o in outputs/arrival_events_5B outputs/s1_arrival_entities_6B \
@@ -45,10 +30,10 @@ check "2000 arrivals" test "$(wc -l <"$WORLD/outputs/arrival_events_5B/part-0000
 check "the gate receipt says PASS" grep -q '"status":"PASS"' "$WORLD/gate_receipt.json"
 
 ORACLE_ROOT="$WORK/b" expect_rc 0 "generate again through \$ORACLE_ROOT" "$FP" world generate --seed 7
-check "same seed and options, same fingerprint" test "$(field "$WORK/out" manifest_fingerprint)" = "$MF"
+check "same seed and options, same fingerprint" test "$(field "$WORK/out" 'd["manifest_fingerprint"]')" = "$MF"
 check "byte-identical trees" diff -r "$WORK/a/oracle" "$WORK/b/oracle"
 expect_rc 0 "another seed" "$FP" world generate --seed 8 --out "$WORK/b"
-check "another seed, another fingerprint" test "$(field "$WORK/out" manifest_fingerprint)" != "$MF"
+check "another seed, another fingerprint" test "$(field "$WORK/out" 'd["manifest_fingerprint"]')" != "$MF"
 
 # -- write-once -------------------------------------------------------------------------------
 expect_rc 0 "generate into an identical sealed world" "$FP" world generate --seed 7 --out "$WORK/a"

@@ -14,9 +14,7 @@ WORK=$(mktemp -d)
 SERVER=
 trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"' EXIT
 
-FAILED=0
-pass() { echo "ok   - $*"; }
-fail() { echo "FAIL - $*"; FAILED=1; }
+source "$(dirname "$0")/tap.sh"
 
 start_fake() { # start_fake [BAD]
   [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null
