@@ -67,14 +67,9 @@ def load_strict(raw):
     return value
 
 
-def main(argv):
-    if len(argv) < 3:
-        print(__doc__, file=sys.stderr)
-        return 2
-    root, kind, files = argv[1], argv[2], argv[3:]
-    with open(f"{root}/schemas/contracts/{kind}.schema.json", encoding="utf-8") as f:
-        schema = json.load(f)
-    validator = jsonschema.Draft202012Validator(schema)
+def report(validator, files, top):
+    """Prints `FILE valid` or `FILE invalid REASON` for each file, in order; `top` names the
+    document when the failing path is empty."""
     for path in files:
         with open(path, "rb") as f:
             raw = f.read()
@@ -87,8 +82,18 @@ def main(argv):
         if error is None:
             print(f"{path} valid")
         else:
-            where = ".".join(str(p) for p in error.absolute_path) or kind
+            where = ".".join(str(p) for p in error.absolute_path) or top
             print(f"{path} invalid schema: {where}: {error.message[:200]}")
+
+
+def main(argv):
+    if len(argv) < 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    root, kind, files = argv[1], argv[2], argv[3:]
+    with open(f"{root}/schemas/contracts/{kind}.schema.json", encoding="utf-8") as f:
+        schema = json.load(f)
+    report(jsonschema.Draft202012Validator(schema), files, kind)
     return 0
 
 

@@ -9,7 +9,7 @@ import sys
 import jsonschema
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_fixtures import Rejected, load_strict  # noqa: E402
+from check_fixtures import load_strict, report  # noqa: E402
 
 
 def main(argv):
@@ -19,21 +19,7 @@ def main(argv):
     schema_dir, name, files = argv[1], argv[2], argv[3:]
     with open(f"{schema_dir}/{name}.schema.json", "rb") as f:
         schema = load_strict(f.read())
-    validator = jsonschema.Draft202012Validator(schema)
-    for path in files:
-        with open(path, "rb") as f:
-            raw = f.read()
-        try:
-            value = load_strict(raw)
-        except (Rejected, ValueError, RecursionError) as err:
-            print(f"{path} invalid json: {err}")
-            continue
-        error = jsonschema.exceptions.best_match(validator.iter_errors(value))
-        if error is None:
-            print(f"{path} valid")
-        else:
-            where = ".".join(str(p) for p in error.absolute_path) or "payload"
-            print(f"{path} invalid schema: {where}: {error.message[:200]}")
+    report(jsonschema.Draft202012Validator(schema), files, "payload")
     return 0
 
 
