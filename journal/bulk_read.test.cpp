@@ -27,6 +27,7 @@ std::unique_ptr<journal> open_at(const std::filesystem::path& dir, std::size_t f
   options o;
   o.dir = dir;
   o.index_flush_records = flush_every; // small: streams end up part flushed, part in the delta
+  o.index_flush_per_stream = 0;
   auto j = journal::open(o);
   REQUIRE_MESSAGE(j.has_value(), (j ? "" : j.error().to_string()));
   return std::move(*j);

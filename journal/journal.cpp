@@ -367,6 +367,7 @@ void journal::impl::process(std::vector<request>& batch) {
   std::vector<std::string> stored_entries(batch.size());
   auto& staged = staged_buf;
   bool flushed = false;
+  std::size_t flushed_entries = 0;
   for (;;) {
     auto first_global = next_global;
     staged.clear();
@@ -518,10 +519,13 @@ void journal::impl::process(std::vector<request>& batch) {
           stored_entries[i] = o.entry;
         }
       }
-      if (!staged.empty() && index.size() + staged.size() >= opts.index_flush_records) {
+      if (!staged.empty() &&
+          index.flush_due(staged.size(), opts.index_flush_records, opts.index_flush_per_stream,
+                          opts.index_max_delta_records)) {
         if (auto frc = index.flush(txn, streams, meta, staged, next_global - 1); frc != 0)
           throw batch_abort{frc, "flush the stream index"};
         flushed = true;
+        flushed_entries = index.size() + staged.size();
       }
       what = "commit";
       auto commit_start = std::chrono::steady_clock::now();
@@ -548,8 +552,11 @@ void journal::impl::process(std::vector<request>& batch) {
   }
   // The index learns the batch before any caller hears of it, so an acked event is readable.
   index.add(staged);
-  if (flushed)
+  if (flushed) {
     index.clear_through(next_global - 1);
+    stat.index_flushes++;
+    stat.index_entries_flushed += flushed_entries;
+  }
   last_acked = batch.size();
   auto commit_id = ++stat.commits;
   stat.next_global_seq = next_global;
@@ -1044,6 +1051,8 @@ journal_stats journal::stats() const {
   out.snapshots_saved = s.snapshots_saved;
   out.snapshot_fallbacks = s.snapshot_fallbacks;
   out.map_resizes = s.map_resizes;
+  out.index_flushes = s.index_flushes;
+  out.index_entries_flushed = s.index_entries_flushed;
   out.objects_written = s.objects_written;
   out.checksum_failures = s.checksum_failures;
   out.map_bytes = s.map_bytes;

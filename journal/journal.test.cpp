@@ -426,6 +426,7 @@ TEST_CASE("the stream index: flushed and in-memory parts read as one, and surviv
   temp_dir dir;
   options o;
   o.index_flush_records = 25; // flush often: reads cross the flushed/in-memory boundary
+  o.index_flush_per_stream = 0;
   {
     auto j = open_at(dir.path, o);
     for (int round = 0; round < 20; ++round)
@@ -493,6 +494,7 @@ TEST_CASE("a read-only journal's heads stay right when the writer flushes its in
   temp_dir dir;
   options wo;
   wo.index_flush_records = 2;
+  wo.index_flush_per_stream = 0;
   auto writer = open_at(dir.path, wo);
   REQUIRE(writer->append("a", 0, {ev("e", "1")}));
   options ro;
@@ -516,6 +518,7 @@ TEST_CASE("index runs: reads start anywhere inside a run and cross run boundarie
   temp_dir dir;
   options o;
   o.index_flush_records = 1000; // flushed runs of up to 128 consecutive seqs, plus a tail
+  o.index_flush_per_stream = 0;
   auto j = open_at(dir.path, o);
   std::uint64_t seq = 0;
   for (int b = 0; b < 30; ++b) {
@@ -560,6 +563,7 @@ TEST_CASE("index runs: a stream appended to across many flushes extends its last
   temp_dir dir;
   options o;
   o.index_flush_records = 3; // a flush every few events: each adds one or two seqs per stream
+  o.index_flush_per_stream = 0;
   auto j = open_at(dir.path, o);
   std::uint64_t heads[2] = {0, 0};
   for (int i = 0; i < 400; ++i) {
@@ -594,10 +598,60 @@ TEST_CASE("index runs: a stream appended to across many flushes extends its last
   REQUIRE(again->append("a", 200, {ev("e", "201")}));
 }
 
+TEST_CASE("index flushes wait for several entries per stream, up to index_max_delta_records") {
+  temp_dir dir;
+  options o;
+  o.index_flush_records = 8;
+  o.index_flush_per_stream = 4;
+  o.index_max_delta_records = 64;
+  std::vector<std::string> pids;
+  {
+    auto j = open_at(dir.path, o);
+    // Two streams: the 8th entry is 4 per stream, so it flushes.
+    for (int i = 0; i < 8; ++i) {
+      CHECK(j->stats().index_flushes == 0);
+      auto pid = std::string(i % 2 ? "a" : "b");
+      REQUIRE(j->append(pid, *j->head_seq(pid), {ev("e", std::to_string(i))}));
+    }
+    CHECK(j->stats().index_flushes == 1);
+    CHECK(j->stats().index_entries_flushed == 8);
+    // 64 new streams, one entry each: under 4 per stream, so nothing flushes until the delta
+    // holds index_max_delta_records.
+    for (int i = 0; i < 64; ++i) {
+      CHECK(j->stats().index_flushes == 1);
+      pids.push_back("many/" + std::to_string(i));
+      REQUIRE(j->append(pids.back(), 0, {ev("e", pids.back())}));
+    }
+    CHECK(j->stats().index_flushes == 2);
+    CHECK(j->stats().index_entries_flushed == 72);
+    // A few more stay in memory; reads see both parts, and verify agrees with the log.
+    for (int i = 0; i < 5; ++i)
+      REQUIRE(j->append(pids[i], 1, {ev("e", "second")}));
+    CHECK(j->stats().index_flushes == 2);
+    CHECK(*j->head_seq("a") == 4);
+    CHECK(*j->head_seq(pids[0]) == 2);
+    CHECK(*j->head_seq(pids[63]) == 1);
+    auto report = verify(*j);
+    REQUIRE(report);
+    CHECK(report->ok());
+  }
+  auto j = open_at(dir.path, o); // the unflushed tail is indexed again from the log
+  CHECK(*j->head_seq("b") == 4);
+  CHECK(*j->head_seq(pids[4]) == 2);
+  CHECK(*j->head_seq(pids[5]) == 1);
+  std::uint64_t streams = 0;
+  (void)j->list_streams([&](std::string_view, std::uint64_t) {
+    ++streams;
+    return true;
+  });
+  CHECK(streams == 66);
+}
+
 TEST_CASE("heads stay right when the writer forgets streams beyond cached_streams") {
   temp_dir dir;
   options o;
   o.index_flush_records = 4;
+  o.index_flush_per_stream = 0;
   o.cached_streams = 3; // most streams' heads come from `streams` again after a flush
   auto j = open_at(dir.path, o);
   std::vector<std::uint64_t> heads(20, 0);

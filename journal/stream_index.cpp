@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include <xxhash.h>
+
 namespace fp::journal {
 
 int stream_index::indexed_through(MDB_txn* txn, MDB_dbi meta, std::uint64_t& out) {
@@ -52,14 +54,53 @@ int stream_index::flushed_head(MDB_txn* txn, MDB_dbi streams, std::string_view p
   return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-stream_slot& stream_index::slot_locked(std::string_view pid) {
-  if (auto it = slots_.find(pid); it != slots_.end())
-    return *it->second;
-  auto s = std::make_unique<stream_slot>();
-  s->pid.assign(pid);
-  auto& ref = *s;
-  slots_.emplace(std::string_view(ref.pid), std::move(s));
+std::uint64_t slot_table::hash(std::string_view pid) {
+  return XXH3_64bits(pid.data(), pid.size());
+}
+
+stream_slot* slot_table::find(std::string_view pid, std::uint64_t h) const {
+  if (buckets_.empty())
+    return nullptr;
+  auto mask = buckets_.size() - 1;
+  for (auto i = h & mask;; i = (i + 1) & mask) {
+    auto& b = buckets_[i];
+    if (!b.slot)
+      return nullptr;
+    if (b.hash == h && b.slot->pid == pid)
+      return b.slot.get();
+  }
+}
+
+void slot_table::place(bucket&& b) {
+  auto mask = buckets_.size() - 1;
+  auto i = b.hash & mask;
+  while (buckets_[i].slot)
+    i = (i + 1) & mask;
+  buckets_[i] = std::move(b);
+  ++size_;
+}
+
+stream_slot& slot_table::insert(std::string_view pid, std::uint64_t h) {
+  if ((size_ + 1) * 2 > buckets_.size()) {
+    std::vector<bucket> old(std::max<std::size_t>(64, buckets_.size() * 2));
+    old.swap(buckets_);
+    size_ = 0;
+    for (auto& b : old)
+      if (b.slot)
+        place(std::move(b));
+  }
+  bucket b{h, std::make_unique<stream_slot>()};
+  b.slot->pid.assign(pid);
+  auto& ref = *b.slot;
+  place(std::move(b));
   return ref;
+}
+
+stream_slot& stream_index::slot_locked(std::string_view pid) {
+  auto h = slot_table::hash(pid);
+  if (auto* s = slots_.find(pid, h))
+    return *s;
+  return slots_.insert(pid, h);
 }
 
 int stream_index::catch_up(MDB_txn* txn, MDB_dbi events, MDB_dbi streams, MDB_dbi meta) {
@@ -126,16 +167,16 @@ bool stream_index::has_unattributed() const {
 
 std::vector<index_entry> stream_index::delta_for(std::string_view pid) const {
   std::lock_guard guard{mu_};
-  auto it = slots_.find(pid);
-  return it == slots_.end() ? std::vector<index_entry>{} : it->second->delta;
+  auto* s = slots_.find(pid, slot_table::hash(pid));
+  return s == nullptr ? std::vector<index_entry>{} : s->delta;
 }
 
 std::optional<std::uint64_t> stream_index::delta_head(std::string_view pid) const {
   std::lock_guard guard{mu_};
-  auto it = slots_.find(pid);
-  if (it == slots_.end() || it->second->head == 0)
+  auto* s = slots_.find(pid, slot_table::hash(pid));
+  if (s == nullptr || s->head == 0)
     return std::nullopt;
-  return it->second->head;
+  return s->head;
 }
 
 std::vector<std::pair<std::string, std::uint64_t>>
@@ -172,16 +213,26 @@ stream_slot* stream_index::writer_slot(MDB_txn* txn, MDB_dbi streams, std::strin
                                        int& rc) {
   rc = 0;
   // Only the writer changes the map, so its own lookups need no lock.
-  if (auto it = slots_.find(pid); it != slots_.end())
-    return it->second.get();
+  auto h = slot_table::hash(pid);
+  if (auto* s = slots_.find(pid, h))
+    return s;
   std::uint64_t head = 0;
   if (rc = flushed_head(txn, streams, pid, head); rc != 0)
     return nullptr;
   std::lock_guard guard{mu_};
-  auto& s = slot_locked(pid);
+  auto& s = slots_.insert(pid, h);
   s.head = head;
   s.touched = generation_;
   return &s;
+}
+
+bool stream_index::flush_due(std::size_t staged, std::size_t records, std::size_t per_stream,
+                             std::size_t max_records) const {
+  // Writer thread only, like flush(): it is the only one changing count_ and dirty_.
+  auto entries = count_ + staged;
+  if (entries < records)
+    return false;
+  return entries >= max_records || entries >= per_stream * dirty_.size();
 }
 
 int stream_index::flush(MDB_txn* txn, MDB_dbi streams, MDB_dbi meta,
@@ -339,13 +390,13 @@ void stream_index::evict_locked() {
   // Drop streams not appended to in the last two flush intervals first, then any without a
   // delta; all their entries are in `streams`, where a later append finds the head again.
   for (std::uint64_t age : {2u, 1u}) {
-    for (auto it = slots_.begin(); it != slots_.end() && slots_.size() > max_slots_ / 2;) {
-      auto& s = *it->second;
-      if (!s.dirty && s.touched + age <= generation_)
-        it = slots_.erase(it);
-      else
-        ++it;
-    }
+    auto excess = slots_.size() - max_slots_ / 2;
+    slots_.erase_if([&](const stream_slot& s) {
+      if (excess == 0 || s.dirty || s.touched + age > generation_)
+        return false;
+      --excess;
+      return true;
+    });
     if (slots_.size() <= max_slots_)
       return;
   }

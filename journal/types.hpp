@@ -54,7 +54,13 @@ struct options {
   bool adaptive_linger = true;
   std::size_t max_record_bytes = 16ull << 20;      ///< larger events are errc::too_large
   std::size_t max_inline_object_bytes = 256 << 10; ///< larger objects are stored as files
-  std::size_t index_flush_records = 32768; ///< stream index entries kept in memory per flush
+  /// The stream index is written to `streams` in bulk (a flush) once this many entries are kept
+  /// in memory, and at least `index_flush_per_stream` per stream among them: a flush rewrites
+  /// about one B-tree leaf per stream it holds, so with many streams it waits for more entries
+  /// each (up to `index_max_delta_records`, after which it flushes whatever it holds).
+  std::size_t index_flush_records = 32768;
+  std::size_t index_flush_per_stream = 4; ///< 0: flush at `index_flush_records` regardless
+  std::size_t index_max_delta_records = 1u << 19; ///< about 40 bytes of memory each
   /// Streams whose heads the writer keeps in memory after their index entries are flushed
   /// (about 150 bytes each); an append to any other stream first searches `streams`.
   std::size_t cached_streams = 1u << 18;
@@ -76,6 +82,8 @@ struct journal_stats {
   std::uint64_t snapshots_saved = 0;
   std::uint64_t snapshot_fallbacks = 0; ///< recoveries that could not use a snapshot
   std::uint64_t map_resizes = 0;
+  std::uint64_t index_flushes = 0;         ///< bulk writes of the stream index
+  std::uint64_t index_entries_flushed = 0; ///< (stream, seq) entries those flushes wrote
   std::uint64_t objects_written = 0;
   std::uint64_t checksum_failures = 0;
   std::uint64_t map_bytes = 0;

@@ -105,6 +105,7 @@ TEST_CASE("entities recovered together end exactly as each recovered alone") {
     journal::options jo;
     jo.dir = dir;
     jo.index_flush_records = 64; // part of the streams flushed, part in the index delta
+    jo.index_flush_per_stream = 0;
     auto j = journal::journal::open(jo);
     REQUIRE(j);
     auto rt = actors::runtime::start(**j, {2});
@@ -133,6 +134,7 @@ TEST_CASE("entities recovered together end exactly as each recovered alone") {
   journal::options jo;
   jo.dir = dir;
   jo.index_flush_records = 64;
+  jo.index_flush_per_stream = 0;
   auto j = journal::journal::open(jo);
   REQUIRE(j);
   auto rt = actors::runtime::start(**j, {2});
