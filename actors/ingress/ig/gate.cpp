@@ -314,6 +314,8 @@ struct gate::impl {
                       });
   }
 
+  /// Evidence first, then the journal (as for every quarantine): the tuple answered the
+  /// mismatch without journaling it, and journals it only once its evidence is durable.
   void mismatch(const request_ptr& r) {
     const auto& ev = *r->ev;
     quarantine_reason q{r->d.reason, r->d.field, r->d.message};
@@ -321,7 +323,17 @@ struct gate::impl {
                       std::string("ig_quarantine.v1"), [this, r](expected<artifact_ref> put) {
                         if (!put)
                           return finish(r, failure(put.error()));
-                        write_receipt(r, [this, r](bool) { anomaly(r); });
+                        tuple_command c;
+                        c.op = tuple_op::quarantine;
+                        c.tuple = r->tuple;
+                        c.d = r->d;
+                        tuples.send(r->dedupe, std::move(c), [this, r](expected<tuple_reply> x) {
+                          if (!x)
+                            return finish(r, failure(x.error()));
+                          r->state = x->state;
+                          r->d = x->d;
+                          write_receipt(r, [this, r](bool) { anomaly(r); });
+                        });
                       });
   }
 

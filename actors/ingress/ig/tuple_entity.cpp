@@ -139,6 +139,22 @@ tuple_event decided(tuple_event_kind k, const tuple_state& s, const tuple_comman
   return e;
 }
 
+/// A receive whose payload hash differs from the admitted one: the decision the gate journals
+/// (tuple_op::quarantine) once the evidence is written.
+bool hash_mismatch(const tuple_state& s, const tuple_command& c) {
+  return c.op == tuple_op::receive && s.status != publish_status::none &&
+         c.d.payload_hash != s.admission.payload_hash;
+}
+
+decision mismatch_decision(const tuple_state& s, const tuple_command& c) {
+  auto d = decided(tuple_event_kind::quarantined, s, c, decision_kind::quarantine).d;
+  d.reason = "PAYLOAD_HASH_MISMATCH";
+  d.field = "payload";
+  d.message = "payload: sha256 " + c.d.payload_hash + " differs from the admitted " +
+              s.admission.payload_hash + " for the same (platform_run_id, event_class, event_id)";
+  return d;
+}
+
 } // namespace
 
 std::string tuple_id::dedupe() const {
@@ -170,16 +186,10 @@ expected<std::vector<tuple_event>> tuple_def::handle(const state& s, const comma
       a.receipt = receipt_status::pending;
       return std::vector{e, a};
     }
-    if (c.d.payload_hash != s.admission.payload_hash) {
-      auto e = decided(ev::quarantined, s, c, decision_kind::quarantine);
-      e.d.reason = "PAYLOAD_HASH_MISMATCH";
-      e.d.field = "payload";
-      e.d.message = "payload: sha256 " + c.d.payload_hash + " differs from the admitted " +
-                    s.admission.payload_hash +
-                    " for the same (platform_run_id, event_class, "
-                    "event_id)";
-      return std::vector{e};
-    }
+    // Nothing is journaled yet: the reply carries the decision, the gate writes the evidence
+    // and then journals the quarantine (tuple_op::quarantine), as for any other quarantine.
+    if (hash_mismatch(s, c))
+      return std::vector<tuple_event>{};
     if (s.status == publish_status::admitted)
       return std::vector{decided(ev::duplicate, s, c, decision_kind::duplicate)};
     return std::vector<tuple_event>{}; // in flight or ambiguous: the gate reconciles
@@ -304,6 +314,9 @@ tuple_reply tuple_def::reply_for(const state& s, const command& c) {
     if (!c.d.attempt.empty() && s.last.attempt == c.d.attempt) {
       r.outcome = s.last_outcome;
       r.d = s.last;
+    } else if (hash_mismatch(s, c)) {
+      r.outcome = tuple_outcome::hash_mismatch;
+      r.d = mismatch_decision(s, c);
     } else {
       r.outcome = tuple_outcome::in_flight;
     }

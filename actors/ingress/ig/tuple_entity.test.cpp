@@ -92,7 +92,17 @@ TEST_CASE("the publish state machine and the decisions") {
   CHECK(s.pending[0].d.ordinal == 1);
   auto bad = receive;
   bad.d = dec("a4", "h2");
-  s = run(s, bad, tuple_outcome::hash_mismatch);
+  // The mismatch is answered, not journaled: the gate journals it after its evidence.
+  CHECK(tuple_def::handle(s, bad).value().empty());
+  auto answer = tuple_def::reply_for(s, bad);
+  CHECK(answer.outcome == tuple_outcome::hash_mismatch);
+  CHECK(answer.d.reason == "PAYLOAD_HASH_MISMATCH");
+  CHECK(answer.d.ordinal == 2);
+  CHECK(s.pending.size() == 1);
+  auto journal_it = op(tuple_op::quarantine);
+  journal_it.tuple = bad.tuple;
+  journal_it.d = answer.d;
+  s = run(s, journal_it, tuple_outcome::hash_mismatch);
   CHECK(s.pending.size() == 2);
   CHECK(s.pending[1].d.reason == "PAYLOAD_HASH_MISMATCH");
   CHECK(s.admission.payload_hash == "h1");
