@@ -289,52 +289,44 @@ struct gate::impl {
   }
 
   void quarantine(const request_ptr& r) {
-    const auto& ev = *r->ev;
-    const auto& q = *ev.quarantine;
-    auto path = evidence_path(r->tuple, ev.body_sha256, r->received_at);
-    objects.put_async(path, evidence_json(ev, q, r->received_at), std::string("ig_quarantine.v1"),
-                      [this, r, path](expected<artifact_ref> put) {
-                        if (!put)
-                          return finish(r, failure(put.error()));
-                        tuple_command c;
-                        c.op = tuple_op::quarantine;
-                        c.tuple = r->tuple;
-                        c.d = new_decision(*r);
-                        c.d.reason = r->ev->quarantine->reason;
-                        c.d.field = r->ev->quarantine->field;
-                        c.d.message = r->ev->quarantine->message;
-                        c.d.evidence_ref = path;
-                        tuples.send(r->dedupe, std::move(c), [this, r](expected<tuple_reply> x) {
-                          if (!x)
-                            return finish(r, failure(x.error()));
-                          r->state = x->state;
-                          r->d = x->d;
-                          write_receipt(r, [this, r](bool) { finish(r, quarantine_result(*r)); });
-                        });
-                      });
+    const auto& q = *r->ev->quarantine;
+    auto d = new_decision(*r);
+    d.reason = q.reason;
+    d.field = q.field;
+    d.message = q.message;
+    d.evidence_ref = evidence_path(r->tuple, r->ev->body_sha256, r->received_at);
+    record_quarantine(r, q, std::move(d), [this, r] { finish(r, quarantine_result(*r)); });
   }
 
-  /// Evidence first, then the journal (as for every quarantine): the tuple answered the
-  /// mismatch without journaling it, and journals it only once its evidence is durable.
+  /// The tuple answered a payload hash mismatch without journaling it: it is journaled, like
+  /// every quarantine, only once its evidence is written.
   void mismatch(const request_ptr& r) {
-    const auto& ev = *r->ev;
     quarantine_reason q{r->d.reason, r->d.field, r->d.message};
-    objects.put_async(r->d.evidence_ref, evidence_json(ev, q, r->received_at),
-                      std::string("ig_quarantine.v1"), [this, r](expected<artifact_ref> put) {
-                        if (!put)
-                          return finish(r, failure(put.error()));
-                        tuple_command c;
-                        c.op = tuple_op::quarantine;
-                        c.tuple = r->tuple;
-                        c.d = r->d;
-                        tuples.send(r->dedupe, std::move(c), [this, r](expected<tuple_reply> x) {
-                          if (!x)
-                            return finish(r, failure(x.error()));
-                          r->state = x->state;
-                          r->d = x->d;
-                          write_receipt(r, [this, r](bool) { anomaly(r); });
-                        });
+    record_quarantine(r, q, r->d, [this, r] { anomaly(r); });
+  }
+
+  /// Evidence (an object at `d.evidence_ref`) → Quarantined on the tuple → receipt → `then`.
+  void record_quarantine(const request_ptr& r, const quarantine_reason& q, decision d,
+                         std::function<void()> then) {
+    auto path = d.evidence_ref;
+    objects.put_async(
+        path, evidence_json(*r->ev, q, r->received_at), std::string("ig_quarantine.v1"),
+        [this, r, d = std::move(d), then = std::move(then)](expected<artifact_ref> put) mutable {
+          if (!put)
+            return finish(r, failure(put.error()));
+          tuple_command c;
+          c.op = tuple_op::quarantine;
+          c.tuple = r->tuple;
+          c.d = std::move(d);
+          tuples.send(r->dedupe, std::move(c),
+                      [this, r, then = std::move(then)](expected<tuple_reply> x) mutable {
+                        if (!x)
+                          return finish(r, failure(x.error()));
+                        r->state = x->state;
+                        r->d = x->d;
+                        write_receipt(r, [then = std::move(then)](bool) { then(); });
                       });
+        });
   }
 
   void anomaly(const request_ptr& r) {
