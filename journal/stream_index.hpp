@@ -61,7 +61,8 @@ public:
   /// Adds a slot for `pid`, which must not be in the table.
   stream_slot& insert(std::string_view pid, std::uint64_t h);
   /// Drops the slots for which `drop` is true.
-  template <class Pred> void erase_if(Pred drop) {
+  template <class Pred>
+  void erase_if(Pred drop) {
     std::vector<bucket> old;
     old.swap(buckets_);
     buckets_.resize(old.size());

@@ -59,7 +59,7 @@ struct options {
   /// about one B-tree leaf per stream it holds, so with many streams it waits for more entries
   /// each (up to `index_max_delta_records`, after which it flushes whatever it holds).
   std::size_t index_flush_records = 32768;
-  std::size_t index_flush_per_stream = 4; ///< 0: flush at `index_flush_records` regardless
+  std::size_t index_flush_per_stream = 4;         ///< 0: flush at `index_flush_records` regardless
   std::size_t index_max_delta_records = 1u << 19; ///< about 40 bytes of memory each
   /// Streams whose heads the writer keeps in memory after their index entries are flushed
   /// (about 150 bytes each); an append to any other stream first searches `streams`.
