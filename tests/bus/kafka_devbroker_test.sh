@@ -27,22 +27,15 @@ FAILED=0
 pass() { echo "ok   - $*"; }
 fail() { echo "FAIL - $*"; FAILED=1; }
 
-"$FP" devbroker --brokers 3 --topics-from "$PROFILE" --bootstrap-file "$WORK/bootstrap" \
-  >"$WORK/stdout" 2>"$WORK/stderr" &
-BROKER_PID=$!
-for _ in $(seq 100); do
-  [[ -s $WORK/bootstrap ]] && break
-  kill -0 "$BROKER_PID" 2>/dev/null || break
-  sleep 0.1
-done
-[[ -s $WORK/bootstrap ]] || { cat "$WORK/stderr"; fail "devbroker wrote its bootstrap file"; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/devbroker_lib.sh"
+start_devbroker 3 "$PROFILE" || { fail "devbroker wrote its bootstrap file"; exit 1; }
 BOOTSTRAP=$(cat "$WORK/bootstrap")
 pass "devbroker is up at $BOOTSTRAP"
-[[ $(head -1 "$WORK/stdout") == "$BOOTSTRAP" ]] && pass "bootstrap printed on stdout" ||
+[[ $(head -1 "$WORK/broker.out") == "$BOOTSTRAP" ]] && pass "bootstrap printed on stdout" ||
   fail "bootstrap printed on stdout"
 [[ $(tr ',' '\n' <<<"$BOOTSTRAP" | wc -l) -eq 3 ]] && pass "three brokers" || fail "three brokers"
-grep -q "WARNING: this is a TEST broker" "$WORK/stderr" && grep -q "5 MiB per partition" \
-  "$WORK/stderr" && pass "warns that it is a test broker" || fail "warns that it is a test broker"
+grep -q "WARNING: this is a TEST broker" "$WORK/broker.err" && grep -q "5 MiB per partition" \
+  "$WORK/broker.err" && pass "warns that it is a test broker" || fail "warns that it is a test broker"
 
 # -L: every topic of the profile with its partition count.
 "$KCAT" -b "$BOOTSTRAP" -L -m 10 >"$WORK/meta" 2>"$WORK/kcat.err" || fail "kcat -L ran"

@@ -20,15 +20,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$FP" devbroker --brokers 1 --topics-from "$SRC/config/profiles/dev.yaml" \
-  --bootstrap-file "$WORK/bootstrap" >"$WORK/broker.out" 2>"$WORK/broker.err" &
-BROKER_PID=$!
-for _ in $(seq 100); do
-  [[ -s $WORK/bootstrap ]] && break
-  kill -0 "$BROKER_PID" 2>/dev/null || break
-  sleep 0.1
-done
-[[ -s $WORK/bootstrap ]] || { cat "$WORK/broker.err"; fail "fp devbroker did not start"; exit 1; }
+source "$SRC/tests/bus/devbroker_lib.sh"
+start_devbroker 1 "$SRC/config/profiles/dev.yaml" || { fail "fp devbroker did not start"; exit 1; }
 
 # The dev profile as shipped, on free ports, running the testkit plane whose counters the test
 # drives; the broker and the token come from the environment.

@@ -45,15 +45,8 @@ TOKEN=tok-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 export FP_INGEST_API_KEYS=$key FP_WSP_API_KEY=$key FP_SR_API_KEY=$key FP_ADMIN_TOKEN=$TOKEN
 
 # -- the brokers: the mock cluster with the dev profile's topics -------------------------------
-"$FP" devbroker --brokers 1 --topics-from "$SRC/config/profiles/dev.yaml" \
-  --bootstrap-file "$WORK/bootstrap" >"$WORK/broker.out" 2>"$WORK/broker.err" &
-BROKER_PID=$!
-for _ in $(seq 100); do
-  [[ -s $WORK/bootstrap ]] && break
-  kill -0 "$BROKER_PID" 2>/dev/null || break
-  sleep 0.1
-done
-[[ -s $WORK/bootstrap ]] || die "fp devbroker did not start"
+source "$SRC/tests/bus/devbroker_lib.sh"
+start_devbroker 1 "$SRC/config/profiles/dev.yaml" || die "fp devbroker did not start"
 FP_BUS_BOOTSTRAP=$(cat "$WORK/bootstrap")
 export FP_BUS_BOOTSTRAP
 
