@@ -486,8 +486,7 @@ void flush_effects(shard_actor<Def>* self) {
     if (failure) {
       if (item.fx.complete)
         item.fx.complete(false);
-      done(error{errc::persist_failed,
-                 "actors: " + std::string(Def::type) + " \"" + *e.key + "\": " + *failure});
+      done(entity_error(e, errc::persist_failed, *failure));
       continue;
     }
     auto then = [complete = std::move(item.fx.complete),

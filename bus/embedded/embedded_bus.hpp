@@ -4,6 +4,7 @@
 // sharing the journal writer's group commit. See bus/README.md.
 
 #include "bus/event_bus.hpp"
+#include "bus/staged_publish.hpp"
 #include "journal/journal.hpp"
 
 #include <cstdint>
@@ -31,27 +32,6 @@ struct embedded_options {
 /// (`invalid_argument`).
 expected<std::unique_ptr<event_bus>> open_embedded_bus(journal::journal& j,
                                                        embedded_options opts = {});
-
-/// Records to publish inside another journal write, so that a journal event and the records
-/// it publishes are one atomic write (journal::append_async(pid, seq, events, fn, done)):
-/// pass `fn` to the write; from its completion call `complete(committed)`, which makes the
-/// records visible to consumers and returns their origins (empty when not committed). `fn`
-/// may run more than once (the journal retries a batch after growing the map).
-struct staged_publish {
-  journal::txn_fn fn;
-  std::function<std::vector<fp::origin_offset>(bool committed)> complete;
-  /// Makes `fn` write nothing and fail with `offset_moved` unless the first record gets
-  /// exactly `offset` (call it before the write is queued): a writer that names the offset in
-  /// its own events before the commit (which assigns it) learns inside the same transaction
-  /// whether it was right.
-  std::function<void(std::int64_t offset)> expect;
-  /// The offset the first record would have got when `fn` last refused (-1 before any).
-  std::function<std::int64_t()> moved_to;
-};
-
-/// Validates and encodes `records` (as `produce` would: `unknown_topic`, `invalid_argument`,
-/// `too_large`) for one atomic write. `invalid_argument` if `bus` is not an embedded bus.
-expected<staged_publish> stage_publish(event_bus& bus, std::vector<produce_record> records);
 
 /// Applies retention to every topic now (time by `clock_ms`, bytes per partition), trimming
 /// whole records from the low end; returns how many records were removed. `invalid_argument`

@@ -6,9 +6,9 @@
 #include "actors/ingress/ig/run_entity.hpp"
 #include "actors/ingress/ig/tuple_entity.hpp"
 #include "actors/ingress/ig/worker.hpp"
-#include "bus/embedded/embedded_bus.hpp"
 #include "bus/event_bus.hpp"
 #include "bus/partitioner.hpp"
+#include "bus/staged_publish.hpp"
 #include "journal/journal.hpp"
 #include "journal/object_store.hpp"
 #include "schemas/errc.hpp"
@@ -342,27 +342,31 @@ struct gate::impl {
     });
   }
 
+  /// Counts a receipt put's outcome; a failed one is retried by the backfill.
+  void note_receipt(const request_ptr& r, bool ok) {
+    count(r->tuple, [&](run_counters& c) { ++(ok ? c.receipts_written : c.receipt_write_failed); });
+    if (!ok)
+      remember_backfill(r->dedupe, r->state.tuple);
+  }
+
   /// Puts the receipt of `r->d` and records whether it was written; `then(ok)` afterwards.
   void write_receipt(const request_ptr& r, std::function<void(bool)> then) {
     auto path = receipt_path(r->state.tuple, r->d.kind, r->d.ordinal);
-    objects.put_async(
-        path, receipt_json(r->state, r->d), std::string("ig_receipt.v1"),
-        [this, r, then = std::move(then)](expected<artifact_ref> put) {
-          bool ok = put.has_value();
-          count(r->tuple,
-                [&](run_counters& c) { ++(ok ? c.receipts_written : c.receipt_write_failed); });
-          if (!ok)
-            remember_backfill(r->dedupe, r->state.tuple);
-          // An admission records its receipt on Admitted; other decisions
-          // record it here, before their answer, so a sweep finds only real
-          // backlog.
-          if (r->d.kind == decision_kind::admit)
-            return then(ok);
-          tuple_command c;
-          c.op = ok ? tuple_op::receipt_written : tuple_op::receipt_failed;
-          c.ordinal = r->d.ordinal;
-          tuples.send(r->dedupe, std::move(c), [then, ok](expected<tuple_reply>) { then(ok); });
-        });
+    objects.put_async(path, receipt_json(r->state, r->d), std::string("ig_receipt.v1"),
+                      [this, r, then = std::move(then)](expected<artifact_ref> put) {
+                        bool ok = put.has_value();
+                        note_receipt(r, ok);
+                        // An admission records its receipt on Admitted; other decisions
+                        // record it here, before their answer, so a sweep finds only real
+                        // backlog.
+                        if (r->d.kind == decision_kind::admit)
+                          return then(ok);
+                        tuple_command c;
+                        c.op = ok ? tuple_op::receipt_written : tuple_op::receipt_failed;
+                        c.ordinal = r->d.ordinal;
+                        tuples.send(r->dedupe, std::move(c),
+                                    [then, ok](expected<tuple_reply>) { then(ok); });
+                      });
   }
 
   static bus::produce_record record_for(const tuple_id& t, const std::string& dedupe,
@@ -464,9 +468,7 @@ struct gate::impl {
     if (--r->receipt->waiting > 0)
       return;
     bool ok = r->receipt->ok;
-    count(r->tuple, [&](run_counters& c) { ++(ok ? c.receipts_written : c.receipt_write_failed); });
-    if (!ok)
-      remember_backfill(r->dedupe, r->state.tuple);
+    note_receipt(r, ok);
     tuple_command c;
     c.op = ok ? tuple_op::receipt_written : tuple_op::receipt_failed;
     c.ordinal = r->d.ordinal;
