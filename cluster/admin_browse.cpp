@@ -1,5 +1,6 @@
 #include "cluster/admin_browse.hpp"
 
+#include "bus/errc.hpp"
 #include "cluster/errc.hpp"
 #include "journal/object_store.hpp"
 #include "schemas/errc.hpp"
@@ -110,8 +111,13 @@ expected<std::vector<bus::message>> read_partition(bus::event_bus& bus, std::str
   auto c = bus.assign({{std::string(topic), partition, from}});
   if (!c)
     return std::move(c).error();
+  // Records below `high` exist: wait up to 5 s for the first (a new Kafka consumer connects
+  // and fetches first), then stop after 1 s without more. A page that found none of them is an
+  // error, never an empty answer that reads as "nothing there".
   int idle = 0;
-  while (out.size() < limit && idle < 5) {
+  auto first_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (out.size() < limit &&
+         (out.empty() ? std::chrono::steady_clock::now() < first_deadline : idle < 5)) {
     auto got = (*c)->poll(limit - out.size(), std::chrono::milliseconds(200));
     if (!got) {
       (*c)->close();
@@ -124,6 +130,11 @@ expected<std::vector<bus::message>> read_partition(bus::event_bus& bus, std::str
       break;
   }
   (*c)->close();
+  if (out.empty())
+    return fp::error{bus::errc::timeout,
+                     "topic " + std::string(topic) + " partition " + std::to_string(partition) +
+                         ": no record from offset " + std::to_string(from) + " (high " +
+                         std::to_string(high) + ") arrived within 5 s; try again"};
   return out;
 }
 

@@ -23,6 +23,7 @@ Prints a JSON summary per topic on stdout; exit 1 with the failed checks on stde
 import base64
 import json
 import sys
+import urllib.error
 import urllib.request
 
 import msgpack
@@ -111,21 +112,32 @@ def metric_sum(metrics, name, **want):
     return int(total)
 
 
+def read_page(node, topic, partition, start, tries=3):
+    """One page of records; a 503 (the node's bus read timed out) is tried again."""
+    path = f"/admin/bus/topics/{topic}/records?partition={partition}&from={start}&limit=1000"
+    for attempt in range(tries):
+        try:
+            return node.json(path)
+        except urllib.error.HTTPError as e:
+            if e.code != 503 or attempt + 1 == tries:
+                raise
+
+
 def read_topic(node, topic, partitions):
     """Every record of every partition of `topic`: (partition, offset, key, headers, value)."""
     records = []
     for p in partitions:
         start = p["low"]
         while start < p["high"]:
-            page = node.json(f"/admin/bus/topics/{topic}/records?partition={p['partition']}"
-                             f"&from={start}&limit=1000")
+            page = read_page(node, topic, p["partition"], start)
             for r in page["records"]:
                 value = (base64.b64decode(r["value_base64"]) if "value_base64" in r
                          else r["value"].encode())
                 headers = {h["key"]: h["value"] for h in r["headers"]}
                 records.append((p["partition"], r["offset"], r["key"], headers, value))
-            if page["next_from"] <= start:
-                break
+            if page["next_from"] is None or page["next_from"] <= start:
+                raise SystemExit(f"{topic}[{p['partition']}]: no records from offset {start}, "
+                                 f"below the partition's high {p['high']}")
             start = page["next_from"]
     return records
 
