@@ -212,6 +212,54 @@ void object_store::put_async(std::string path, std::string bytes,
             1);
 }
 
+expected<staged_object> object_store::stage(std::string path, std::string bytes,
+                                            std::optional<std::string> schema_version) {
+  auto& j = journal_->internals();
+  if (j.opts.read_only)
+    return error{errc::read_only, "journal: opened read-only; object put refused"};
+  if (auto ok = validate_path(path); !ok)
+    return ok.error();
+  auto sv = schema_version.value_or("");
+  if (sv.size() > 255)
+    return error{errc::invalid_argument,
+                 "journal: object \"" + path + "\": schema_version longer than 255 bytes"};
+  if (bytes.size() > j.opts.max_inline_object_bytes)
+    return error{errc::invalid_argument,
+                 "journal: object \"" + path + "\": " + std::to_string(bytes.size()) +
+                     " bytes cannot be staged (at most " +
+                     std::to_string(j.opts.max_inline_object_bytes) + ", stored inline)"};
+  auto digest = sha256_raw(bytes);
+  auto e = std::make_shared<std::string>(
+      encode_entry(format::object_inline, bytes.size(), digest, sv, bytes));
+  staged_object out;
+  out.ref.ref = path;
+  out.ref.digest = hex(digest);
+  out.ref.digest_alg = "sha256";
+  if (!sv.empty())
+    out.ref.schema_version = sv;
+  out.ref.size_bytes = bytes.size();
+  out.fn = [objects = table{j.objects, "objects"}, path = std::move(path),
+            e](txn_context& tx) -> expected<void> {
+    auto existing = tx.get(objects, path);
+    if (!existing)
+      return existing.error();
+    if (*existing) {
+      // Write-once: the same bytes are already there, or this write must not happen.
+      if ((*existing)->size() < format::object_header_size ||
+          (*existing)->substr(off_digest, 32) != std::string_view(*e).substr(off_digest, 32))
+        return error{errc::object_conflict, "journal: object \"" + path +
+                                                "\" already exists with other bytes (write-once)"};
+      return {};
+    }
+    return tx.put(objects, path, *e, put_mode::no_overwrite);
+  };
+  out.complete = [&j](bool committed) {
+    if (committed)
+      j.stat.objects_written++;
+  };
+  return out;
+}
+
 expected<artifact_ref> object_store::put(std::string path, std::string bytes,
                                          std::optional<std::string> schema_version) {
   std::promise<expected<artifact_ref>> p;

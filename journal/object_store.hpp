@@ -1,6 +1,7 @@
 #pragma once
 
 #include "journal/errc.hpp"
+#include "journal/tables.hpp"
 #include "schemas/expected.hpp"
 #include "schemas/types.hpp"
 
@@ -12,6 +13,18 @@
 namespace fp::journal {
 
 class journal;
+
+/// An object written inside another journal write (`journal::append_async(pid, seq, events,
+/// fn, done)` or `transact_async`), so that it commits with that write or not at all: run `fn`
+/// in the write's function, and call `complete(committed)` from its completion. Write-once
+/// as `object_store::put`: the same bytes at the path again write nothing; other bytes fail
+/// the write with `object_conflict`. `fn` may run more than once (the journal retries a batch
+/// after growing the map).
+struct staged_object {
+  txn_fn fn;
+  std::function<void(bool committed)> complete;
+  artifact_ref ref; ///< what `put` would return, valid once the write committed
+};
 
 /// The write-once object store: receipts, run facts, manifests, bundles and reports, each
 /// addressed by a path (seed 003 §1.2 prefix map) and returned as an `artifact_ref` carrying
@@ -31,6 +44,12 @@ public:
                              std::optional<std::string> schema_version = std::nullopt);
   void put_async(std::string path, std::string bytes, std::optional<std::string> schema_version,
                  put_callback done);
+
+  /// Prepares `bytes` at `path` for another journal write (see `staged_object`). Only objects
+  /// stored inline (up to `options::max_inline_object_bytes`) can be staged: a larger one,
+  /// like a bad path or schema_version, is `invalid_argument`.
+  expected<staged_object> stage(std::string path, std::string bytes,
+                                std::optional<std::string> schema_version = std::nullopt);
 
   /// The object's bytes, verified against its digest (`corrupt` when they differ).
   expected<std::string> get(std::string_view path) const;

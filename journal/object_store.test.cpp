@@ -8,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 #include <unistd.h>
 
@@ -117,4 +118,46 @@ TEST_CASE("large objects stream to a content-addressed file and are verified on 
   REQUIRE(report);
   CHECK_FALSE(report->ok());
   CHECK(report->first_problem->where == "object \"runs/big.bin\"");
+}
+
+TEST_CASE("a staged object commits with the write that carries it, write-once, or not at all") {
+  store_fixture f(64);
+  object_store store{*f.j};
+  auto path = "fraud-platform/platform_20260101T000000Z/ig/receipts/staged.json";
+  auto staged = store.stage(path, "abc", "v1");
+  REQUIRE(staged);
+  CHECK(staged->ref.ref == path);
+  CHECK(*staged->ref.digest == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(*staged->ref.size_bytes == 3);
+  auto written = f.j->stats().objects_written;
+  auto commit = f.j->transact(staged->fn);
+  REQUIRE(commit);
+  staged->complete(true);
+  CHECK(f.j->stats().objects_written == written + 1);
+  CHECK(store.get(path).value() == "abc");
+  CHECK(store.stat(path).value() == staged->ref);
+  // The same bytes again: the write succeeds and the object is unchanged.
+  auto again = store.stage(path, "abc", "v1");
+  REQUIRE(again);
+  CHECK(f.j->transact(again->fn));
+  // Other bytes: the carrying write fails as a whole (its event is not written either).
+  auto other = store.stage(path, "abd", "v1");
+  REQUIRE(other);
+  auto appended = f.j->append("s", 0, {{"e", 1, "x"}});
+  REQUIRE(appended);
+  std::promise<fp::expected<append_result>> p;
+  f.j->append_async("s", 1, {{"e", 1, "y"}}, other->fn,
+                    [&p](fp::expected<append_result> r) { p.set_value(std::move(r)); });
+  auto refused = p.get_future().get();
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error() == fp::journal::errc::object_conflict);
+  CHECK(*f.j->head_seq("s") == 1);
+  CHECK(store.get(path).value() == "abc");
+  // Objects over the inline limit, and bad paths, cannot be staged.
+  CHECK(store.stage("fraud-platform/x/big.json", std::string(65, 'b')).error() ==
+        fp::journal::errc::invalid_argument);
+  CHECK(store.stage("../escape", "abc").error() == fp::journal::errc::invalid_argument);
+  auto report = verify(*f.j);
+  REQUIRE(report);
+  CHECK(report->ok());
 }

@@ -20,6 +20,7 @@
 #include <mutex>
 #include <set>
 #include <shared_mutex>
+#include <stdexcept>
 #include <thread>
 #include <unordered_map>
 
@@ -75,13 +76,6 @@ struct request {
   std::atomic<bool> counted_ambiguous{false}; ///< publish_ambiguous counted once a request
   bool reconciled = false;
   int staged_attempts = 0; ///< one-write admissions tried (each failed as a whole)
-  /// A one-write admission's receipt, put as soon as its write commits: the tuple's answer
-  /// and the put's outcome both arrive here, the second one moves on.
-  struct receipt_join {
-    std::atomic<int> waiting{2};
-    std::atomic<bool> ok{false};
-  };
-  std::shared_ptr<receipt_join> receipt;
 };
 using request_ptr = std::shared_ptr<request>;
 
@@ -273,9 +267,13 @@ struct gate::impl {
       switch (x->outcome) {
       case tuple_outcome::publish:
         return publish(r);
-      case tuple_outcome::admitted:
+      case tuple_outcome::admitted: // one write: events, record and receipt
         r->d = r->state.admission;
-        return receipt_arrived(r);
+        count(r->tuple, [](run_counters& c) {
+          ++c.receipts_written;
+          ++c.admitted;
+        });
+        return finish(r, admitted_result(*r, false));
       case tuple_outcome::duplicate:
         return write_receipt(r, [this, r](bool) { finish(r, admitted_result(*r, true)); });
       case tuple_outcome::hash_mismatch:
@@ -388,9 +386,9 @@ struct gate::impl {
     return record_for(r.state.tuple, r.dedupe, r.state.route);
   }
 
-  /// The effect that publishes a new admission's record in the write of its events (see
-  /// `one_write`); nullopt when the record cannot be staged (then the publish follows the
-  /// write, as on Kafka).
+  /// The effect that commits a new admission's record and its receipt in the write of its
+  /// events (see `one_write`); nullopt when the record cannot be staged (then the publish and
+  /// the receipt follow the write, as on Kafka).
   std::optional<actors::effect<tuple_event>> stage_admission(const request_ptr& r,
                                                              const publish_route& route) {
     std::vector<bus::produce_record> records;
@@ -403,12 +401,11 @@ struct gate::impl {
       std::pair<std::string, std::int32_t> at;
       std::int64_t offset = -1;
       std::uint64_t epoch = 0;
-      std::string receipt_path, receipt; ///< the receipt the admission will have
+      journal::staged_object receipt; ///< made by the seal, once the offset is known
     };
     auto st = std::make_shared<staged>();
     st->publish = std::move(*sp);
     st->at = {route.topic, route.partition};
-    r->receipt = std::make_shared<request::receipt_join>();
     actors::effect<tuple_event> fx;
     fx.seal = [this, st](std::vector<tuple_event>& events) {
       {
@@ -418,17 +415,22 @@ struct gate::impl {
         st->epoch = p.epoch;
       }
       st->publish.expect(st->offset);
-      for (auto& e : events)
-        if (e.kind == tuple_event_kind::admitted)
-          e.eb_ref.offset = st->offset;
       // The state these events fold to, as far as the receipt reads it.
       tuple_state s;
       s.tuple = events.front().tuple;
       s.status = publish_status::admitted;
       s.admission = events.front().d;
       s.eb_ref = fp::origin_offset{st->at.first, st->at.second, st->offset};
-      st->receipt_path = receipt_path(s.tuple, s.admission.kind, s.admission.ordinal);
-      st->receipt = receipt_json(s, s.admission);
+      auto receipt = objects.stage(receipt_path(s.tuple, s.admission.kind, s.admission.ordinal),
+                                   receipt_json(s, s.admission), std::string("ig_receipt.v1"));
+      if (!receipt) // fails the write; the request is tried again, then without staging
+        throw std::runtime_error(receipt.error().message());
+      st->receipt = std::move(*receipt);
+      for (auto& e : events)
+        if (e.kind == tuple_event_kind::admitted) {
+          e.eb_ref.offset = st->offset;
+          e.receipt = receipt_status::written; // it commits with them (fn)
+        }
     };
     fx.fn = [this, st](journal::txn_context& tx) -> expected<void> {
       auto ok = st->publish.fn(tx);
@@ -440,46 +442,21 @@ struct gate::impl {
           p.next = st->publish.moved_to();
         }
       }
-      return ok;
+      if (!ok)
+        return ok;
+      return st->receipt.fn(tx);
     };
-    fx.complete = [this, st, r](bool committed) {
+    fx.complete = [this, st](bool committed) {
+      if (st->receipt.complete)
+        st->receipt.complete(committed);
       auto origins = st->publish.complete(committed);
       if (origins.empty())
         return;
-      {
-        std::lock_guard lock(ends_mu);
-        auto& end = ends[{origins[0].topic, origins[0].partition}];
-        end = std::max(end, origins[0].offset + 1);
-      }
-      // Committed: the receipt joins the next group commit at once, without waiting for the
-      // tuple's answer to travel back.
-      objects.put_async(std::move(st->receipt_path), std::move(st->receipt),
-                        std::string("ig_receipt.v1"), [this, r](expected<artifact_ref> put) {
-                          r->receipt->ok = put.has_value();
-                          receipt_arrived(r);
-                        });
+      std::lock_guard lock(ends_mu);
+      auto& end = ends[{origins[0].topic, origins[0].partition}];
+      end = std::max(end, origins[0].offset + 1);
     };
     return fx;
-  }
-
-  /// A one-write admission: called when the tuple answered and when its receipt put ended;
-  /// the second call records the receipt's outcome on the tuple, then answers.
-  void receipt_arrived(const request_ptr& r) {
-    if (--r->receipt->waiting > 0)
-      return;
-    bool ok = r->receipt->ok;
-    note_receipt(r, ok);
-    tuple_command c;
-    c.op = ok ? tuple_op::receipt_written : tuple_op::receipt_failed;
-    c.ordinal = r->d.ordinal;
-    tuples.send(r->dedupe, std::move(c), [this, r](expected<tuple_reply> x) {
-      if (x)
-        r->state = x->state;
-      else // the receipt's outcome is not recorded: the backfill puts it again and records it
-        remember_backfill(r->dedupe, r->state.tuple);
-      count(r->tuple, [](run_counters& c) { ++c.admitted; });
-      finish(r, admitted_result(*r, false));
-    });
   }
 
   void publish(const request_ptr& r) {
