@@ -51,6 +51,11 @@ expected<void> check_fields(const envelope& e, envelope_options options) {
 expected<envelope> parse_envelope(std::string_view json_text, envelope_options options) {
   nlohmann::json doc;
   FP_SCHEMAS_TRY(doc, detail::parse_object(json_text, "envelope"));
+  return envelope_from_json(doc, options);
+}
+
+expected<envelope> envelope_from_json(const nlohmann::json& doc, envelope_options options) {
+  FP_SCHEMAS_CHECK(detail::expect_object(doc, "envelope"));
   if (doc.contains("run_id"))
     return fp::error{errc::legacy_field,
                      "envelope.run_id: retired field; use platform_run_id (the platform run) "

@@ -3,6 +3,8 @@
 #include "schemas/expected.hpp"
 #include "schemas/types.hpp"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -42,6 +44,8 @@ struct envelope_options {
 /// number_out_of_range, missing_field, unknown_field, legacy_field (`run_id`), wrong_type,
 /// bad_format, not_path_safe.
 expected<envelope> parse_envelope(std::string_view json_text, envelope_options options = {});
+/// The same rules over a document already parsed (strictly, see `parse_strict`).
+expected<envelope> envelope_from_json(const nlohmann::json& doc, envelope_options options = {});
 
 /// Checks a built envelope against the same rules `parse_envelope` applies.
 expected<void> validate_envelope(const envelope& e, envelope_options options = {});

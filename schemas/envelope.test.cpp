@@ -1,4 +1,5 @@
 #include "schemas/envelope.hpp"
+#include "schemas/canonical_json.hpp"
 
 #include "schemas/errc.hpp"
 #include "schemas/fwd.hpp"
@@ -276,4 +277,23 @@ TEST_CASE("a hostile key cannot forge another field's path in a rejection") {
   CHECK(r.error().is(fp::schemas::errc::unknown_field));
   CHECK(fp::schemas::field_of(r.error()) == R"(envelope["ts_utc: x\u000aFAKE"])");
   CHECK(r.error().message().find('\n') == std::string::npos);
+}
+
+TEST_CASE("envelope_from_json applies parse_envelope's rules to a parsed document") {
+  auto text = good_json().dump();
+  auto from_text = parse_envelope(text, {true});
+  auto parsed = parse_strict(text, "envelope");
+  REQUIRE(parsed);
+  auto doc = *parsed;
+  auto from_doc = envelope_from_json(doc, {true});
+  REQUIRE(from_text);
+  REQUIRE_MESSAGE(from_doc, (from_doc ? "" : from_doc.error().to_string()));
+  CHECK(*from_doc == *from_text);
+  doc["run_id"] = "old";
+  auto legacy = envelope_from_json(doc);
+  REQUIRE_FALSE(legacy);
+  CHECK(legacy.error() == errc::legacy_field);
+  auto not_object = envelope_from_json(json::array());
+  REQUIRE_FALSE(not_object);
+  CHECK(not_object.error() == errc::wrong_type);
 }

@@ -72,8 +72,7 @@ std::string run_value(const run_pins& r, std::string_view pin) {
 }
 
 /// The rest of the checks once the tuple is known; fills `e` or returns the reason.
-std::optional<quarantine_reason> check_rules(checked_event& e, const json& doc,
-                                             std::string_view body, const policy& pol,
+std::optional<quarantine_reason> check_rules(checked_event& e, const json& doc, const policy& pol,
                                              const run_lookup& run_of) {
   auto* type = string_at(doc, "event_type");
   if (type == nullptr)
@@ -100,7 +99,7 @@ std::optional<quarantine_reason> check_rules(checked_event& e, const json& doc,
                                    ")"};
   bool need_seed = std::find(cls->required_pins.begin(), cls->required_pins.end(), "seed") !=
                    cls->required_pins.end();
-  auto env = schemas::parse_envelope(body, {need_seed});
+  auto env = schemas::envelope_from_json(doc, {need_seed});
   if (!env)
     return from_envelope_error(env.error());
   e.envelope = std::move(*env);
@@ -182,7 +181,7 @@ expected<checked_event> check_event(std::string_view body, const policy& pol,
       e.payload_hash = *h;
   if (auto* s = string_at(doc, "scenario_run_id"); s && schemas::is_hex64(*s))
     e.scenario_run_id = *s;
-  e.quarantine = check_rules(e, doc, body, pol, run_of);
+  e.quarantine = check_rules(e, doc, pol, run_of);
   if (!e.quarantine &&
       (e.tuple.platform_run_id == invalid_run || e.tuple.event_class == unclassified))
     e.quarantine = quarantine_reason{"ENVELOPE_INVALID", "event", "event: ids not usable"};
