@@ -68,7 +68,7 @@ http_response ingest_batch(plane_context& ctx, ig::gate& g, const http_request& 
   for (auto& item : *parsed) {
     auto p = std::make_shared<std::promise<ig::ingest_result>>();
     outcomes.push_back(p->get_future());
-    g.ingest(schemas::canonical(item), [p](ig::ingest_result x) { p->set_value(std::move(x)); });
+    g.ingest_document(item, [p](ig::ingest_result x) { p->set_value(std::move(x)); });
   }
   auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(http.request_timeout_ms);

@@ -154,20 +154,12 @@ json or_null(const std::string& s) {
   return s.empty() ? json(nullptr) : json(s);
 }
 
-} // namespace
-
-expected<checked_event> check_event(std::string_view body, const policy& pol,
-                                    const run_lookup& run_of) {
-  auto parsed = schemas::parse_strict(body, "event");
-  if (!parsed)
-    return std::move(parsed).error();
-  const json& doc = *parsed;
-  if (!doc.is_object())
-    return fp::error{schemas::errc::wrong_type,
-                     "event: must be a JSON object, got " + std::string(doc.type_name())};
+/// The checks after parsing; `doc` is an object, `body` the bytes it was parsed from.
+checked_event check_object(const json& doc, std::string_view body, std::string canonical_body,
+                           const policy& pol, const run_lookup& run_of) {
   checked_event e;
   e.body_sha256 = schemas::sha256_hex(body);
-  e.canonical_body = schemas::canonical(doc);
+  e.canonical_body = std::move(canonical_body);
   auto* prid = string_at(doc, "platform_run_id");
   e.tuple.platform_run_id =
       prid && schemas::is_platform_run_id(*prid) ? *prid : std::string(invalid_run);
@@ -186,6 +178,31 @@ expected<checked_event> check_event(std::string_view body, const policy& pol,
       (e.tuple.platform_run_id == invalid_run || e.tuple.event_class == unclassified))
     e.quarantine = quarantine_reason{"ENVELOPE_INVALID", "event", "event: ids not usable"};
   return e;
+}
+
+fp::error not_an_object(const json& doc) {
+  return fp::error{schemas::errc::wrong_type,
+                   "event: must be a JSON object, got " + std::string(doc.type_name())};
+}
+
+} // namespace
+
+expected<checked_event> check_event(std::string_view body, const policy& pol,
+                                    const run_lookup& run_of) {
+  auto parsed = schemas::parse_strict(body, "event");
+  if (!parsed)
+    return std::move(parsed).error();
+  if (!parsed->is_object())
+    return not_an_object(*parsed);
+  return check_object(*parsed, body, schemas::canonical(*parsed), pol, run_of);
+}
+
+expected<checked_event> check_document(const json& doc, const policy& pol,
+                                       const run_lookup& run_of) {
+  if (!doc.is_object())
+    return not_an_object(doc);
+  auto text = schemas::canonical(doc);
+  return check_object(doc, text, text, pol, run_of);
 }
 
 std::string receipt_id(const tuple_id& t, decision_kind k, std::uint32_t ordinal) {

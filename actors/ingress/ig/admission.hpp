@@ -8,6 +8,8 @@
 #include "schemas/envelope.hpp"
 #include "schemas/expected.hpp"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <functional>
 #include <optional>
 #include <string>
@@ -62,6 +64,10 @@ using run_lookup = std::function<std::optional<run_pins>(std::string_view platfo
 /// to the run's.
 expected<checked_event> check_event(std::string_view body, const policy& pol,
                                     const run_lookup& run_of);
+/// `check_event` for an event already parsed by `schemas::parse_strict` (an element of a
+/// batch): its canonical text stands for the body (`body_sha256`, evidence).
+expected<checked_event> check_document(const nlohmann::json& doc, const policy& pol,
+                                       const run_lookup& run_of);
 
 /// `H("fp.ig.receipt.v1", platform_run_id, event_class, event_id, DECISION, ordinal)`.
 std::string receipt_id(const tuple_id& t, decision_kind k, std::uint32_t ordinal);

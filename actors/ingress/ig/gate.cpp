@@ -721,17 +721,30 @@ expected<std::unique_ptr<gate>> gate::start(actors::runtime& rt, bus::event_bus&
 }
 
 void gate::ingest(std::string body, std::function<void(ingest_result)> done) {
-  auto& m = *impl_;
-  if (m.stopping)
+  if (impl_->stopping)
     return done(error_result(503, "stopping", "ig: the node is stopping; resend later"));
-  auto ev = check_event(body, m.pol, [this](std::string_view prid) {
+  admit(check_event(body, impl_->pol, run_lookup_fn()), std::move(done));
+}
+
+void gate::ingest_document(const nlohmann::json& doc, std::function<void(ingest_result)> done) {
+  if (impl_->stopping)
+    return done(error_result(503, "stopping", "ig: the node is stopping; resend later"));
+  admit(check_document(doc, impl_->pol, run_lookup_fn()), std::move(done));
+}
+
+run_lookup gate::run_lookup_fn() {
+  return [this](std::string_view prid) {
     auto r = run(prid);
     if (!r && impl_->catch_up) {
       impl_->catch_up(prid);
       r = run(prid);
     }
     return r;
-  });
+  };
+}
+
+void gate::admit(expected<checked_event> ev, std::function<void(ingest_result)> done) {
+  auto& m = *impl_;
   if (!ev) {
     m.count(tuple_id{"_invalid", "_unclassified", ""}, [](run_counters& c) { ++c.ig_received; });
     return done(error_result(400, ev.error().code_name(), ev.error().message()));

@@ -73,6 +73,8 @@ public:
 
   /// Checks and decides one event; `done` runs once (on some thread) with the durable outcome.
   void ingest(std::string body, std::function<void(ingest_result)> done);
+  /// `ingest` for an event already parsed by `schemas::parse_strict` (an element of a batch).
+  void ingest_document(const nlohmann::json& doc, std::function<void(ingest_result)> done);
   /// `ingest`, waiting up to `timeout` (then 504: the outcome may still land; resend).
   ingest_result ingest_wait(std::string body, std::chrono::milliseconds timeout);
 
@@ -108,6 +110,8 @@ public:
   struct impl;
 
 private:
+  run_lookup run_lookup_fn();
+  void admit(expected<checked_event> ev, std::function<void(ingest_result)> done);
   explicit gate(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;
 };

@@ -5,6 +5,7 @@
 #include "bus/partitioner.hpp"
 #include "journal/journal.hpp"
 #include "schemas/envelope.hpp"
+#include "schemas/errc.hpp"
 #include "schemas/hash.hpp"
 
 #include <doctest/doctest.h>
@@ -285,6 +286,31 @@ TEST_CASE("what cannot be parsed is a 400 and writes nothing") {
 }
 
 namespace {
+
+TEST_CASE("a parsed batch element is checked exactly as its canonical text would be") {
+  auto lookup = [](std::string_view) { return std::optional<run_pins>(test_run()); };
+  auto wrong_pin = traffic("ev-p");
+  wrong_pin["manifest_fingerprint"] = std::string(64, 'e');
+  auto not_json_object = json::array({1, 2});
+  for (const auto& e : {traffic("ev-d"), wrong_pin}) {
+    auto text = schemas::canonical(e);
+    auto from_text = check_event(text, repo_policy(), lookup).value();
+    auto from_doc =
+        check_document(schemas::parse_strict(text).value(), repo_policy(), lookup).value();
+    CHECK(from_doc.tuple == from_text.tuple);
+    CHECK(from_doc.body_sha256 == from_text.body_sha256);
+    CHECK(from_doc.canonical_body == from_text.canonical_body);
+    CHECK(from_doc.payload_hash == from_text.payload_hash);
+    CHECK(from_doc.quarantine.has_value() == from_text.quarantine.has_value());
+    if (from_doc.quarantine && from_text.quarantine)
+      CHECK(from_doc.quarantine->reason == from_text.quarantine->reason);
+    CHECK(from_doc.envelope == from_text.envelope);
+    CHECK(from_doc.topic == from_text.topic);
+    CHECK(from_doc.key == from_text.key);
+  }
+  CHECK(check_document(not_json_object, repo_policy(), lookup).error() ==
+        schemas::errc::wrong_type);
+}
 
 /// Journals a Received event for `e` on its tuple as if IG crashed right after it.
 std::string leave_in_flight(node& n, const json& e, std::int64_t end_offset) {
