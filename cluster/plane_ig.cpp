@@ -83,7 +83,7 @@ http_response ingest_batch(plane_context& ctx, ig::gate& g, const http_request& 
                         {"message", "ig: no durable outcome in time; resend this item"}}}}};
     ojson row{{"status", x.status}};
     for (auto& [k, v] : x.body.items())
-      row[k] = v;
+      row.emplace(k, std::move(v));
     results.push_back(std::move(row));
   }
   return json_response(200, ojson{{"results", std::move(results)}});

@@ -191,6 +191,67 @@ std::u16string to_utf16(std::string_view s) {
   return out;
 }
 
+/// Integers within +/-2^53 are exact doubles, and ECMAScript writes an integral double below
+/// 1e21 as its plain digits: no detour through the shortest-digits algorithm.
+void write_integer(std::string& out, std::int64_t v) {
+  if (v < -max_json_integer || v > max_json_integer) {
+    out += format_number(static_cast<double>(v));
+    return;
+  }
+  char buf[24];
+  auto res = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, res.ptr);
+}
+
+bool all_ascii(std::string_view s) {
+  for (char c : s)
+    if (static_cast<unsigned char>(c) >= 0x80)
+      return false;
+  return true;
+}
+
+void write(std::string& out, const json& v);
+
+/// An object's members in RFC 8785 order. nlohmann's object is a std::map ordered by bytes
+/// (unsigned), which is UTF-16 order whenever every key is ASCII: then the map's own order is
+/// used; otherwise the keys are sorted by their UTF-16 code units. `at`, when given, receives
+/// where the value of the member `locate` starts and ends in `out`.
+void write_object(std::string& out, const json& v, std::string_view locate = {},
+                  std::pair<std::size_t, std::size_t>* at = nullptr) {
+  auto member = [&](bool first, const std::string& key, const json& value) {
+    if (!first)
+      out += ',';
+    append_canonical_string(out, key);
+    out += ':';
+    std::size_t start = out.size();
+    write(out, value);
+    if (at != nullptr && key == locate)
+      *at = {start, out.size() - start};
+  };
+  out += '{';
+  bool ascii = true;
+  for (auto it = v.begin(); it != v.end() && ascii; ++it)
+    ascii = all_ascii(it.key());
+  if (ascii) {
+    bool first = true;
+    for (auto it = v.begin(); it != v.end(); ++it, first = false)
+      member(first, it.key(), it.value());
+  } else {
+    std::vector<std::pair<std::u16string, json::const_iterator>> keys;
+    keys.reserve(v.size());
+    for (auto it = v.begin(); it != v.end(); ++it)
+      keys.emplace_back(to_utf16(it.key()), it);
+    std::sort(keys.begin(), keys.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    bool first = true;
+    for (const auto& [_, it] : keys) {
+      member(first, it.key(), it.value());
+      first = false;
+    }
+  }
+  out += '}';
+}
+
 void write(std::string& out, const json& v) {
   switch (v.type()) {
   case json::value_t::null:
@@ -202,16 +263,19 @@ void write(std::string& out, const json& v) {
     out += v.get<bool>() ? "true" : "false";
     return;
   case json::value_t::number_integer:
-    out += format_number(static_cast<double>(v.get<std::int64_t>()));
+    write_integer(out, v.get<std::int64_t>());
     return;
   case json::value_t::number_unsigned:
-    out += format_number(static_cast<double>(v.get<std::uint64_t>()));
+    if (auto u = v.get<std::uint64_t>(); u <= static_cast<std::uint64_t>(max_json_integer))
+      write_integer(out, static_cast<std::int64_t>(u));
+    else
+      out += format_number(static_cast<double>(u));
     return;
   case json::value_t::number_float:
     out += format_number(v.get<double>());
     return;
   case json::value_t::string:
-    out += canonical_string(v.get_ref<const std::string&>());
+    append_canonical_string(out, v.get_ref<const std::string&>());
     return;
   case json::value_t::array: {
     out += '[';
@@ -225,26 +289,9 @@ void write(std::string& out, const json& v) {
     out += ']';
     return;
   }
-  case json::value_t::object: {
-    std::vector<std::pair<std::u16string, json::const_iterator>> keys;
-    keys.reserve(v.size());
-    for (auto it = v.begin(); it != v.end(); ++it)
-      keys.emplace_back(to_utf16(it.key()), it);
-    std::sort(keys.begin(), keys.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    out += '{';
-    bool first = true;
-    for (const auto& [_, it] : keys) {
-      if (!first)
-        out += ',';
-      first = false;
-      out += canonical_string(it.key());
-      out += ':';
-      write(out, it.value());
-    }
-    out += '}';
+  case json::value_t::object:
+    write_object(out, v);
     return;
-  }
   }
 }
 
@@ -369,12 +416,16 @@ std::string format_number(double x) {
   return out;
 }
 
-std::string canonical_string(std::string_view utf8) {
-  std::string out;
-  out.reserve(utf8.size() + 2);
+void append_canonical_string(std::string& out, std::string_view utf8) {
+  out.reserve(out.size() + utf8.size() + 2);
   out += '"';
-  for (char ch : utf8) {
-    auto c = static_cast<unsigned char>(ch);
+  std::size_t plain = 0; // start of the run of bytes written as they are
+  for (std::size_t i = 0; i < utf8.size(); ++i) {
+    auto c = static_cast<unsigned char>(utf8[i]);
+    if (c >= 0x20 && c != '"' && c != '\\')
+      continue;
+    out.append(utf8.data() + plain, i - plain);
+    plain = i + 1;
     switch (c) {
     case '"':
       out += "\\\"";
@@ -397,21 +448,89 @@ std::string canonical_string(std::string_view utf8) {
     case '\r':
       out += "\\r";
       break;
-    default:
-      if (c < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        out += buf;
-      } else {
-        out += ch;
-      }
+    default: {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    }
     }
   }
+  out.append(utf8.data() + plain, utf8.size() - plain);
   out += '"';
+}
+
+std::string canonical_string(std::string_view utf8) {
+  std::string out;
+  append_canonical_string(out, utf8);
+  return out;
+}
+
+located_canonical canonical_locating(const nlohmann::json& object, std::string_view key) {
+  located_canonical r;
+  if (!object.is_object()) {
+    write(r.text, object);
+    return r;
+  }
+  std::pair<std::size_t, std::size_t> at{std::string::npos, 0};
+  write_object(r.text, object, key, &at);
+  r.member_offset = at.first;
+  r.member_size = at.second;
+  return r;
+}
+
+std::optional<std::string_view> located_canonical::member() const {
+  if (member_offset == std::string::npos)
+    return std::nullopt;
+  return std::string_view(text).substr(member_offset, member_size);
+}
+
+canonical_object& canonical_object::raw(std::string_view key, std::string value_json) {
+  members_.emplace_back(std::string(key), std::move(value_json));
+  return *this;
+}
+
+canonical_object& canonical_object::str(std::string_view key, std::string_view value) {
+  return raw(key, canonical_string(value));
+}
+
+canonical_object& canonical_object::str_or_null(std::string_view key, std::string_view value) {
+  return value.empty() ? null(key) : str(key, value);
+}
+
+canonical_object& canonical_object::integer(std::string_view key, std::int64_t value) {
+  std::string text;
+  write_integer(text, value);
+  return raw(key, std::move(text));
+}
+
+canonical_object& canonical_object::null(std::string_view key) {
+  return raw(key, "null");
+}
+
+std::string canonical_object::take() {
+  std::sort(members_.begin(), members_.end(),
+            [](const auto& a, const auto& b) { return utf16_less(a.first, b.first); });
+  std::size_t size = 2;
+  for (const auto& [k, v] : members_)
+    size += k.size() + v.size() + 4;
+  std::string out;
+  out.reserve(size);
+  out += '{';
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    append_canonical_string(out, members_[i].first);
+    out += ':';
+    out += members_[i].second;
+  }
+  out += '}';
+  members_.clear();
   return out;
 }
 
 bool utf16_less(std::string_view a, std::string_view b) {
+  if (all_ascii(a) && all_ascii(b))
+    return a < b;
   return to_utf16(a) < to_utf16(b);
 }
 

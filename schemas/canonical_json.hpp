@@ -5,8 +5,11 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace fp::schemas {
 
@@ -44,6 +47,39 @@ std::string format_number(double x);
 /// `utf8` as a JCS string literal: `"` and `\` escaped, control characters as \b \t \n \f \r
 /// or \u00xx, everything else (including `/` and non-ASCII) written as is.
 std::string canonical_string(std::string_view utf8);
+
+/// Appends `canonical_string(utf8)` to `out`.
+void append_canonical_string(std::string& out, std::string_view utf8);
+
+/// `canonical(value)` and, when `value` is an object with the member `key`, where that
+/// member's value sits in the text: the same bytes `canonical(value[key])` gives, so a caller
+/// that needs both (an event and its payload) writes them once.
+struct located_canonical {
+  std::string text;
+  std::size_t member_offset = std::string::npos;
+  std::size_t member_size = 0;
+  /// The member's canonical text, a view into `text`; nullopt when there is no such member.
+  std::optional<std::string_view> member() const;
+};
+located_canonical canonical_locating(const nlohmann::json& value, std::string_view key);
+
+/// RFC 8785 text of an object built in code, without a JSON tree: members are added in any
+/// order, each value as canonical JSON text (`raw`) or through the typed helpers; `take` sorts
+/// the keys by UTF-16 code units and writes the object. Keys must be distinct.
+class canonical_object {
+public:
+  canonical_object& raw(std::string_view key, std::string value_json);
+  canonical_object& str(std::string_view key, std::string_view value);
+  /// `null` when `value` is empty.
+  canonical_object& str_or_null(std::string_view key, std::string_view value);
+  /// Within +/-2^53 (beyond it, written as the nearest double, as `canonical` does).
+  canonical_object& integer(std::string_view key, std::int64_t value);
+  canonical_object& null(std::string_view key);
+  std::string take();
+
+private:
+  std::vector<std::pair<std::string, std::string>> members_;
+};
 
 /// Orders two UTF-8 strings by their UTF-16 code units, as RFC 8785 sorts keys.
 bool utf16_less(std::string_view a, std::string_view b);

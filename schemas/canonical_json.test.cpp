@@ -176,3 +176,56 @@ TEST_CASE("canonical_checked rejects values parse_strict would refuse") {
   CHECK_FALSE(canonical_checked(nlohmann::json(std::uint64_t{1} << 60)).has_value());
   CHECK(*canonical_checked(nlohmann::json{{"b", 2}, {"a", 1.0}}) == R"({"a":1,"b":2})");
 }
+
+TEST_CASE("canonical_locating: the member's text is exactly canonical(member)") {
+  auto doc = parse_strict(R"({"z":1,"payload":{"b":[1,2.5,"x\n"],"a":{"\u00e9":null,"e":true}},
+                            "a":"\u20ac"})");
+  REQUIRE(doc.has_value());
+  auto located = canonical_locating(*doc, "payload");
+  CHECK(located.text == canonical(*doc));
+  REQUIRE(located.member().has_value());
+  CHECK(*located.member() == canonical((*doc)["payload"]));
+  CHECK(*located.member() == R"({"a":{"e":true,"é":null},"b":[1,2.5,"x\n"]})");
+  // No such member; not an object.
+  CHECK_FALSE(canonical_locating(*doc, "missing").member().has_value());
+  CHECK(canonical_locating(*doc, "missing").text == located.text);
+  auto array = canonical_locating(nlohmann::json::array({1, 2}), "payload");
+  CHECK(array.text == "[1,2]");
+  CHECK_FALSE(array.member().has_value());
+}
+
+TEST_CASE("canonical_object: members in any order give RFC 8785 text") {
+  auto text = canonical_object{}
+                  .str("\xEF\xAC\xB3", "dalet")
+                  .integer("n", -9007199254740992)
+                  .null("empty")
+                  .str_or_null("none", "")
+                  .str_or_null("some", "q\"")
+                  .raw("nested", canonical_object{}.integer("b", 2).integer("a", 1).take())
+                  .str("\xF0\x9F\x98\x80", "emoji")
+                  .str("1", "one")
+                  .take();
+  auto built = nlohmann::json{{"\xEF\xAC\xB3", "dalet"},
+                              {"n", -9007199254740992},
+                              {"empty", nullptr},
+                              {"none", nullptr},
+                              {"some", "q\""},
+                              {"nested", {{"b", 2}, {"a", 1}}},
+                              {"\xF0\x9F\x98\x80", "emoji"},
+                              {"1", "one"}};
+  CHECK(text == canonical(built));
+  CHECK(text ==
+        "{\"1\":\"one\",\"empty\":null,\"n\":-9007199254740992,\"nested\":{\"a\":1,\"b\":2},"
+        "\"none\":null,\"some\":\"q\\\"\",\"\xF0\x9F\x98\x80\":\"emoji\","
+        "\"\xEF\xAC\xB3\":\"dalet\"}");
+}
+
+TEST_CASE("integers: exact digits up to 2^53, the nearest double beyond (code-built values)") {
+  CHECK(canonical(nlohmann::json(std::int64_t{-12345})) == "-12345");
+  CHECK(canonical(nlohmann::json(std::uint64_t{9007199254740992})) == "9007199254740992");
+  CHECK(canonical(nlohmann::json(std::int64_t{0})) == "0");
+  // Beyond 2^53 only canonical() (unchecked) writes them, as JSON.stringify would.
+  CHECK(canonical(nlohmann::json(std::uint64_t{18446744073709551615ULL})) ==
+        "18446744073709552000");
+  CHECK(canonical(nlohmann::json(std::int64_t{-9007199254740993})) == "-9007199254740992");
+}

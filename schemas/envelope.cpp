@@ -54,7 +54,8 @@ expected<envelope> parse_envelope(std::string_view json_text, envelope_options o
   return envelope_from_json(doc, options);
 }
 
-expected<envelope> envelope_from_json(const nlohmann::json& doc, envelope_options options) {
+expected<envelope> envelope_from_json(const nlohmann::json& doc, envelope_options options,
+                                      std::string_view canonical_payload) {
   FP_SCHEMAS_CHECK(detail::expect_object(doc, "envelope"));
   if (doc.contains("run_id"))
     return fp::error{errc::legacy_field,
@@ -88,7 +89,7 @@ expected<envelope> envelope_from_json(const nlohmann::json& doc, envelope_option
   if (!payload)
     return fp::error{errc::missing_field, "envelope.payload: missing (required)"};
   FP_SCHEMAS_CHECK(detail::expect_object(*payload, "envelope.payload"));
-  e.payload = canonical(*payload);
+  e.payload = canonical_payload.empty() ? canonical(*payload) : std::string(canonical_payload);
   FP_SCHEMAS_CHECK(check_fields(e, options));
   return e;
 }

@@ -45,7 +45,10 @@ struct envelope_options {
 /// bad_format, not_path_safe.
 expected<envelope> parse_envelope(std::string_view json_text, envelope_options options = {});
 /// The same rules over a document already parsed (strictly, see `parse_strict`).
-expected<envelope> envelope_from_json(const nlohmann::json& doc, envelope_options options = {});
+/// `canonical_payload`, when not empty, is `canonical(doc["payload"])` as the caller already
+/// wrote it (see `canonical_locating`); it is taken as is instead of being written again.
+expected<envelope> envelope_from_json(const nlohmann::json& doc, envelope_options options = {},
+                                      std::string_view canonical_payload = {});
 
 /// Checks a built envelope against the same rules `parse_envelope` applies.
 expected<void> validate_envelope(const envelope& e, envelope_options options = {});

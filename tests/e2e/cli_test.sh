@@ -134,7 +134,7 @@ expect_rc 1 "fpnode: a missing profile" "$FPNODE" --profile "$WORK/nope.yaml" --
 expect_rc 0 "fpnode --help" "$FPNODE" --help
 "$FPNODE" --profile "$WORK/profile.yaml" --data "$DATA" >"$WORK/node.out" 2>&1 &
 NODE_PID=$!
-for _ in $(seq 100); do grep -q "journal open" "$WORK/node.out" && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q "journal open" "$WORK/node.out" && break; sleep 0.1; done
 check "fpnode logs the open journal with its event count" \
   grep -q "journal open at $DATA/journal (400 events); bus embedded; planes \\[testkit\\]" "$WORK/node.out"
 kill -TERM "$NODE_PID"

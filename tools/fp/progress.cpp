@@ -21,7 +21,7 @@ progress::progress(std::string label, std::uint64_t total)
     : label_(std::move(label))
     , total_(total)
     , start_(std::chrono::steady_clock::now())
-    , last_draw_(start_) {}
+    , last_draw_(start_ - redraw_every) {} // the first update draws at once
 
 progress::~progress() {
   finish();

@@ -72,8 +72,10 @@ std::string run_value(const run_pins& r, std::string_view pin) {
 }
 
 /// The rest of the checks once the tuple is known; fills `e` or returns the reason.
+/// `payload_text` is the payload's canonical text (empty when there is none).
 std::optional<quarantine_reason> check_rules(checked_event& e, const json& doc, const policy& pol,
-                                             const run_lookup& run_of) {
+                                             const run_lookup& run_of,
+                                             std::string_view payload_text) {
   auto* type = string_at(doc, "event_type");
   if (type == nullptr)
     return quarantine_reason{"ENVELOPE_INVALID", "event_type",
@@ -99,7 +101,7 @@ std::optional<quarantine_reason> check_rules(checked_event& e, const json& doc, 
                                    ")"};
   bool need_seed = std::find(cls->required_pins.begin(), cls->required_pins.end(), "seed") !=
                    cls->required_pins.end();
-  auto env = schemas::envelope_from_json(doc, {need_seed});
+  auto env = schemas::envelope_from_json(doc, {need_seed}, payload_text);
   if (!env)
     return from_envelope_error(env.error());
   e.envelope = std::move(*env);
@@ -144,22 +146,19 @@ std::optional<quarantine_reason> check_rules(checked_event& e, const json& doc, 
   return std::nullopt;
 }
 
-json eb_ref_json(const std::optional<fp::origin_offset>& o) {
-  if (!o)
-    return nullptr;
-  return {{"topic", o->topic}, {"partition", o->partition}, {"offset", o->offset}};
-}
-
 json or_null(const std::string& s) {
   return s.empty() ? json(nullptr) : json(s);
 }
 
-/// The checks after parsing; `doc` is an object, `body` the bytes it was parsed from.
-checked_event check_object(const json& doc, std::string_view body, std::string canonical_body,
-                           const policy& pol, const run_lookup& run_of) {
+/// The checks after parsing; `doc` is an object parsed by `parse_strict`, `text` its canonical
+/// text with the payload located, `body` the bytes it was parsed from (none: `text` stands for
+/// them).
+checked_event check_object(const json& doc, std::optional<std::string_view> body,
+                           schemas::located_canonical text, const policy& pol,
+                           const run_lookup& run_of) {
   checked_event e;
-  e.body_sha256 = schemas::sha256_hex(body);
-  e.canonical_body = std::move(canonical_body);
+  e.body_sha256 = schemas::sha256_hex(body ? *body : std::string_view(text.text));
+  auto payload_text = text.member();
   auto* prid = string_at(doc, "platform_run_id");
   e.tuple.platform_run_id =
       prid && schemas::is_platform_run_id(*prid) ? *prid : std::string(invalid_run);
@@ -168,15 +167,17 @@ checked_event check_object(const json& doc, std::string_view body, std::string c
   e.tuple.event_class = cls ? cls->event_class : std::string(unclassified);
   auto* eid = string_at(doc, "event_id");
   e.tuple.event_id = eid && schemas::is_path_safe_id(*eid) ? *eid : e.body_sha256;
-  if (auto it = doc.find("payload"); it != doc.end() && it->is_object())
-    if (auto h = schemas::payload_hash(*it))
-      e.payload_hash = *h;
+  // The payload's canonical text is part of the event's: hashed from there (a strictly parsed
+  // document has no number `payload_hash` would refuse).
+  if (auto it = doc.find("payload"); it != doc.end() && it->is_object() && payload_text)
+    e.payload_hash = schemas::sha256_hex(*payload_text);
   if (auto* s = string_at(doc, "scenario_run_id"); s && schemas::is_hex64(*s))
     e.scenario_run_id = *s;
-  e.quarantine = check_rules(e, doc, pol, run_of);
+  e.quarantine = check_rules(e, doc, pol, run_of, payload_text.value_or(std::string_view{}));
   if (!e.quarantine &&
       (e.tuple.platform_run_id == invalid_run || e.tuple.event_class == unclassified))
     e.quarantine = quarantine_reason{"ENVELOPE_INVALID", "event", "event: ids not usable"};
+  e.canonical_body = std::move(text.text);
   return e;
 }
 
@@ -194,15 +195,14 @@ expected<checked_event> check_event(std::string_view body, const policy& pol,
     return std::move(parsed).error();
   if (!parsed->is_object())
     return not_an_object(*parsed);
-  return check_object(*parsed, body, schemas::canonical(*parsed), pol, run_of);
+  return check_object(*parsed, body, schemas::canonical_locating(*parsed, "payload"), pol, run_of);
 }
 
 expected<checked_event> check_document(const json& doc, const policy& pol,
                                        const run_lookup& run_of) {
   if (!doc.is_object())
     return not_an_object(doc);
-  auto text = schemas::canonical(doc);
-  return check_object(doc, text, text, pol, run_of);
+  return check_object(doc, std::nullopt, schemas::canonical_locating(doc, "payload"), pol, run_of);
 }
 
 std::string receipt_id(const tuple_id& t, decision_kind k, std::uint32_t ordinal) {
@@ -217,31 +217,39 @@ std::string receipt_path(const tuple_id& t, decision_kind k, std::uint32_t ordin
 
 std::string receipt_json(const tuple_state& s, const decision& d) {
   const auto& t = s.tuple;
-  json j = {{"schema_version", "ig_receipt.v1"},
-            {"receipt_id", receipt_id(t, d.kind, d.ordinal)},
-            {"decision", to_string(d.kind)},
-            {"ordinal", d.ordinal},
-            {"platform_run_id", t.platform_run_id},
-            {"scenario_run_id", or_null(d.scenario_run_id)},
-            {"event_class", t.event_class},
-            {"event_id", t.event_id},
-            {"payload_hash", or_null(d.payload_hash)},
-            {"received_at_utc", d.received_at_utc},
-            {"policy_rev", d.policy_rev},
-            {"service_release_id", d.service_release_id}};
+  schemas::canonical_object j;
+  j.str("schema_version", "ig_receipt.v1")
+      .str("receipt_id", receipt_id(t, d.kind, d.ordinal))
+      .str("decision", to_string(d.kind))
+      .integer("ordinal", d.ordinal)
+      .str("platform_run_id", t.platform_run_id)
+      .str_or_null("scenario_run_id", d.scenario_run_id)
+      .str("event_class", t.event_class)
+      .str("event_id", t.event_id)
+      .str_or_null("payload_hash", d.payload_hash)
+      .str("received_at_utc", d.received_at_utc)
+      .str("policy_rev", d.policy_rev)
+      .str("service_release_id", d.service_release_id);
   if (d.kind == decision_kind::quarantine) {
-    j["admitted_at_utc"] = nullptr;
-    j["eb_ref"] = nullptr;
-    j["reason"] = d.reason;
-    j["field"] = d.field;
-    j["evidence_ref"] = d.evidence_ref;
+    j.null("admitted_at_utc")
+        .null("eb_ref")
+        .str("reason", d.reason)
+        .str("field", d.field)
+        .str("evidence_ref", d.evidence_ref);
     if (s.status != publish_status::none)
-      j["recorded_payload_hash"] = s.admission.payload_hash;
+      j.str("recorded_payload_hash", s.admission.payload_hash);
   } else {
-    j["admitted_at_utc"] = s.admission.received_at_utc;
-    j["eb_ref"] = eb_ref_json(s.eb_ref);
+    j.str("admitted_at_utc", s.admission.received_at_utc);
+    if (s.eb_ref)
+      j.raw("eb_ref", schemas::canonical_object{}
+                          .str("topic", s.eb_ref->topic)
+                          .integer("partition", s.eb_ref->partition)
+                          .integer("offset", s.eb_ref->offset)
+                          .take());
+    else
+      j.null("eb_ref");
   }
-  return schemas::canonical(j);
+  return j.take();
 }
 
 std::string evidence_path(const tuple_id& t, std::string_view body_sha256,
