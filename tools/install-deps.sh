@@ -12,6 +12,7 @@ packages=(
   libcpp-httplib-dev doctest-dev
   # well-kept libraries the design adds
   nlohmann-json3-dev libyaml-cpp-dev libssl-dev libxxhash-dev libedit-dev zlib1g-dev
+  libjemalloc-dev
   # test and benchmark tooling
   postgresql libpq-dev python3 python3-jsonschema python3-msgpack python3-yaml tmux curl prometheus docker-compose kafkacat
 )
