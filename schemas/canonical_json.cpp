@@ -508,20 +508,29 @@ canonical_object& canonical_object::null(std::string_view key) {
 }
 
 std::string canonical_object::take() {
-  std::sort(members_.begin(), members_.end(),
-            [](const auto& a, const auto& b) { return utf16_less(a.first, b.first); });
+  // Sorted by position, not by moving the members' strings around.
+  std::vector<std::uint32_t> order(members_.size());
+  bool ascii = true;
   std::size_t size = 2;
-  for (const auto& [k, v] : members_)
-    size += k.size() + v.size() + 4;
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    order[i] = static_cast<std::uint32_t>(i);
+    ascii = ascii && all_ascii(members_[i].first);
+    size += members_[i].first.size() + members_[i].second.size() + 4;
+  }
+  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    const auto& x = members_[a].first;
+    const auto& y = members_[b].first;
+    return ascii ? x < y : utf16_less(x, y);
+  });
   std::string out;
   out.reserve(size);
   out += '{';
-  for (std::size_t i = 0; i < members_.size(); ++i) {
+  for (std::size_t i = 0; i < order.size(); ++i) {
     if (i > 0)
       out += ',';
-    append_canonical_string(out, members_[i].first);
+    append_canonical_string(out, members_[order[i]].first);
     out += ':';
-    out += members_[i].second;
+    out += members_[order[i]].second;
   }
   out += '}';
   members_.clear();

@@ -211,15 +211,24 @@ std::string receipt_id(const tuple_id& t, decision_kind k, std::uint32_t ordinal
 }
 
 std::string receipt_path(const tuple_id& t, decision_kind k, std::uint32_t ordinal) {
-  return "fraud-platform/" + t.platform_run_id + "/ig/receipts/" + receipt_id(t, k, ordinal) +
-         ".json";
+  return receipt_path_of(t.platform_run_id, receipt_id(t, k, ordinal));
+}
+
+std::string receipt_path_of(std::string_view platform_run_id, std::string_view receipt_id) {
+  std::string out = "fraud-platform/";
+  out.append(platform_run_id).append("/ig/receipts/").append(receipt_id).append(".json");
+  return out;
 }
 
 std::string receipt_json(const tuple_state& s, const decision& d) {
+  return receipt_json(s, d, receipt_id(s.tuple, d.kind, d.ordinal));
+}
+
+std::string receipt_json(const tuple_state& s, const decision& d, std::string_view receipt_id) {
   const auto& t = s.tuple;
   schemas::canonical_object j;
   j.str("schema_version", "ig_receipt.v1")
-      .str("receipt_id", receipt_id(t, d.kind, d.ordinal))
+      .str("receipt_id", receipt_id)
       .str("decision", to_string(d.kind))
       .integer("ordinal", d.ordinal)
       .str("platform_run_id", t.platform_run_id)

@@ -73,11 +73,15 @@ expected<checked_event> check_document(const nlohmann::json& doc, const policy& 
 std::string receipt_id(const tuple_id& t, decision_kind k, std::uint32_t ordinal);
 /// `fraud-platform/{platform_run_id}/ig/receipts/{receipt_id}.json`.
 std::string receipt_path(const tuple_id& t, decision_kind k, std::uint32_t ordinal);
+/// The same path from a receipt id already computed.
+std::string receipt_path_of(std::string_view platform_run_id, std::string_view receipt_id);
 
 /// The receipt of decision `d` on the tuple in `s` (canonical JSON). ADMIT and DUPLICATE carry
 /// the admission's `admitted_at_utc` (when IG received it) and `eb_ref`; QUARANTINE has them
 /// null and names the reason and the evidence.
 std::string receipt_json(const tuple_state& s, const decision& d);
+/// `receipt_json` with its id already computed (`receipt_id(s.tuple, d.kind, d.ordinal)`).
+std::string receipt_json(const tuple_state& s, const decision& d, std::string_view receipt_id);
 
 /// `H("fp.ig.quarantine.v1", platform_run_id, event_class, event_id, body_sha256,
 /// received_at_utc)`; the path is `fraud-platform/{platform_run_id}/ig/quarantine/{id}.json`.

@@ -402,6 +402,7 @@ struct gate::impl {
       std::int64_t offset = -1;
       std::uint64_t epoch = 0;
       journal::staged_object receipt; ///< made by the seal, once the offset is known
+      std::string receipt_path;
     };
     auto st = std::make_shared<staged>();
     st->publish = std::move(*sp);
@@ -421,8 +422,10 @@ struct gate::impl {
       s.status = publish_status::admitted;
       s.admission = events.front().d;
       s.eb_ref = fp::origin_offset{st->at.first, st->at.second, st->offset};
-      auto receipt = objects.stage(receipt_path(s.tuple, s.admission.kind, s.admission.ordinal),
-                                   receipt_json(s, s.admission), std::string("ig_receipt.v1"));
+      auto id = receipt_id(s.tuple, s.admission.kind, s.admission.ordinal);
+      st->receipt_path = receipt_path_of(s.tuple.platform_run_id, id);
+      auto receipt =
+          objects.stage(st->receipt_path, receipt_json(s, s.admission, id), "ig_receipt.v1");
       if (!receipt) // fails the write; the request is tried again, then without staging
         throw std::runtime_error(receipt.error().message());
       st->receipt = std::move(*receipt);
