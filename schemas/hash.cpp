@@ -11,13 +11,25 @@ namespace fp::schemas {
 
 namespace {
 
+/// SHA-256, fetched from the default provider once: `EVP_sha256()` makes every init fetch it
+/// again, under OpenSSL's lock.
+const EVP_MD* sha256_md() {
+  static const EVP_MD* md = [] {
+    auto* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (m == nullptr)
+      std::abort();
+    return m;
+  }();
+  return md;
+}
+
 /// An EVP SHA-256 context. EVP calls fail only on allocation failure or a broken OpenSSL
 /// build; either is a fatal environment fault, not a value a caller could act on.
 class sha256_ctx {
 public:
   sha256_ctx()
       : ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1)
+    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), sha256_md(), nullptr) != 1)
       std::abort();
   }
 
