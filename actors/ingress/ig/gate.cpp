@@ -11,6 +11,7 @@
 #include "bus/staged_publish.hpp"
 #include "journal/journal.hpp"
 #include "journal/object_store.hpp"
+#include "schemas/canonical_json.hpp"
 #include "schemas/errc.hpp"
 
 #include <atomic>
@@ -50,12 +51,14 @@ std::int64_t wall_ns() {
       .count();
 }
 
-ojson eb_ref_json(const fp::origin_offset& o) {
-  return {{"topic", o.topic}, {"partition", o.partition}, {"offset", o.offset}};
+ingest_result from_json(int status, const ojson& body, std::string decision = {},
+                        std::string reason = {}) {
+  return {status, body.dump(-1, ' ', false, ojson::error_handler_t::replace), std::move(decision),
+          std::move(reason)};
 }
 
 ingest_result error_result(int status, std::string_view code, std::string_view message) {
-  return {status, ojson{{"error", {{"code", code}, {"message", message}}}}};
+  return from_json(status, ojson{{"error", {{"code", code}, {"message", message}}}});
 }
 
 } // namespace
@@ -186,15 +189,30 @@ struct gate::impl {
 
   // -- results ----------------------------------------------------------------------------------
 
+  /// Written directly, not through a JSON tree: every string in it is an id IG checked
+  /// (path-safe or a hash), a configured name or a path made of them.
   ingest_result admitted_result(const request& r, bool duplicate) {
     const auto& s = r.state;
-    auto receipt = receipt_path(s.tuple, r.d.kind, r.d.ordinal);
-    ojson body{{"decision", duplicate ? "DUPLICATE" : "ADMITTED"},
-               {"event_id", s.tuple.event_id},
-               {"event_class", s.tuple.event_class},
-               {"eb_ref", s.eb_ref ? eb_ref_json(*s.eb_ref) : ojson(nullptr)},
-               {"receipt_ref", receipt}};
-    return {200, std::move(body)};
+    const char* decision = duplicate ? "DUPLICATE" : "ADMITTED";
+    std::string body = "{\"decision\":\"";
+    body += decision;
+    body += "\",\"event_id\":";
+    schemas::append_canonical_string(body, s.tuple.event_id);
+    body += ",\"event_class\":";
+    schemas::append_canonical_string(body, s.tuple.event_class);
+    body += ",\"eb_ref\":";
+    if (s.eb_ref) {
+      body += "{\"topic\":";
+      schemas::append_canonical_string(body, s.eb_ref->topic);
+      body += ",\"partition\":" + std::to_string(s.eb_ref->partition);
+      body += ",\"offset\":" + std::to_string(s.eb_ref->offset) + "}";
+    } else {
+      body += "null";
+    }
+    body += ",\"receipt_ref\":";
+    schemas::append_canonical_string(body, receipt_path(s.tuple, r.d.kind, r.d.ordinal));
+    body += '}';
+    return {200, std::move(body), decision, {}};
   }
 
   ingest_result quarantine_result(const request& r) {
@@ -207,7 +225,7 @@ struct gate::impl {
                {"event_class", r.tuple.event_class},
                {"receipt_ref", receipt_path(r.tuple, d.kind, d.ordinal)},
                {"evidence_ref", d.evidence_ref}};
-    return {d.reason == "PAYLOAD_HASH_MISMATCH" ? 409 : 422, std::move(body)};
+    return from_json(d.reason == "PAYLOAD_HASH_MISMATCH" ? 409 : 422, body, "QUARANTINE", d.reason);
   }
 
   ingest_result failure(const fp::error& e) {
@@ -760,11 +778,11 @@ void gate::admit(expected<checked_event> ev, std::function<void(ingest_result)> 
   r->attempt = m.boot + ":" + std::to_string(++m.attempts);
   r->done = [this, r, done = std::move(done)](ingest_result res) {
     impl_->count(r->tuple, [&](run_counters& c) {
-      if (res.status == 200 && res.body.value("decision", "") == "DUPLICATE")
+      if (res.status == 200 && res.decision == "DUPLICATE")
         ++c.duplicate;
       if (res.status == 422 || res.status == 409) {
         ++c.quarantined;
-        ++c.quarantined_by_reason[res.body.value("reason", "")];
+        ++c.quarantined_by_reason[res.reason];
       }
     });
     done(std::move(res));
@@ -772,6 +790,10 @@ void gate::admit(expected<checked_event> ev, std::function<void(ingest_result)> 
   m.count(r->tuple, [](run_counters& c) { ++c.ig_received; });
   ++m.in_flight;
   m.acquire(r->dedupe, [&m, r] { m.start_request(r); });
+}
+
+nlohmann::ordered_json ingest_result::json() const {
+  return ojson::parse(body);
 }
 
 ingest_result gate::ingest_wait(std::string body, std::chrono::milliseconds timeout) {

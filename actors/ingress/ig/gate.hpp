@@ -51,7 +51,11 @@ struct gate_options {
 /// An answer: the HTTP status and body (section "Response shapes" in README.md).
 struct ingest_result {
   int status = 200;
-  nlohmann::ordered_json body;
+  std::string body;     ///< the JSON object answered, as text (no trailing newline)
+  std::string decision; ///< ADMITTED, DUPLICATE or QUARANTINE; empty for an error
+  std::string reason;   ///< a quarantine's code
+  /// `body` parsed.
+  nlohmann::ordered_json json() const;
 };
 
 /// Counters of one run (seed 001 section G), exported as `fp_ig_<name>_total`.

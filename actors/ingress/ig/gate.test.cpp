@@ -39,16 +39,16 @@ TEST_CASE("an admitted event is on its class's topic and partition, with a recei
   n.start_gate();
   REQUIRE(n.g->open_run(test_run()).has_value());
   auto r = n.send(traffic("ev-1"));
-  REQUIRE_MESSAGE(r.status == 200, r.body.dump());
-  CHECK(r.body["decision"] == "ADMITTED");
-  CHECK(r.body["event_class"] == "traffic_fraud");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK(r.json()["decision"] == "ADMITTED");
+  CHECK(r.json()["event_class"] == "traffic_fraud");
   auto part = bus::partition_for("flw_00a1b2c3d4e5f601", 8); // key_precedence: payload.flow_id
-  CHECK(r.body["eb_ref"]["topic"] == traffic_topic);
-  CHECK(r.body["eb_ref"]["partition"] == part);
+  CHECK(r.json()["eb_ref"]["topic"] == traffic_topic);
+  CHECK(r.json()["eb_ref"]["partition"] == part);
   auto msgs = n.read(traffic_topic, part);
   REQUIRE(msgs.size() == 1);
   const auto& m = msgs[0];
-  CHECK(m.offset == r.body["eb_ref"]["offset"].get<std::int64_t>());
+  CHECK(m.offset == r.json()["eb_ref"]["offset"].get<std::int64_t>());
   CHECK(m.key == "flw_00a1b2c3d4e5f601");
   CHECK(header(m, "fp.schema") == "envelope.v1");
   CHECK(header(m, "fp.event_id") == "ev-1");
@@ -60,7 +60,7 @@ TEST_CASE("an admitted event is on its class's topic and partition, with a recei
   REQUIRE(env.has_value());
   CHECK(env->payload == schemas::canonical(traffic("ev-1")["payload"]));
   // The receipt: path, id and fields.
-  std::string receipt_ref = r.body["receipt_ref"];
+  std::string receipt_ref = r.json()["receipt_ref"];
   CHECK(receipt_ref == receipt_path(tuple_of("ev-1"), decision_kind::admit, 0));
   CHECK(receipt_ref.starts_with("fraud-platform/" + prid + "/ig/receipts/"));
   auto rec = n.object(receipt_ref);
@@ -71,7 +71,7 @@ TEST_CASE("an admitted event is on its class's topic and partition, with a recei
   CHECK(rec["event_class"] == "traffic_fraud");
   CHECK(rec["payload_hash"] == schemas::sha256_hex(env->payload));
   CHECK(rec["admitted_at_utc"] == "2026-01-01T00:00:00.001000000Z"); // open_run took .000
-  CHECK(rec["eb_ref"] == r.body["eb_ref"]);
+  CHECK(rec["eb_ref"] == r.json()["eb_ref"]);
   CHECK(rec["policy_rev"] == n.g->active_policy().policy_rev);
   CHECK(rec["service_release_id"] == "test-release");
   // The journal: ADMITTED with the eb_ref and the payload hash.
@@ -92,9 +92,9 @@ TEST_CASE("context events are keyed by merchant_id") {
   n.start_gate();
   REQUIRE(n.g->open_run(test_run()).has_value());
   auto r = n.send(arrival());
-  REQUIRE_MESSAGE(r.status == 200, r.body.dump());
-  CHECK(r.body["eb_ref"]["topic"] == "fp.bus.context.arrival_events.v1");
-  CHECK(r.body["eb_ref"]["partition"] == bus::partition_for("mer_0123456789abcdef", 8));
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK(r.json()["eb_ref"]["topic"] == "fp.bus.context.arrival_events.v1");
+  CHECK(r.json()["eb_ref"]["partition"] == bus::partition_for("mer_0123456789abcdef", 8));
 }
 
 TEST_CASE("a re-send is DUPLICATE; another payload on the same tuple is quarantined") {
@@ -106,26 +106,26 @@ TEST_CASE("a re-send is DUPLICATE; another payload on the same tuple is quaranti
   auto before = n.total(traffic_topic);
   // Key order and whitespace do not change the payload hash.
   auto again = n.send_text(traffic("ev-1").dump(2));
-  REQUIRE_MESSAGE(again.status == 200, again.body.dump());
-  CHECK(again.body["decision"] == "DUPLICATE");
-  CHECK(again.body["eb_ref"] == first.body["eb_ref"]);
+  REQUIRE_MESSAGE(again.status == 200, again.body);
+  CHECK(again.json()["decision"] == "DUPLICATE");
+  CHECK(again.json()["eb_ref"] == first.json()["eb_ref"]);
   CHECK(n.total(traffic_topic) == before);
-  auto dup = n.object(again.body["receipt_ref"]);
+  auto dup = n.object(again.json()["receipt_ref"]);
   CHECK(dup["decision"] == "DUPLICATE");
   CHECK(dup["ordinal"] == 1);
-  CHECK(dup["eb_ref"] == first.body["eb_ref"]);
+  CHECK(dup["eb_ref"] == first.json()["eb_ref"]);
 
   auto control_before = n.total("fp.bus.control.v1");
   auto other = n.send(traffic("ev-1", 99.5));
   REQUIRE(other.status == 409);
-  CHECK(other.body["decision"] == "QUARANTINE");
-  CHECK(other.body["reason"] == "PAYLOAD_HASH_MISMATCH");
+  CHECK(other.json()["decision"] == "QUARANTINE");
+  CHECK(other.json()["reason"] == "PAYLOAD_HASH_MISMATCH");
   CHECK(n.total(traffic_topic) == before);
-  auto q = n.object(other.body["receipt_ref"]);
+  auto q = n.object(other.json()["receipt_ref"]);
   CHECK(q["decision"] == "QUARANTINE");
   CHECK(q["reason"] == "PAYLOAD_HASH_MISMATCH");
   CHECK(q["recorded_payload_hash"] == dup["payload_hash"]);
-  auto evidence = n.object(other.body["evidence_ref"]);
+  auto evidence = n.object(other.json()["evidence_ref"]);
   CHECK(evidence["body"]["payload"]["amount"] == 99.5);
   // The anomaly fact on the control topic.
   REQUIRE(n.total("fp.bus.control.v1") == control_before + 1);
@@ -135,7 +135,7 @@ TEST_CASE("a re-send is DUPLICATE; another payload on the same tuple is quaranti
   CHECK(fact["anomaly"] == "PAYLOAD_HASH_MISMATCH");
   CHECK(fact["event_id"] == "ev-1");
   CHECK(fact["recorded_payload_hash"] == dup["payload_hash"]);
-  CHECK(fact["receipt_ref"] == other.body["receipt_ref"]);
+  CHECK(fact["receipt_ref"] == other.json()["receipt_ref"]);
   // The admission is untouched.
   auto st = n.g->tuple(tuple_of("ev-1")).value();
   CHECK(st->status == publish_status::admitted);
@@ -157,8 +157,8 @@ TEST_CASE("concurrent sends of one tuple: one ADMITTED, the rest DUPLICATE, one 
   int admitted = 0, duplicate = 0;
   for (auto& f : fs) {
     auto r = f.get();
-    REQUIRE_MESSAGE(r.status == 200, r.body.dump());
-    (r.body["decision"] == "ADMITTED" ? admitted : duplicate)++;
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+    (r.json()["decision"] == "ADMITTED" ? admitted : duplicate)++;
   }
   CHECK(admitted == 1);
   CHECK(duplicate == 7);
@@ -230,19 +230,19 @@ TEST_CASE("every quarantine reason: 422, journaled, a receipt and an evidence re
     auto before = n.g->tuple(t).value();
     auto r = n.send_text(body);
     CHECK(r.status == 422);
-    CHECK(r.body["decision"] == "QUARANTINE");
-    CHECK(r.body["reason"] == row.reason);
-    CHECK(r.body["field"] == row.field);
-    CHECK(r.body["event_id"] == t.event_id);
-    CHECK(r.body["event_class"] == t.event_class);
+    CHECK(r.json()["decision"] == "QUARANTINE");
+    CHECK(r.json()["reason"] == row.reason);
+    CHECK(r.json()["field"] == row.field);
+    CHECK(r.json()["event_id"] == t.event_id);
+    CHECK(r.json()["event_class"] == t.event_class);
     std::uint32_t ordinal = before ? before->decisions : 0;
-    CHECK(r.body["receipt_ref"] == receipt_path(t, decision_kind::quarantine, ordinal));
-    std::string receipt_ref = r.body["receipt_ref"];
+    CHECK(r.json()["receipt_ref"] == receipt_path(t, decision_kind::quarantine, ordinal));
+    std::string receipt_ref = r.json()["receipt_ref"];
     CHECK(receipt_ref.starts_with("fraud-platform/" + t.platform_run_id + "/ig/receipts/"));
     auto rec = n.object(receipt_ref);
     CHECK(rec["reason"] == row.reason);
     CHECK(rec["eb_ref"].is_null());
-    std::string evidence_ref = r.body["evidence_ref"];
+    std::string evidence_ref = r.json()["evidence_ref"];
     CHECK(evidence_ref.starts_with("fraud-platform/" + t.platform_run_id + "/ig/quarantine/"));
     CHECK(rec["evidence_ref"] == evidence_ref);
     auto ev = n.object(evidence_ref);
@@ -263,7 +263,7 @@ TEST_CASE("every quarantine reason: 422, journaled, a receipt and an evidence re
   // A quarantined tuple is still admissible once the event is right.
   auto ok = n.send(traffic("q"));
   CHECK(ok.status == 200);
-  CHECK(ok.body["decision"] == "ADMITTED");
+  CHECK(ok.json()["decision"] == "ADMITTED");
 }
 
 TEST_CASE("what cannot be parsed is a 400 and writes nothing") {
@@ -279,7 +279,7 @@ TEST_CASE("what cannot be parsed is a 400 and writes nothing") {
     CAPTURE(body);
     auto r = n.send_text(body);
     CHECK(r.status == 400);
-    CHECK(r.body["error"]["code"] == code);
+    CHECK(r.json()["error"]["code"] == code);
   }
   CHECK(n.j->stats().events_appended == events);
   CHECK(n.objects_under("fraud-platform/").empty());
@@ -379,8 +379,8 @@ TEST_CASE("reconciliation: in flight with its record on the bus -> ADMITTED at t
   CHECK(rec["service_release_id"] == "old-release");
   CHECK(n.g->counters()[prid].publish_ambiguous == 1);
   auto again = n.send(traffic("ev-r"));
-  CHECK(again.body["decision"] == "DUPLICATE");
-  CHECK(again.body["eb_ref"]["offset"] == landed.offset);
+  CHECK(again.json()["decision"] == "DUPLICATE");
+  CHECK(again.json()["eb_ref"]["offset"] == landed.offset);
 }
 
 TEST_CASE("reconciliation: in flight without its record -> published exactly once") {
@@ -391,7 +391,7 @@ TEST_CASE("reconciliation: in flight without its record -> published exactly onc
   REQUIRE(n.g->open_run(test_run()).has_value());
   // A re-send while the sweep runs queues behind it: one record in the end.
   auto r = n.send(traffic("ev-x"));
-  REQUIRE_MESSAGE(r.status == 200, r.body.dump());
+  REQUIRE_MESSAGE(r.status == 200, r.body);
   REQUIRE(eventually([&] { return n.g->unresolved() == 0; }));
   auto msgs = n.read(traffic_topic, part);
   int copies = 0;
@@ -414,8 +414,8 @@ TEST_CASE("a restart keeps runs and outcomes") {
   n.restart();
   CHECK(n.g->run(prid).has_value()); // reloaded from the journal, no new READY
   auto again = n.send(traffic("ev-1"));
-  CHECK(again.body["decision"] == "DUPLICATE");
-  CHECK(again.body["eb_ref"] == first.body["eb_ref"]);
+  CHECK(again.json()["decision"] == "DUPLICATE");
+  CHECK(again.json()["eb_ref"] == first.json()["eb_ref"]);
   CHECK(n.total(traffic_topic) == 1);
   auto st = n.g->tuple(tuple_of("ev-2")).value();
   CHECK(st->quarantines == 1);
@@ -427,7 +427,7 @@ TEST_CASE("a stopped gate answers 503") {
   n.g->stop();
   auto r = n.send(traffic());
   CHECK(r.status == 503);
-  CHECK(r.body["error"]["code"] == "stopping");
+  CHECK(r.json()["error"]["code"] == "stopping");
 }
 
 namespace {
@@ -521,12 +521,12 @@ TEST_CASE("a publish unanswered past publish_timeout is PUBLISH_AMBIGUOUS, then 
   slow.release(); // the late outcome settles it: the record IG wrote, not a second one
   REQUIRE(f.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
   auto r = f.get();
-  REQUIRE_MESSAGE(r.status == 200, r.body.dump());
-  CHECK(r.body["decision"] == "ADMITTED");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK(r.json()["decision"] == "ADMITTED");
   CHECK(n.total(traffic_topic) == 1);
   auto st = g.tuple(tuple_of("ev-t")).value();
   CHECK(st->status == publish_status::admitted);
-  CHECK(st->eb_ref->offset == r.body["eb_ref"]["offset"].get<std::int64_t>());
+  CHECK(st->eb_ref->offset == r.json()["eb_ref"]["offset"].get<std::int64_t>());
   CHECK(g.counters()[prid].publish_ambiguous == 1);
   g.stop();
 }
@@ -539,12 +539,12 @@ TEST_CASE("a receipt write that fails keeps eb_ref and payload_hash and marks th
   auto path = receipt_path(tuple_of("ev-f"), decision_kind::admit, 0);
   REQUIRE(n.objects->put(path, "{\"not\":\"this\"}").has_value());
   auto r = n.send(traffic("ev-f"));
-  REQUIRE_MESSAGE(r.status == 200, r.body.dump()); // the publish is durable: still ADMITTED
-  CHECK(r.body["decision"] == "ADMITTED");
+  REQUIRE_MESSAGE(r.status == 200, r.body); // the publish is durable: still ADMITTED
+  CHECK(r.json()["decision"] == "ADMITTED");
   auto st = n.g->tuple(tuple_of("ev-f")).value();
   CHECK(st->status == publish_status::admitted);
   CHECK(st->admission_receipt == receipt_status::failed);
-  CHECK(st->eb_ref->offset == r.body["eb_ref"]["offset"].get<std::int64_t>());
+  CHECK(st->eb_ref->offset == r.json()["eb_ref"]["offset"].get<std::int64_t>());
   CHECK(st->admission.payload_hash ==
         schemas::sha256_hex(schemas::canonical(traffic("ev-f")["payload"])));
   CHECK(n.g->counters()[prid].receipt_write_failed == 1);
@@ -577,8 +577,8 @@ TEST_CASE("on the embedded bus an admission's events, record and receipt are one
   n.start_gate();
   REQUIRE(n.g->open_run(test_run()).has_value());
   auto r = n.send(traffic("ev-w"));
-  REQUIRE_MESSAGE(r.status == 200, r.body.dump());
-  CHECK(r.body["decision"] == "ADMITTED");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK(r.json()["decision"] == "ADMITTED");
   // Received and Admitted in one append, with the record and the receipt: nothing follows.
   CHECK(journal_of(n, "ev-w") == std::vector<std::string>{"ig.received", "ig.admitted"});
   auto st = n.g->tuple(tuple_of("ev-w")).value();
@@ -591,8 +591,8 @@ TEST_CASE("on the embedded bus an admission's events, record and receipt are one
   REQUIRE(msgs.size() == 1);
   CHECK(st->eb_ref->offset == msgs[0].offset);
   CHECK(header(msgs[0], "fp.dedupe") == tuple_of("ev-w").dedupe());
-  auto rec = n.object(r.body["receipt_ref"]);
-  CHECK(rec["eb_ref"] == r.body["eb_ref"]);
+  auto rec = n.object(r.json()["receipt_ref"]);
+  CHECK(rec["eb_ref"] == r.json()["eb_ref"]);
   CHECK(n.g->counters()[prid].admitted == 1);
   CHECK(n.g->counters()[prid].receipts_written == 1);
   CHECK(n.g->counters()[prid].publish_ambiguous == 0);
@@ -608,15 +608,15 @@ TEST_CASE("another writer on the partition: the admission is retried, its eb_ref
   for (int i = 0; i < 3; ++i)
     REQUIRE(n.bus->produce({traffic_topic, "other", "x", {}, part}).has_value());
   auto r = n.send(traffic("ev-b"));
-  REQUIRE_MESSAGE(r.status == 200, r.body.dump());
-  CHECK(r.body["eb_ref"]["offset"] == 4);
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK(r.json()["eb_ref"]["offset"] == 4);
   auto st = n.g->tuple(tuple_of("ev-b")).value();
   CHECK(st->eb_ref->offset == 4);
   CHECK(journal_of(n, "ev-b") == std::vector<std::string>{"ig.received", "ig.admitted"});
   auto msgs = n.read(traffic_topic, part);
   REQUIRE(msgs.size() == 5);
   CHECK(header(msgs[4], "fp.dedupe") == tuple_of("ev-b").dedupe());
-  CHECK(n.object(r.body["receipt_ref"])["eb_ref"]["offset"] == 4);
+  CHECK(n.object(r.json()["receipt_ref"])["eb_ref"]["offset"] == 4);
 }
 
 TEST_CASE("concurrent admissions to one partition: each eb_ref names its own record") {
