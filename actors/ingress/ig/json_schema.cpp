@@ -107,6 +107,16 @@ std::string type_name(const nlohmann::json& v) {
 
 } // namespace
 
+/// Where a value is in the instance: a chain of member names up to the root, rendered only when
+/// a violation names it (most events have none).
+struct instance_path {
+  const instance_path* parent = nullptr;
+  std::string_view name; ///< the root's name, or this member's key
+  std::string str() const {
+    return parent == nullptr ? std::string(name) : parent->str() + schemas::path_step(name);
+  }
+};
+
 struct json_schema::node {
   unsigned types = 0; ///< 0 = any
   std::vector<std::string> required;
@@ -120,7 +130,7 @@ struct json_schema::node {
   std::optional<double> minimum, maximum;
   std::optional<std::uint64_t> min_length, max_length;
 
-  std::optional<schema_violation> check(const nlohmann::json& v, const std::string& at) const;
+  std::optional<schema_violation> check(const nlohmann::json& v, const instance_path& at) const;
 };
 
 namespace {
@@ -212,8 +222,11 @@ expected<node_ptr> compile_node(const nlohmann::json& s, const std::string& sour
 } // namespace
 
 std::optional<schema_violation> json_schema::node::check(const nlohmann::json& v,
-                                                         const std::string& at) const {
-  auto fail = [&](std::string rule) { return schema_violation{at, at + ": " + rule}; };
+                                                         const instance_path& at) const {
+  auto fail = [&](std::string rule) {
+    auto where = at.str();
+    return schema_violation{where, where + ": " + rule};
+  };
   if (types != 0 && (type_bits(v) & types) == 0)
     return fail("wrong type " + type_name(v));
   if (const_value && !schema_equal(v, *const_value))
@@ -245,19 +258,22 @@ std::optional<schema_violation> json_schema::node::check(const nlohmann::json& v
   }
   if (v.is_object()) {
     for (auto& r : required)
-      if (!v.contains(r))
-        return schema_violation{at + schemas::path_step(r),
-                                at + schemas::path_step(r) + ": missing (required)"};
-    for (auto& [key, value] : v.items()) {
-      auto sub = at + schemas::path_step(key);
+      if (!v.contains(r)) {
+        auto where = at.str() + schemas::path_step(r);
+        return schema_violation{where, where + ": missing (required)"};
+      }
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      const auto& key = it.key();
+      instance_path sub{&at, key};
       if (auto p = properties.find(key); p != properties.end()) {
-        if (auto bad = p->second->check(value, sub))
+        if (auto bad = p->second->check(it.value(), sub))
           return bad;
       } else if (additional) {
-        if (auto bad = additional->check(value, sub))
+        if (auto bad = additional->check(it.value(), sub))
           return bad;
       } else if (!additional_allowed) {
-        return schema_violation{sub, sub + ": unknown field"};
+        auto where = sub.str();
+        return schema_violation{where, where + ": unknown field"};
       }
     }
   }
@@ -275,7 +291,7 @@ expected<json_schema> json_schema::compile(const nlohmann::json& schema, std::st
 
 std::optional<schema_violation> json_schema::check(const nlohmann::json& instance,
                                                    std::string_view root) const {
-  return root_->check(instance, std::string(root));
+  return root_->check(instance, instance_path{nullptr, root});
 }
 
 } // namespace fp::ig
