@@ -240,18 +240,20 @@ expected<staged_object> object_store::stage(std::string path, std::string bytes,
   out.ref.size_bytes = bytes.size();
   out.fn = [objects = table{j.objects, "objects"}, path = std::move(path),
             e](txn_context& tx) -> expected<void> {
+    // A new path is the common case: put first (one descent of the B-tree), and only when the
+    // path is taken read what is there.
+    auto put = tx.put(objects, path, *e, put_mode::no_overwrite);
+    if (put || !put.error().is(errc::object_conflict))
+      return put;
     auto existing = tx.get(objects, path);
     if (!existing)
       return existing.error();
-    if (*existing) {
-      // Write-once: the same bytes are already there, or this write must not happen.
-      if ((*existing)->size() < format::object_header_size ||
-          (*existing)->substr(off_digest, 32) != std::string_view(*e).substr(off_digest, 32))
-        return error{errc::object_conflict, "journal: object \"" + path +
-                                                "\" already exists with other bytes (write-once)"};
-      return {};
-    }
-    return tx.put(objects, path, *e, put_mode::no_overwrite);
+    // Write-once: the same bytes are already there, or this write must not happen.
+    if (!*existing || (*existing)->size() < format::object_header_size ||
+        (*existing)->substr(off_digest, 32) != std::string_view(*e).substr(off_digest, 32))
+      return error{errc::object_conflict,
+                   "journal: object \"" + path + "\" already exists with other bytes (write-once)"};
+    return {};
   };
   out.complete = [&j](bool committed) {
     if (committed)
