@@ -105,8 +105,6 @@ std::string type_name(const nlohmann::json& v) {
   return v.type_name();
 }
 
-} // namespace
-
 /// Where a value is in the instance: a chain of member names up to the root, rendered only when
 /// a violation names it (most events have none).
 struct instance_path {
@@ -116,6 +114,8 @@ struct instance_path {
     return parent == nullptr ? std::string(name) : parent->str() + schemas::path_step(name);
   }
 };
+
+} // namespace
 
 struct json_schema::node {
   unsigned types = 0; ///< 0 = any
