@@ -80,11 +80,7 @@ http_response ingest_batch(plane_context& ctx, ig::gate& g, const http_request& 
     if (outcomes[i].wait_until(deadline) == std::future_status::ready)
       x = outcomes[i].get();
     else
-      x = {
-          504,
-          R"({"error":{"code":"timeout","message":"ig: no durable outcome in time; resend this item"}})",
-          {},
-          {}};
+      x = ig::error_result(504, "timeout", "ig: no durable outcome in time; resend this item");
     if (i > 0)
       out += ',';
     out += "{\"status\":" + std::to_string(x.status);

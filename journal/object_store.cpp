@@ -178,17 +178,28 @@ expected<void> object_store::validate_path(std::string_view path) {
   return {};
 }
 
+namespace {
+
+/// What `put_async` and `stage` both refuse before writing anything.
+expected<void> check_put(const journal::impl& j, std::string_view path, std::string_view sv) {
+  if (j.opts.read_only)
+    return error{errc::read_only, "journal: opened read-only; object put refused"};
+  if (auto ok = object_store::validate_path(path); !ok)
+    return ok.error();
+  if (sv.size() > 255)
+    return error{errc::invalid_argument, "journal: object \"" + std::string(path) +
+                                             "\": schema_version longer than 255 bytes"};
+  return {};
+}
+
+} // namespace
+
 void object_store::put_async(std::string path, std::string bytes,
                              std::optional<std::string> schema_version, put_callback done) {
   auto& j = journal_->internals();
-  if (j.opts.read_only)
-    return done(error{errc::read_only, "journal: opened read-only; object put refused"});
-  if (auto ok = validate_path(path); !ok)
-    return done(ok.error());
   auto sv = schema_version.value_or("");
-  if (sv.size() > 255)
-    return done(error{errc::invalid_argument,
-                      "journal: object \"" + path + "\": schema_version longer than 255 bytes"});
+  if (auto ok = check_put(j, path, sv); !ok)
+    return done(ok.error());
   auto digest = sha256_raw(bytes);
   std::string e;
   if (bytes.size() <= j.opts.max_inline_object_bytes) {
@@ -215,14 +226,9 @@ void object_store::put_async(std::string path, std::string bytes,
 expected<staged_object> object_store::stage(std::string path, std::string bytes,
                                             std::optional<std::string> schema_version) {
   auto& j = journal_->internals();
-  if (j.opts.read_only)
-    return error{errc::read_only, "journal: opened read-only; object put refused"};
-  if (auto ok = validate_path(path); !ok)
-    return ok.error();
   auto sv = schema_version.value_or("");
-  if (sv.size() > 255)
-    return error{errc::invalid_argument,
-                 "journal: object \"" + path + "\": schema_version longer than 255 bytes"};
+  if (auto ok = check_put(j, path, sv); !ok)
+    return ok.error();
   if (bytes.size() > j.opts.max_inline_object_bytes)
     return error{errc::invalid_argument,
                  "journal: object \"" + path + "\": " + std::to_string(bytes.size()) +
@@ -232,12 +238,7 @@ expected<staged_object> object_store::stage(std::string path, std::string bytes,
   auto e = std::make_shared<std::string>(
       encode_entry(format::object_inline, bytes.size(), digest, sv, bytes));
   staged_object out;
-  out.ref.ref = path;
-  out.ref.digest = hex(digest);
-  out.ref.digest_alg = "sha256";
-  if (!sv.empty())
-    out.ref.schema_version = sv;
-  out.ref.size_bytes = bytes.size();
+  out.ref = to_ref(path, entry{format::object_inline, bytes.size(), digest, sv, {}});
   out.fn = [objects = table{j.objects, "objects"}, path = std::move(path),
             e](txn_context& tx) -> expected<void> {
     // A new path is the common case: put first (one descent of the B-tree), and only when the

@@ -510,17 +510,13 @@ canonical_object& canonical_object::null(std::string_view key) {
 std::string canonical_object::take() {
   // Sorted by position, not by moving the members' strings around.
   std::vector<std::uint32_t> order(members_.size());
-  bool ascii = true;
   std::size_t size = 2;
   for (std::size_t i = 0; i < members_.size(); ++i) {
     order[i] = static_cast<std::uint32_t>(i);
-    ascii = ascii && all_ascii(members_[i].first);
     size += members_[i].first.size() + members_[i].second.size() + 4;
   }
   std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-    const auto& x = members_[a].first;
-    const auto& y = members_[b].first;
-    return ascii ? x < y : utf16_less(x, y);
+    return utf16_less(members_[a].first, members_[b].first);
   });
   std::string out;
   out.reserve(size);

@@ -100,35 +100,23 @@ expected<void> validate_envelope(const envelope& e, envelope_options options) {
 }
 
 std::string to_json(const envelope& e) {
-  // Every key is ASCII, so byte order is RFC 8785's UTF-16 order; the payload is spliced in
-  // as is because it is already canonical.
-  std::vector<std::pair<std::string_view, std::string>> fields = {
-      {"event_id", canonical_string(e.event_id.view())},
-      {"event_type", canonical_string(e.event_type)},
-      {"schema_version", canonical_string(e.schema_version)},
-      {"ts_utc", canonical_string(e.ts_utc)},
-      {"platform_run_id", canonical_string(e.platform_run_id.view())},
-      {"scenario_run_id", canonical_string(e.scenario_run_id.view())},
-      {"scenario_id", canonical_string(e.scenario_id.view())},
-      {"manifest_fingerprint", canonical_string(e.manifest_fingerprint.view())},
-      {"parameter_hash", canonical_string(e.parameter_hash.view())},
-      {"payload", e.payload},
-  };
+  // The payload is spliced in as is because it is already canonical.
+  canonical_object j;
+  j.str("event_id", e.event_id.view())
+      .str("event_type", e.event_type)
+      .str("schema_version", e.schema_version)
+      .str("ts_utc", e.ts_utc)
+      .str("platform_run_id", e.platform_run_id.view())
+      .str("scenario_run_id", e.scenario_run_id.view())
+      .str("scenario_id", e.scenario_id.view())
+      .str("manifest_fingerprint", e.manifest_fingerprint.view())
+      .str("parameter_hash", e.parameter_hash.view())
+      .raw("payload", e.payload);
   if (e.emitted_at_utc)
-    fields.emplace_back("emitted_at_utc", canonical_string(*e.emitted_at_utc));
+    j.str("emitted_at_utc", *e.emitted_at_utc);
   if (e.seed)
-    fields.emplace_back("seed", format_number(static_cast<double>(*e.seed)));
-  std::sort(fields.begin(), fields.end());
-  std::string out = "{";
-  for (const auto& [key, value] : fields) {
-    if (out.size() > 1)
-      out += ',';
-    out += canonical_string(key);
-    out += ':';
-    out += value;
-  }
-  out += '}';
-  return out;
+    j.raw("seed", format_number(static_cast<double>(*e.seed)));
+  return j.take();
 }
 
 std::string encode_msgpack(const envelope& e) {

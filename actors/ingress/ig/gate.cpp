@@ -57,11 +57,11 @@ ingest_result from_json(int status, const ojson& body, std::string decision = {}
           std::move(reason)};
 }
 
+} // namespace
+
 ingest_result error_result(int status, std::string_view code, std::string_view message) {
   return from_json(status, ojson{{"error", {{"code", code}, {"message", message}}}});
 }
-
-} // namespace
 
 /// One request (or one sweep task) moving through the pipeline; each step runs in the
 /// callback of the one before, so only one thread touches it at a time, except the publish
@@ -420,7 +420,6 @@ struct gate::impl {
       std::int64_t offset = -1;
       std::uint64_t epoch = 0;
       journal::staged_object receipt; ///< made by the seal, once the offset is known
-      std::string receipt_path;
     };
     auto st = std::make_shared<staged>();
     st->publish = std::move(*sp);
@@ -441,9 +440,8 @@ struct gate::impl {
       s.admission = events.front().d;
       s.eb_ref = fp::origin_offset{st->at.first, st->at.second, st->offset};
       auto id = receipt_id(s.tuple, s.admission.kind, s.admission.ordinal);
-      st->receipt_path = receipt_path_of(s.tuple.platform_run_id, id);
-      auto receipt =
-          objects.stage(st->receipt_path, receipt_json(s, s.admission, id), "ig_receipt.v1");
+      auto receipt = objects.stage(receipt_path_of(s.tuple.platform_run_id, id),
+                                   receipt_json(s, s.admission, id), "ig_receipt.v1");
       if (!receipt) // fails the write; the request is tried again, then without staging
         throw std::runtime_error(receipt.error().message());
       st->receipt = std::move(*receipt);

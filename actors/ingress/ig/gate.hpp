@@ -58,6 +58,9 @@ struct ingest_result {
   nlohmann::ordered_json json() const;
 };
 
+/// An error answer: `{"error": {"code": ..., "message": ...}}` with `status`.
+ingest_result error_result(int status, std::string_view code, std::string_view message);
+
 /// Counters of one run (seed 001 section G), exported as `fp_ig_<name>_total`.
 struct run_counters {
   std::uint64_t ig_received = 0, admitted = 0, duplicate = 0, quarantined = 0,
