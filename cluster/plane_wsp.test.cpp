@@ -99,7 +99,7 @@ struct node_parts {
 
 } // namespace
 
-TEST_CASE("plane wsp: a READY is streamed, then committed; the same READY again is a no-op") {
+TEST_CASE("plane wsp: a READY is streamed, then committed, the same READY again is a no-op") {
   wsp::test::temp_dir tmp;
   auto r = wsp::test::make_run(tmp.path / "oracle");
   wsp::test::fake_ig ig;

@@ -379,7 +379,7 @@ TEST_CASE("a read-only journal reads but refuses writes") {
   CHECK(none.error() == errc::not_found);
 }
 
-TEST_CASE("a second writer on the same journal is refused; readers are not") {
+TEST_CASE("a second writer on the same journal is refused, readers are not") {
   temp_dir dir;
   auto j = open_at(dir.path);
   REQUIRE(j->append("a", 0, {ev("e", "1")}));

@@ -37,7 +37,7 @@ struct store_fixture {
 
 } // namespace
 
-TEST_CASE("put returns a sha256 ref; the same bytes again are a no-op; other bytes conflict") {
+TEST_CASE("put returns a sha256 ref, the same bytes again are a no-op, other bytes conflict") {
   store_fixture f;
   object_store store{*f.j};
   auto path = "fraud-platform/platform_20260101T000000Z/ig/receipts/r1.json";

@@ -33,7 +33,7 @@ TEST_CASE("a versioned array decodes to a JSON array") {
   CHECK(j->dump() == R"([1,"deposited",-42,2.5,null])");
 }
 
-TEST_CASE("maps keep their order; bin and non-string keys are spelled out") {
+TEST_CASE("maps keep their order, bin and non-string keys are spelled out") {
   auto bytes = packed([](auto& pk) {
     pk.pack_map(3);
     pk.pack(std::string("z"));
@@ -58,7 +58,7 @@ TEST_CASE("anything but exactly one msgpack value is refused") {
   CHECK_FALSE(msgpack_to_json(std::string(1000, '\x91'))); // nesting deeper than the limit
 }
 
-TEST_CASE("maps whose keys collide as JSON fall back to hex; large maps stay linear") {
+TEST_CASE("maps whose keys collide as JSON fall back to hex, large maps stay linear") {
   msgpack::sbuffer buf;
   msgpack::packer<msgpack::sbuffer> pk(buf);
   pk.pack_map(2);

@@ -265,7 +265,7 @@ TEST_CASE("concurrent recoveries are capped") {
   CHECK(high <= 2);
 }
 
-TEST_CASE("inspection reads the journal; listing pages by key") {
+TEST_CASE("inspection reads the journal, listing pages by key") {
   node_fixture f;
   for (auto k : {"b", "a", "c"})
     REQUIRE(f.counters.ask(k, add(2)));

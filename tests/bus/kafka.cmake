@@ -6,7 +6,8 @@ add_executable(kafka_bus_tests ${CMAKE_SOURCE_DIR}/tests/doctest_main.cpp
 )
 target_include_directories(kafka_bus_tests PRIVATE ${CMAKE_SOURCE_DIR})
 target_link_libraries(kafka_bus_tests PRIVATE fp_bus doctest::doctest Threads::Threads)
-doctest_discover_tests(kafka_bus_tests TEST_PREFIX "kafka_bus_tests: " PROPERTIES LABELS bus)
+doctest_discover_tests(kafka_bus_tests TEST_PREFIX "kafka_bus_tests: "
+                       PROPERTIES LABELS bus ${FP_DOCTEST_PROPERTIES})
 
 # `fp devbroker` + the Kafka backend + Debian's kcat (an independent client) end to end.
 add_executable(kafka_produce_tool ${CMAKE_CURRENT_LIST_DIR}/kafka_produce_tool.cpp)

@@ -97,7 +97,7 @@ TEST_CASE("context events are keyed by merchant_id") {
   CHECK(r.json()["eb_ref"]["partition"] == bus::partition_for("mer_0123456789abcdef", 8));
 }
 
-TEST_CASE("a re-send is DUPLICATE; another payload on the same tuple is quarantined") {
+TEST_CASE("a re-send is DUPLICATE, another payload on the same tuple is quarantined") {
   node n;
   n.start_gate();
   REQUIRE(n.g->open_run(test_run()).has_value());

@@ -111,7 +111,7 @@ double auc(const std::vector<std::pair<double, bool>>& scored) {
 
 } // namespace
 
-TEST_CASE("the same params give the same rows; another seed gives others") {
+TEST_CASE("the same params give the same rows, another seed gives others") {
   params p;
   p.flows = 3000;
   p.seed = 11;
@@ -121,7 +121,7 @@ TEST_CASE("the same params give the same rows; another seed gives others") {
   CHECK(digest_of(collect(p)) != digest_of(a));
 }
 
-TEST_CASE("exactly F flows; every output in ts_utc order; keys unique; arrival_seq dense") {
+TEST_CASE("exactly F flows, every output in ts_utc order, keys unique, arrival_seq dense") {
   params p;
   p.flows = 5000;
   p.merchants = 37;

@@ -88,7 +88,7 @@ TEST_CASE("the layout follows the pinned token order and holds every output") {
   CHECK(verify_world(expect));
 }
 
-TEST_CASE("two runs give byte-identical worlds; another seed gives another fingerprint") {
+TEST_CASE("two runs give byte-identical worlds, another seed gives another fingerprint") {
   temp_dir a("det_a"), b("det_b");
   auto ra = generate(small(), a.path);
   auto rb = generate(small(), b.path);

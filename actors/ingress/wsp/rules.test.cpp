@@ -44,7 +44,7 @@ TEST_CASE("resend_selected is a deterministic fraction of event ids") {
   CHECK(picked < 1150);
 }
 
-TEST_CASE("pacing: ts_utc distances divided by the speedup; 0 is realistic time") {
+TEST_CASE("pacing: ts_utc distances divided by the speedup, 0 is realistic time") {
   CHECK(due_after_us(1000, 61'000, 600) == 100'000);
   CHECK(due_after_us(1000, 61'000, 0) == 60'000'000);
   CHECK(due_after_us(1000, 61'000, 1) == 60'000'000);

@@ -184,7 +184,7 @@ TEST_CASE("503s and timeouts are retried with the same event_id and the same byt
     CHECK(b == posts.front());
 }
 
-TEST_CASE("a non-retryable 400 stops that output with the reason; the others finish") {
+TEST_CASE("a non-retryable 400 stops that output with the reason, the others finish") {
   test::temp_dir tmp;
   auto r = test::make_run(tmp.path / "oracle", 30);
   test::fake_ig ig([](int, const nlohmann::json& env) -> std::optional<test::ig_answer> {
