@@ -167,9 +167,30 @@ public:
   }
 
   expected<void> flush(std::chrono::milliseconds timeout) override {
+    if (std::this_thread::get_id() == poller_.get_id())
+      return fp::error{errc::invalid_argument,
+                       "kafka: flush: called from a produce_async callback, it would wait on "
+                       "itself"};
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    // librdkafka's flush sends what lingers at once (linger.ms counts as elapsed while it
+    // waits) and returns when its records are destroyed: while it waits the poller destroys
+    // each report batch as soon as its callbacks ran, instead of retiring it.
+    {
+      std::vector<kafka::event_ptr> batches;
+      std::lock_guard lock{retired_.mu};
+      retired_.flushing++;
+      batches.swap(retired_.events);
+      retired_.records = 0;
+      retired_.any.store(false, std::memory_order_relaxed);
+    }
+    (void)rd_kafka_flush(rk_.get(), static_cast<int>(timeout.count()));
+    {
+      std::lock_guard lock{retired_.mu};
+      retired_.flushing--;
+    }
     std::unique_lock lock{mu_};
     waiters_++;
-    bool ok = cv_.wait_for(lock, timeout, [this] { return in_flight_ == 0; });
+    bool ok = cv_.wait_until(lock, deadline, [this] { return in_flight_ == 0; });
     waiters_--;
     lock.unlock();
     collect();
@@ -323,6 +344,8 @@ private:
     std::vector<kafka::event_ptr> too_much;
     {
       std::lock_guard lock{retired_.mu};
+      if (retired_.flushing > 0)
+        return; // a flush waits for its records to be destroyed: `ev` goes now
       retired_.events.push_back(std::move(ev));
       retired_.records += records;
       if (retired_.records > most_waiting) {
@@ -463,6 +486,7 @@ private:
     std::mutex mu;
     std::vector<kafka::event_ptr> events; ///< mu
     std::size_t records = 0;              ///< mu
+    int flushing = 0;                     ///< mu: flushes waiting in rd_kafka_flush
     std::atomic<bool> any{false};
   } retired_;
   /// What the delivery reports of one poll released (the poller thread's alone).

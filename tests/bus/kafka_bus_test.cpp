@@ -92,7 +92,7 @@ TEST_CASE("keys land on partition_for's partition (Java murmur2), offsets count 
   CHECK(f.bus->stats().produced == 41);
 }
 
-TEST_CASE("produce_async reports every outcome; flush waits for them; explicit partitions") {
+TEST_CASE("produce_async reports every outcome, flush waits for them, explicit partitions") {
   cluster_fixture f({{"fp.test.async", 4}});
   std::atomic<int> ok{0}, failed{0};
   std::mutex mu;
@@ -127,6 +127,40 @@ TEST_CASE("produce_async reports every outcome; flush waits for them; explicit p
   for (auto& p : info->partitions)
     total += p.high - p.low;
   CHECK(total == 2000);
+}
+
+TEST_CASE("flush sends lingering records at once, and a callback may not flush") {
+  // linger.ms of 25 s (under the 30 s delivery timeout): a flush that waited for it would
+  // time out below.
+  cluster_fixture f({{"fp.test.flush", 2}}, {}, {{"linger.ms", "25000"}});
+  std::atomic<int> ok{0};
+  std::atomic<bool> refused{false};
+  for (int i = 0; i < 50; ++i)
+    f.bus->produce_async({"fp.test.flush", "k" + std::to_string(i), "v", {}, {}},
+                         [&](fp::expected<fp::origin_offset> o) {
+                           if (!o)
+                             return;
+                           if (ok++ == 0) {
+                             auto inner = f.bus->flush(1s);
+                             refused = !inner && inner.error() == errc::invalid_argument;
+                           }
+                         });
+  auto flushed = f.bus->flush(10s);
+  REQUIRE_MESSAGE(flushed, (flushed ? "" : flushed.error().to_string()));
+  CHECK(ok == 50);
+  CHECK(refused);
+  // The bus keeps producing after a flush, and a second flush sends again.
+  auto later = std::make_shared<std::atomic<int>>(0);
+  f.bus->produce_async({"fp.test.flush", "after", "v", {}, {}},
+                       [later](fp::expected<fp::origin_offset> o) { *later += o ? 1 : 0; });
+  REQUIRE(f.bus->flush(10s));
+  CHECK(*later == 1);
+  auto info = f.bus->describe_topic("fp.test.flush");
+  REQUIRE(info);
+  std::int64_t total = 0;
+  for (auto& p : info->partitions)
+    total += p.high - p.low;
+  CHECK(total == 51);
 }
 
 TEST_CASE("refusals: unknown topics, bad partitions, bad properties, nothing auto-created") {
@@ -178,7 +212,7 @@ TEST_CASE("create_topic: an existing topic with the same shape is a no-op, anoth
   CHECK(missing.error() == errc::unknown_topic);
 }
 
-TEST_CASE("admin refusals: a bad admin context changes nothing; retention needs a controller") {
+TEST_CASE("admin refusals: a bad admin context changes nothing, retention needs a controller") {
   cluster_fixture f({{std::string(control_topic), 1}, {"fp.test.ret", 2}});
   auto bad = f.bus->create_topic({"fp.test.ret", 2}, {"", "no actor", "2026-01-01T00:00:00Z"});
   REQUIRE_FALSE(bad);
@@ -314,7 +348,7 @@ TEST_CASE("a small local queue: produce_async waits for room and every record is
   }
 }
 
-TEST_CASE("poll_each: a callback that throws stops the call; seek reads the rest again") {
+TEST_CASE("poll_each: a callback that throws stops the call, seek reads the rest again") {
   cluster_fixture f({{"fp.test.each", 1}});
   for (int i = 0; i < 10; ++i)
     REQUIRE(f.bus->produce({"fp.test.each", "k", "v" + std::to_string(i), {}, {}}));
