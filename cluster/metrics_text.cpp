@@ -50,14 +50,36 @@ bool is_metric_name(std::string_view name, bool label) {
   return true;
 }
 
+metric_family histogram_family(std::string name, std::string help, std::span<const double> bounds,
+                               std::span<const std::uint64_t> cumulative, double sum) {
+  metric_family f{std::move(name), std::move(help), metric_type::histogram, {}};
+  for (std::size_t i = 0; i < cumulative.size(); ++i) {
+    std::string le = "+Inf";
+    if (i < bounds.size()) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%g", bounds[i]); // the shortest form: le="0.00025"
+      le = buf;
+    }
+    f.samples.push_back({{{"le", std::move(le)}}, static_cast<double>(cumulative[i]), "_bucket"});
+  }
+  f.samples.push_back({{}, sum, "_sum"});
+  f.samples.push_back(
+      {{}, cumulative.empty() ? 0.0 : static_cast<double>(cumulative.back()), "_count"});
+  return f;
+}
+
 std::string exposition(const std::vector<metric_family>& families) {
   std::string out;
   for (auto& f : families) {
     out += "# HELP " + f.name + " ";
     append_escaped(out, f.help, false);
-    out += "\n# TYPE " + f.name + (f.type == metric_type::counter ? " counter\n" : " gauge\n");
+    out += "\n# TYPE " + f.name;
+    out += f.type == metric_type::counter ? " counter\n"
+           : f.type == metric_type::gauge ? " gauge\n"
+                                          : " histogram\n";
     for (auto& s : f.samples) {
       out += f.name;
+      out += s.suffix;
       if (!s.labels.empty()) {
         out.push_back('{');
         for (std::size_t i = 0; i < s.labels.size(); ++i) {

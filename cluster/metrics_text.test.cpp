@@ -36,3 +36,18 @@ TEST_CASE("metric and label names") {
   CHECK_FALSE(is_metric_name("fp-core"));
   CHECK_FALSE(is_metric_name(""));
 }
+
+TEST_CASE("exposition: a histogram gives cumulative buckets with le, then _sum and _count") {
+  const double bounds[] = {0.00025, 0.001, 1};
+  const std::uint64_t cumulative[] = {2, 5, 5, 7};
+  std::vector<metric_family> f{histogram_family("fp_journal_commit_seconds", "Commits by duration",
+                                                bounds, cumulative, 0.5)};
+  CHECK(exposition(f) == "# HELP fp_journal_commit_seconds Commits by duration\n"
+                         "# TYPE fp_journal_commit_seconds histogram\n"
+                         "fp_journal_commit_seconds_bucket{le=\"0.00025\"} 2\n"
+                         "fp_journal_commit_seconds_bucket{le=\"0.001\"} 5\n"
+                         "fp_journal_commit_seconds_bucket{le=\"1\"} 5\n"
+                         "fp_journal_commit_seconds_bucket{le=\"+Inf\"} 7\n"
+                         "fp_journal_commit_seconds_sum 0.5\n"
+                         "fp_journal_commit_seconds_count 7\n");
+}

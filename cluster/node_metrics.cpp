@@ -168,6 +168,13 @@ std::vector<metric_family> node_metrics(const node_view& node) {
                  "Global seq of the newest event (0 when empty)",
                  metric_type::gauge,
                  {sample({}, static_cast<double>(js.next_global_seq - 1))}});
+  out.push_back(histogram_family(
+      "fp_journal_commit_seconds", "Durable journal commits by duration (page writes and fsyncs)",
+      js.commit_seconds_le, js.commit_seconds_buckets, js.commit_seconds_sum));
+  out.push_back(histogram_family("fp_journal_commit_requests",
+                                 "Durable journal commits by the write requests they carried",
+                                 js.commit_requests_le, js.commit_requests_buckets,
+                                 static_cast<double>(js.commit_requests_sum)));
   metric_family http{"fp_http_requests_total",
                      "HTTP requests answered, by server and status code",
                      metric_type::counter,

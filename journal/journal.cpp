@@ -4,6 +4,7 @@
 #include "journal/lmdb_val.hpp"
 #include "journal/record_format.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -558,6 +559,7 @@ void journal::impl::process(std::vector<request>& batch) {
     stat.index_entries_flushed += flushed_entries;
   }
   last_acked = batch.size();
+  observe_commit(std::chrono::duration<double>(last_commit_time).count(), batch.size());
   auto commit_id = ++stat.commits;
   stat.next_global_seq = next_global;
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -1038,9 +1040,28 @@ expected<std::uint64_t> journal::read_all_snapshots(const record_fn& fn) const {
   return count;
 }
 
+void journal::impl::observe_commit(double seconds, std::size_t requests) {
+  auto bucket = [](const auto& bounds, double v) {
+    return static_cast<std::size_t>(std::lower_bound(bounds.begin(), bounds.end(), v) -
+                                    bounds.begin());
+  };
+  stat.commit_seconds[bucket(journal_stats::commit_seconds_le, seconds)]++;
+  stat.commit_nanoseconds += static_cast<std::uint64_t>(seconds * 1e9);
+  stat.commit_requests[bucket(journal_stats::commit_requests_le, static_cast<double>(requests))]++;
+  stat.commit_requests_sum += requests;
+}
+
 journal_stats journal::stats() const {
   auto& s = impl_->stat;
   journal_stats out;
+  std::uint64_t below = 0;
+  for (std::size_t i = 0; i < out.commit_seconds_buckets.size(); ++i)
+    out.commit_seconds_buckets[i] = below += s.commit_seconds[i];
+  out.commit_seconds_sum = static_cast<double>(s.commit_nanoseconds) / 1e9;
+  below = 0;
+  for (std::size_t i = 0; i < out.commit_requests_buckets.size(); ++i)
+    out.commit_requests_buckets[i] = below += s.commit_requests[i];
+  out.commit_requests_sum = s.commit_requests_sum;
   out.commits = s.commits;
   out.acked_batches = s.acked_batches;
   out.failed_batches = s.failed_batches;

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <lmdb.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <thread>
@@ -148,6 +149,13 @@ TEST_CASE("group commit: concurrent appenders share commits") {
   CHECK(s.events_appended == threads * per_thread);
   CHECK(s.acked_batches == threads * per_thread);
   CHECK(s.commits < threads * per_thread); // batching happened
+  // The commit histograms count every commit once; the requests they carried add up.
+  CHECK(s.commit_seconds_buckets.back() == s.commits);
+  CHECK(s.commit_requests_buckets.back() == s.commits);
+  CHECK(s.commit_requests_sum == threads * per_thread);
+  CHECK(s.commit_seconds_sum > 0);
+  CHECK(std::is_sorted(s.commit_seconds_buckets.begin(), s.commit_seconds_buckets.end()));
+  CHECK(s.commit_requests_buckets[0] < s.commits); // some commit carried more than one request
   auto report = verify(*j);
   REQUIRE(report);
   CHECK(report->ok());

@@ -8,6 +8,7 @@
 
 #include <lmdb.h>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -98,6 +99,13 @@ struct journal::impl {
         events_appended{0}, bytes_appended{0}, seq_conflicts{0}, snapshots_saved{0},
         snapshot_fallbacks{0}, map_resizes{0}, index_flushes{0}, index_entries_flushed{0},
         objects_written{0}, checksum_failures{0}, map_bytes{0}, next_global_seq{1};
+    /// Per bucket (not cumulative); journal_stats explains the bounds.
+    std::array<std::atomic<std::uint64_t>, journal_stats::commit_seconds_le.size() + 1>
+        commit_seconds{};
+    std::atomic<std::uint64_t> commit_nanoseconds{0};
+    std::array<std::atomic<std::uint64_t>, journal_stats::commit_requests_le.size() + 1>
+        commit_requests{};
+    std::atomic<std::uint64_t> commit_requests_sum{0};
   };
   mutable counters stat;
 
@@ -105,6 +113,8 @@ struct journal::impl {
   void enqueue(request r, std::size_t records);
   void run_writer();
   void process(std::vector<request>& batch);
+  /// Counts a durable commit in the commit histograms.
+  void observe_commit(double seconds, std::size_t requests);
   bool grow_map();
   std::filesystem::path object_file(std::string_view digest_hex) const;
   /// Read-only journals: index events another process committed since the last read.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -88,6 +89,17 @@ struct journal_stats {
   std::uint64_t checksum_failures = 0;
   std::uint64_t map_bytes = 0;
   std::uint64_t next_global_seq = 1;
+  /// How long durable commits took (mdb_txn_commit: the page writes and both fsyncs):
+  /// `commit_seconds_buckets[i]` counts commits that took at most `commit_seconds_le[i]`
+  /// (cumulative, as Prometheus histograms are); the last bucket is +Inf, i.e. `commits`.
+  static constexpr std::array<double, 11> commit_seconds_le{
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 1.0};
+  std::array<std::uint64_t, commit_seconds_le.size() + 1> commit_seconds_buckets{};
+  double commit_seconds_sum = 0;
+  /// Write requests per durable commit (how well the group commit batches), likewise.
+  static constexpr std::array<double, 8> commit_requests_le{1, 2, 4, 16, 64, 256, 1024, 4096};
+  std::array<std::uint64_t, commit_requests_le.size() + 1> commit_requests_buckets{};
+  std::uint64_t commit_requests_sum = 0;
 };
 
 /// How an entity was recovered: from which snapshot, or why none could be used.
