@@ -14,6 +14,7 @@
 #include "schemas/canonical_json.hpp"
 #include "schemas/errc.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -671,33 +672,43 @@ struct gate::impl {
     });
   }
 
+  /// Reads every tuple's journal, `opts.sweep_chunk` tuples at a time (a listing holds a read
+  /// transaction, and a tuple's read needs its own), and resolves the open ones.
   void sweep_now() {
-    std::vector<std::pair<std::string, tuple_id>> todo;
     auto prefix = std::string(tuple_def::type) + "/";
+    auto chunk = std::max<std::size_t>(1, opts.sweep_chunk);
+    std::string after;
     std::vector<std::string> keys;
-    auto listed = rt.journal().list_streams(
-        [&](std::string_view pid, std::uint64_t) {
-          keys.emplace_back(pid.substr(prefix.size()));
-          return true;
-        },
-        {}, prefix);
-    if (!listed)
-      return;
-    for (auto& key : keys) {
-      auto s = read_tuple(rt.journal(), key);
-      if (!s || !*s)
-        continue;
-      const auto& st = **s;
-      bool open = st.status == publish_status::in_flight ||
-                  st.status == publish_status::ambiguous || !st.pending.empty() ||
-                  (st.status == publish_status::admitted &&
-                   st.admission_receipt != receipt_status::written);
-      if (open)
-        todo.emplace_back(key, st.tuple);
+    for (;;) {
+      keys.clear();
+      auto listed = rt.journal().list_streams(
+          [&](std::string_view pid, std::uint64_t) {
+            keys.emplace_back(pid.substr(prefix.size()));
+            return keys.size() < chunk;
+          },
+          after, prefix);
+      if (!listed)
+        return;
+      std::vector<std::pair<std::string, tuple_id>> todo;
+      for (auto& key : keys) {
+        auto s = read_tuple(rt.journal(), key);
+        if (!s || !*s)
+          continue;
+        const auto& st = **s;
+        bool open = st.status == publish_status::in_flight ||
+                    st.status == publish_status::ambiguous || !st.pending.empty() ||
+                    (st.status == publish_status::admitted &&
+                     st.admission_receipt != receipt_status::written);
+        if (open)
+          todo.emplace_back(key, st.tuple);
+      }
+      unresolved += todo.size();
+      for (auto& [key, t] : todo)
+        recover(key, t);
+      if (keys.size() < chunk || stopping)
+        return;
+      after = prefix + keys.back();
     }
-    unresolved += todo.size();
-    for (auto& [key, t] : todo)
-      recover(key, t);
   }
 };
 

@@ -46,6 +46,9 @@ struct gate_options {
   std::chrono::milliseconds publish_timeout{10'000};
   std::function<std::int64_t()> clock_ns; ///< wall clock (UTC ns); tests pass their own
   actors::entity_options entities;
+  /// The start-up sweep lists tuples this many at a time, so its memory does not grow with
+  /// the number of tuples ever admitted.
+  std::size_t sweep_chunk = 4096;
 };
 
 /// An answer: the HTTP status and body (section "Response shapes" in README.md).

@@ -81,6 +81,7 @@ struct node {
   std::unique_ptr<gate> g;
   std::atomic<std::int64_t> now{1'767'225'600'000'000'000}; // 2026-01-01T00:00:00Z
   std::chrono::milliseconds publish_timeout{5'000};
+  std::size_t sweep_chunk = 4096;
 
   node() {
     static std::atomic<int> n{0};
@@ -112,6 +113,7 @@ struct node {
     o.service_release_id = "test-release";
     o.publish_timeout = publish_timeout;
     o.clock_ns = [this] { return now.fetch_add(1'000'000); };
+    o.sweep_chunk = sweep_chunk;
     auto started = gate::start(*rt, *bus, *objects, repo_policy(), o);
     REQUIRE_MESSAGE(started.has_value(), (started ? "" : started.error().to_string()));
     g = std::move(*started);
