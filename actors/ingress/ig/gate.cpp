@@ -690,8 +690,10 @@ struct gate::impl {
       if (!listed)
         return;
       std::vector<std::pair<std::string, tuple_id>> todo;
-      for (auto& key : keys) {
-        auto s = read_tuple(rt.journal(), key);
+      auto states = read_tuples(rt.journal(), keys);
+      for (std::size_t i = 0; i < keys.size(); ++i) {
+        const auto& key = keys[i];
+        const auto& s = states[i];
         if (!s || !*s)
           continue;
         const auto& st = **s;

@@ -383,6 +383,24 @@ TEST_CASE("reconciliation: in flight with its record on the bus -> ADMITTED at t
   CHECK(again.json()["eb_ref"]["offset"] == landed.offset);
 }
 
+TEST_CASE("read_tuples gives each tuple what read_tuple gives it, a missing one empty") {
+  node n;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 3; ++i)
+    keys.push_back(leave_in_flight(n, traffic("ev-read-" + std::to_string(i)), 0));
+  keys.insert(keys.begin() + 1, "no-such-tuple");
+  auto many = read_tuples(*n.j, keys);
+  REQUIRE(many.size() == keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    auto one = read_tuple(*n.j, keys[i]);
+    REQUIRE(one);
+    REQUIRE(many[i]);
+    CHECK(*many[i] == *one);
+    CHECK(many[i]->has_value() == (i != 1));
+  }
+  CHECK((*many[0])->status == publish_status::in_flight);
+}
+
 TEST_CASE("the start-up sweep lists tuples a chunk at a time and resolves every open one") {
   node n;
   n.sweep_chunk = 2; // 5 open tuples: three listings

@@ -1,6 +1,7 @@
 #include "actors/ingress/ig/tuple_entity.hpp"
 
 #include "actors/core/region_impl.hpp"
+#include "journal/bulk_read.hpp"
 #include "journal/journal.hpp"
 #include "schemas/hash.hpp"
 
@@ -509,6 +510,47 @@ expected<std::optional<tuple_state>> read_tuple(const journal::journal& j,
   if (failure)
     return *failure;
   return s;
+}
+
+std::vector<expected<std::optional<tuple_state>>>
+read_tuples(const journal::journal& j, const std::vector<std::string>& dedupe_keys) {
+  std::vector<std::string> pids;
+  pids.reserve(dedupe_keys.size());
+  for (auto& k : dedupe_keys)
+    pids.push_back(actors::persistence_id(tuple_def::type, k));
+  std::vector<std::optional<tuple_state>> states(pids.size());
+  std::vector<std::optional<error>> failures(pids.size());
+  auto reports = journal::recover_many(
+      j, pids,
+      [&](std::size_t i, const journal::record_view& r) {
+        auto s = tuple_def::decode_state(r);
+        if (!s)
+          return false; // an older snapshot, or the events from the start
+        states[i] = std::move(*s);
+        return true;
+      },
+      [&](std::size_t i, const journal::record_view& r) {
+        auto e = tuple_def::decode(r);
+        if (!e) {
+          failures[i] = e.error();
+          return false;
+        }
+        if (!states[i])
+          states[i].emplace();
+        tuple_def::apply(*states[i], *e);
+        return true;
+      });
+  std::vector<expected<std::optional<tuple_state>>> out;
+  out.reserve(pids.size());
+  for (std::size_t i = 0; i < pids.size(); ++i) {
+    if (!reports[i])
+      out.emplace_back(reports[i].error());
+    else if (failures[i])
+      out.emplace_back(*failures[i]);
+    else
+      out.emplace_back(std::move(states[i]));
+  }
+  return out;
 }
 
 actors::entity_client<tuple_def> start_tuples(actors::runtime& rt,

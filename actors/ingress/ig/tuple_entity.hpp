@@ -104,6 +104,10 @@ struct tuple_def {
 /// without activating the entity; nullopt when it has no events.
 expected<std::optional<tuple_state>> read_tuple(const fp::journal::journal& j,
                                                 std::string_view dedupe_key);
+/// `read_tuple` of many tuples in one read transaction (journal::recover_many), one result
+/// per key in the order given.
+std::vector<expected<std::optional<tuple_state>>>
+read_tuples(const fp::journal::journal& j, const std::vector<std::string>& dedupe_keys);
 
 actors::entity_client<tuple_def> start_tuples(actors::runtime& rt,
                                               const actors::entity_options& opts);
