@@ -22,8 +22,11 @@
 //                           runtime): one `get` to each until all are live again, events/s, vs
 //                           the journal's read_global over the same records
 //   mem_bytes_per_{live,passivated}_entity
-//                           anonymous RSS (RssAnon after malloc_trim) per entity with
-//                           --mem-entities live, and after they all passivated
+//                           anonymous RSS (RssAnon after the allocator returned its free
+//                           pages: jemalloc's purge, or glibc's malloc_trim when built with
+//                           -DFP_JEMALLOC=OFF) per entity with --mem-entities live, and after
+//                           they all passivated
+// Every line names the allocator ("allocator"): the node's, jemalloc, unless FP_JEMALLOC=OFF.
 // Scratch data goes to a temp dir under --dir, $TMPDIR or /tmp (must be a real disk: fsync on
 // tmpfs is free).
 //
@@ -61,6 +64,9 @@
 #include <vector>
 
 #include <malloc.h>
+#ifdef FP_BENCH_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
 
 extern const char fp::bench::bench_name[] = "entity";
 
@@ -104,22 +110,47 @@ T take(fp::expected<T> r, const std::string& what) {
   return std::move(*r);
 }
 
+#ifdef FP_BENCH_JEMALLOC
+constexpr const char* allocator_name = "jemalloc";
+/// Returns jemalloc's free pages (every arena's, this thread's cache first) to the kernel.
+void return_free_pages() {
+  ::mallctl("thread.tcache.flush", nullptr, nullptr, nullptr, 0);
+  auto purge = "arena." + std::to_string(MALLCTL_ARENAS_ALL) + ".purge";
+  ::mallctl(purge.c_str(), nullptr, nullptr, nullptr, 0);
+}
+/// Bytes the allocator has handed out and not got back (jemalloc's stats.allocated).
+std::uint64_t heap_in_use_bytes() {
+  std::uint64_t epoch = 1;
+  std::size_t len = sizeof epoch;
+  ::mallctl("epoch", &epoch, &len, &epoch, len);
+  std::size_t allocated = 0;
+  len = sizeof allocated;
+  if (::mallctl("stats.allocated", &allocated, &len, nullptr, 0) != 0)
+    return 0;
+  return allocated;
+}
+#else
+constexpr const char* allocator_name = "glibc";
+void return_free_pages() {
+  ::malloc_trim(0);
+}
+/// Bytes the allocator has handed out and not got back (glibc mallinfo2, all arenas).
+std::uint64_t heap_in_use_bytes() {
+  auto mi = ::mallinfo2();
+  return mi.uordblks + mi.hblkhd;
+}
+#endif
+
 /// `RssAnon` of this process in bytes (heap and anonymous mappings; not LMDB's file-backed
 /// map), after returning free heap pages to the kernel.
 std::uint64_t rss_anon_bytes() {
-  ::malloc_trim(0);
+  return_free_pages();
   std::ifstream in{"/proc/self/status"};
   std::string l;
   while (std::getline(in, l))
     if (l.rfind("RssAnon:", 0) == 0)
       return std::stoull(l.substr(8)) * 1024;
   return 0;
-}
-
-/// Bytes the allocator has handed out and not got back (glibc mallinfo2, all arenas).
-std::uint64_t heap_in_use_bytes() {
-  auto mi = ::mallinfo2();
-  return mi.uordblks + mi.hblkhd;
 }
 
 // -- keys, commands, nodes --------------------------------------------------------------------
@@ -626,6 +657,7 @@ void bench_persist(const config& cfg, const fs::path& root) {
                  " commits/s); journal over ", n, " streams ",
                  static_cast<std::uint64_t>(spread.events_per_s()), " events/s");
         auto j = line(metric + sd.suffix);
+        j["allocator"] = allocator_name;
         j["value"] = round_to(cps, 1);
         j["unit"] = "commands/s";
         j["baseline"] = round_to(base_eps, 1);
@@ -819,6 +851,7 @@ void bench_request(const config& cfg, const fs::path& root) {
     progress(metric, ": region ", static_cast<std::uint64_t>(ours_rps), " req/s, CAF ",
              static_cast<std::uint64_t>(base_rps), " req/s");
     auto j = line(metric);
+    j["allocator"] = allocator_name;
     j["value"] = round_to(ours_rps, 1);
     j["unit"] = "requests/s";
     j["baseline"] = round_to(base_rps, 1);
@@ -965,6 +998,7 @@ void bench_recovery(const config& cfg, const fs::path& root) {
       best_base = std::max(best_base, scan());
     progress("recovery: read_global best ", static_cast<std::uint64_t>(best_base), " events/s");
     auto j = line(metric);
+    j["allocator"] = allocator_name;
     j["value"] = round_to(ours_eps, 1);
     j["unit"] = "events/s";
     j["baseline"] = round_to(best_base, 1);
@@ -1042,6 +1076,7 @@ void bench_memory(const config& cfg, const fs::path& root) {
              static_cast<std::uint64_t>(per_live_heap), " B each)");
     using hosted = fa::detail::hosted_entity<counter_def>;
     auto j = line("mem_bytes_per_live_entity");
+    j["allocator"] = allocator_name;
     j["value"] = round_to(per_live, 1);
     j["unit"] = "bytes";
     j["target"] = 1024 + sizeof(fp::testkit::counter_state);
@@ -1054,7 +1089,7 @@ void bench_memory(const config& cfg, const fs::path& root) {
     // incarnation + status) are the other per-entity structures.
     j["sizeof_shard_map_value"] = sizeof(std::pair<const std::string, hosted>);
     j["empty_deque_heap_bytes"] = empty_deque_heap_bytes();
-    j["measure"] = "RssAnon delta after malloc_trim(0), entities touched by one get each";
+    j["measure"] = "RssAnon delta after returning free pages, entities touched by one get each";
     emit(j);
   } catch (const std::exception& e) {
     emit_error("mem_bytes_per_live_entity", e.what());
@@ -1087,6 +1122,7 @@ void bench_memory(const config& cfg, const fs::path& root) {
              (rss1 - std::min(rss0, rss1)) >> 10, " KiB, ", round_to(per, 1), " B each (heap ",
              round_to(per_heap, 1), " B each)");
     auto j = line("mem_bytes_per_passivated_entity");
+    j["allocator"] = allocator_name;
     j["value"] = round_to(per, 1);
     j["unit"] = "bytes";
     j["target"] = 64;
@@ -1094,7 +1130,7 @@ void bench_memory(const config& cfg, const fs::path& root) {
     j["live"] = counts.live;
     j["passivated"] = nd->view().lifecycle().passivated;
     j["heap_bytes_per_entity"] = round_to(per_heap, 1);
-    j["measure"] = "RssAnon delta after malloc_trim(0) once all passivated (passivate_after "
+    j["measure"] = "RssAnon delta after returning free pages once all passivated (passivate_after "
                    "200 ms); entities touched by one get each";
     emit(j);
   } catch (const std::exception& e) {
