@@ -103,7 +103,7 @@ expect 422 "an event before its run's READY is RUN_NOT_READY" /v1/ingest "$WORK/
 FP_SR_API_KEY=$KEY expect_rc 0 "fp sr run: READY" \
   "$FP" sr run --node "$NODE" --seed 7 --start 2026-02-01T22:44:49Z
 SRID=$(field "$WORK/out" 'd["scenario_run_id"]')
-for _ in $(seq 100); do admin /admin/ig/runs | grep -q "$PRID" && break; sleep 0.1; done
+for _ in $(seq 100); do [[ $(admin /admin/ig/runs) == *"$PRID"* ]] && break; sleep 0.1; done
 check "IG opened the run after READY" bash -c "curl -s http://127.0.0.1:$ADMIN/admin/ig/runs | grep -q '\"scenario_run_id\":\"$SRID\"'"
 
 make_event "$WORK/e0.json" $T 0

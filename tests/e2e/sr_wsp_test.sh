@@ -116,8 +116,10 @@ PYEOF
 curl -s "$ADMIN/admin/bus/groups/wsp/lag?topic=fp.bus.control.v1" >"$WORK/lag.json"
 [[ $(field "$WORK/lag.json" 'd["lag"]') == 0 ]] && pass "the READY's offset is committed" ||
   fail "lag: $(cat "$WORK/lag.json")"
-curl -s "$ADMIN/metrics" | grep -q 'fp_wsp_sent_total{platform_run_id="platform_20260201T224449Z",output_id="arrival_events_5B"} 20' &&
-  pass "fp_wsp_sent_total per run and output" || fail "metrics"
+# Saved first: `curl | grep -q` under pipefail fails when grep stops reading before curl ends.
+curl -s "$ADMIN/metrics" >"$WORK/metrics.txt"
+grep -qF 'fp_wsp_sent_total{platform_run_id="platform_20260201T224449Z",output_id="arrival_events_5B"} 20' \
+  "$WORK/metrics.txt" && pass "fp_wsp_sent_total per run and output" || fail "metrics"
 
 # -- restart: the finished READY is not streamed again -------------------------------------
 kill -TERM "$NODE_PID"; wait "$NODE_PID" 2>/dev/null; NODE_PID=
