@@ -11,6 +11,7 @@
 #include <array>
 #include <condition_variable>
 #include <future>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -171,7 +172,9 @@ public:
       return fp::error{errc::invalid_argument,
                        "kafka: flush: called from a produce_async callback, it would wait on "
                        "itself"};
-    auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto ms = std::clamp<std::chrono::milliseconds::rep>(timeout.count(), 0,
+                                                         std::numeric_limits<int>::max());
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
     // librdkafka's flush sends what lingers at once (linger.ms counts as elapsed while it
     // waits) and returns when its records are destroyed: while it waits the poller destroys
     // each report batch as soon as its callbacks ran, instead of retiring it.
@@ -183,7 +186,7 @@ public:
       retired_.records = 0;
       retired_.any.store(false, std::memory_order_relaxed);
     }
-    (void)rd_kafka_flush(rk_.get(), static_cast<int>(timeout.count()));
+    (void)rd_kafka_flush(rk_.get(), static_cast<int>(ms)); // librdkafka takes an int
     {
       std::lock_guard lock{retired_.mu};
       retired_.flushing--;
