@@ -491,25 +491,7 @@ std::string tuple_def::fingerprint(const command& c) {
 
 expected<std::optional<tuple_state>> read_tuple(const journal::journal& j,
                                                 std::string_view dedupe_key) {
-  auto pid = actors::persistence_id(tuple_def::type, dedupe_key);
-  std::optional<tuple_state> s;
-  std::optional<error> failure;
-  auto n = j.read_entity(pid, 1, [&](const journal::record_view& r) {
-    auto e = tuple_def::decode(r);
-    if (!e) {
-      failure = e.error();
-      return false;
-    }
-    if (!s)
-      s.emplace();
-    tuple_def::apply(*s, *e);
-    return true;
-  });
-  if (!n)
-    return std::move(n).error();
-  if (failure)
-    return *failure;
-  return s;
+  return std::move(read_tuples(j, {std::string(dedupe_key)}).front());
 }
 
 std::vector<expected<std::optional<tuple_state>>>

@@ -100,12 +100,12 @@ struct tuple_def {
                                                          const std::vector<event>& events);
 };
 
-/// The state a tuple's journal folds to, read straight from the journal (the start-up sweep),
-/// without activating the entity; nullopt when it has no events.
+/// The state a tuple's journal folds to (newest snapshot, then later events), read straight
+/// from the journal without activating the entity; nullopt when it has no events.
 expected<std::optional<tuple_state>> read_tuple(const fp::journal::journal& j,
                                                 std::string_view dedupe_key);
 /// `read_tuple` of many tuples in one read transaction (journal::recover_many), one result
-/// per key in the order given.
+/// per key in the order given: what the start-up sweep reads.
 std::vector<expected<std::optional<tuple_state>>>
 read_tuples(const fp::journal::journal& j, const std::vector<std::string>& dedupe_keys);
 
