@@ -304,10 +304,17 @@ void journal::impl::run_writer() {
       queue_cv.wait(lock, [&] { return stopping || !queue.empty(); });
       if (queue.empty())
         return; // stopping, and everything queued has been written
-      if (opts.adaptive_linger && last_acked > 1 && queue.size() < last_acked && !stopping) {
+      if (opts.adaptive_linger && last_acked > 1 && queue.size() < last_acked && !stopping &&
+          last_work < last_commit_time / 2) {
         // More callers were active than have come back: keep the commit open while they keep
         // arriving (each new request extends the wait by a short gap), within a budget of half
         // the last commit's duration, so the fsync is shared instead of split.
+        //
+        // Only while a commit's fixed cost (its fsyncs) outweighs the writer's work for the
+        // requests in it: callers that come back take about as long per request as the writer
+        // spends on them, so with many in flight the stragglers would arrive later than one
+        // more commit costs, and the writer, now the bottleneck, is better kept busy (they
+        // join the next commit, which starts as soon as this one ends).
         using namespace std::chrono;
         auto deadline =
             steady_clock::now() + std::min<nanoseconds>(last_commit_time / 2, microseconds(2000));
@@ -342,7 +349,9 @@ void journal::impl::run_writer() {
         queue.pop_front();
       }
     }
+    auto started = std::chrono::steady_clock::now();
     process(batch);
+    last_work = std::chrono::steady_clock::now() - started - last_commit_time;
     batch.clear();
   }
 }
@@ -369,6 +378,17 @@ void journal::impl::process(std::vector<request>& batch) {
   auto& staged = staged_buf;
   bool flushed = false;
   std::size_t flushed_entries = 0;
+  // Each stream's slot is a few cache misses away once the streams are many: hash the batch's
+  // persistence ids once and prefetch their slots together.
+  auto& hashes = hash_buf;
+  hashes.assign(batch.size(), 0);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (auto* a = std::get_if<append_req>(&batch[i]))
+      hashes[i] = slot_table::hash(a->pid);
+    else if (auto* s = std::get_if<snapshot_req>(&batch[i]))
+      hashes[i] = slot_table::hash(s->pid);
+  }
+  index.prefetch(hashes);
   for (;;) {
     auto first_global = next_global;
     staged.clear();
@@ -376,12 +396,12 @@ void journal::impl::process(std::vector<request>& batch) {
     // Appends earlier in this attempt are not in the index yet: their slots carry the head
     // as of this attempt (a retried batch starts a new attempt, so stale heads are ignored).
     auto attempt = ++batch_attempt;
-    auto head_of = [&](MDB_txn* txn, const std::string& pid, stream_slot*& slot,
+    auto head_of = [&](MDB_txn* txn, const std::string& pid, std::uint64_t h, stream_slot*& slot,
                        std::uint64_t& head) {
       if (index.has_unattributed())
         return MDB_CORRUPTED; // fail closed: this stream may own the damaged record
       int rc = 0;
-      slot = index.writer_slot(txn, streams, pid, rc);
+      slot = index.writer_slot(txn, streams, pid, h, rc);
       if (slot == nullptr)
         return rc;
       head = slot->batch == attempt ? slot->batch_head : slot->head;
@@ -399,7 +419,7 @@ void journal::impl::process(std::vector<request>& batch) {
         if (auto* a = std::get_if<append_req>(&batch[i])) {
           std::uint64_t head = 0;
           stream_slot* slot = nullptr;
-          if (auto hrc = head_of(txn, a->pid, slot, head); hrc != 0)
+          if (auto hrc = head_of(txn, a->pid, hashes[i], slot, head); hrc != 0)
             throw batch_abort{hrc, "read head of \"" + a->pid + "\""};
           if (head != a->expected_seq) {
             rejected[i] =
@@ -451,7 +471,7 @@ void journal::impl::process(std::vector<request>& batch) {
         } else if (auto* s = std::get_if<snapshot_req>(&batch[i])) {
           std::uint64_t head = 0;
           stream_slot* slot = nullptr;
-          if (auto hrc = head_of(txn, s->pid, slot, head); hrc != 0)
+          if (auto hrc = head_of(txn, s->pid, hashes[i], slot, head); hrc != 0)
             throw batch_abort{hrc, "read head of \"" + s->pid + "\""};
           if (s->seq == 0 || s->seq > head) {
             rejected[i] =

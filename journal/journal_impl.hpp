@@ -90,9 +90,11 @@ struct journal::impl {
   std::uint64_t next_global = 1;                // writer thread only
   std::size_t last_acked = 0;                   // writer thread only: requests in last commit
   std::chrono::nanoseconds last_commit_time{0}; // writer thread only
+  std::chrono::nanoseconds last_work{0};        // writer thread only: the last batch, commit aside
   stream_index index;
   std::uint64_t batch_attempt = 0;      // writer thread only: numbers the attempts of batches
   std::vector<staged_entry> staged_buf; // writer thread only: index entries of the batch
+  std::vector<std::uint64_t> hash_buf;  // writer thread only: the batch's slot_table hashes
   std::string encode_buf;               // writer thread only: reused for every record
   struct counters {
     std::atomic<std::uint64_t> commits{0}, acked_batches{0}, failed_batches{0}, io_failures{0},

@@ -71,6 +71,30 @@ stream_slot* slot_table::find(std::string_view pid, std::uint64_t h) const {
   }
 }
 
+void slot_table::prefetch_bucket(std::uint64_t h) const {
+  if (!buckets_.empty())
+    __builtin_prefetch(&buckets_[h & (buckets_.size() - 1)]);
+}
+
+void slot_table::prefetch_slot(std::uint64_t h) const {
+  if (buckets_.empty())
+    return;
+  auto& b = buckets_[h & (buckets_.size() - 1)];
+  if (b.slot && b.hash == h) {
+    auto* p = reinterpret_cast<const char*>(b.slot.get());
+    __builtin_prefetch(p);
+    __builtin_prefetch(p + sizeof(stream_slot) - 1);
+  }
+}
+
+void slot_table::prefetch_pid(std::uint64_t h) const {
+  if (buckets_.empty())
+    return;
+  auto& b = buckets_[h & (buckets_.size() - 1)];
+  if (b.slot && b.hash == h)
+    __builtin_prefetch(b.slot->pid.data());
+}
+
 void slot_table::place(bucket&& b) {
   auto mask = buckets_.size() - 1;
   auto i = b.hash & mask;
@@ -127,6 +151,7 @@ int stream_index::catch_up(MDB_txn* txn, MDB_dbi events, MDB_dbi streams, MDB_db
       seq = r.seq;
     } else if (!format::stream_of(as_view(val), pid)) {
       unattributed_.push_back(global);
+      any_unattributed_.store(true, std::memory_order_release);
       last_seen_ = global;
       continue;
     }
@@ -161,8 +186,8 @@ std::vector<std::uint64_t> stream_index::unattributed() const {
 }
 
 bool stream_index::has_unattributed() const {
-  std::lock_guard guard{mu_};
-  return !unattributed_.empty();
+  // Set under mu_ and never cleared: once seen, every later append fails closed.
+  return any_unattributed_.load(std::memory_order_acquire);
 }
 
 std::vector<index_entry> stream_index::delta_for(std::string_view pid) const {
@@ -209,11 +234,20 @@ std::size_t stream_index::size() const {
   return count_;
 }
 
+void stream_index::prefetch(const std::vector<std::uint64_t>& hashes) const {
+  // Only the writer changes the map, so its own reads need no lock.
+  for (auto h : hashes)
+    slots_.prefetch_bucket(h);
+  for (auto h : hashes)
+    slots_.prefetch_slot(h);
+  for (auto h : hashes)
+    slots_.prefetch_pid(h);
+}
+
 stream_slot* stream_index::writer_slot(MDB_txn* txn, MDB_dbi streams, std::string_view pid,
-                                       int& rc) {
+                                       std::uint64_t h, int& rc) {
   rc = 0;
   // Only the writer changes the map, so its own lookups need no lock.
-  auto h = slot_table::hash(pid);
   if (auto* s = slots_.find(pid, h))
     return s;
   std::uint64_t head = 0;

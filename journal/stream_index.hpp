@@ -21,6 +21,7 @@
 
 #include <lmdb.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -41,12 +42,13 @@ struct index_entry {
 /// One stream the index knows. `pid` and the map entry are changed under the index's lock; the
 /// writer's scratch fields (`batch`, `batch_head`) only by the writer thread.
 struct stream_slot {
+  // What an append reads first (the lookup's compare, then the head), in the first cache line.
   std::string pid;
   std::uint64_t head = 0;         ///< newest committed seq (the writer's is exact)
-  std::vector<index_entry> delta; ///< committed, not yet in `streams`, in seq order
-  std::uint64_t touched = 0;      ///< flush generation of its last append
   std::uint64_t batch = 0;        ///< writer: the batch attempt `batch_head` belongs to
   std::uint64_t batch_head = 0;   ///< writer: head including that attempt's appends
+  std::vector<index_entry> delta; ///< committed, not yet in `streams`, in seq order
+  std::uint64_t touched = 0;      ///< flush generation of its last append
   std::uint64_t flush_mark = 0;   ///< writer: the flush that last collected it
   bool dirty = false;             ///< listed in the index's streams with a delta
 };
@@ -58,6 +60,12 @@ class slot_table {
 public:
   static std::uint64_t hash(std::string_view pid);
   stream_slot* find(std::string_view pid, std::uint64_t h) const;
+  /// Cache prefetches for a later `find(…, h)`, in stages: the bucket, then (once the bucket
+  /// is in cache) the slot it names, then the slot's persistence id. Issued for a whole
+  /// batch stage by stage, the lookups' memory reads overlap instead of following each other.
+  void prefetch_bucket(std::uint64_t h) const;
+  void prefetch_slot(std::uint64_t h) const;
+  void prefetch_pid(std::uint64_t h) const;
   /// Adds a slot for `pid`, which must not be in the table.
   stream_slot& insert(std::string_view pid, std::uint64_t h);
   /// Drops the slots for which `drop` is true.
@@ -114,9 +122,13 @@ public:
   bool find_owner(std::uint64_t global, std::string& pid, std::uint64_t& seq) const;
   std::size_t size() const;
 
-  /// Writer: the slot of `pid`; a new one takes its head from `streams` as of `txn` (the
-  /// delta has nothing of a stream without a slot). Null with `rc` set on an LMDB failure.
-  stream_slot* writer_slot(MDB_txn* txn, MDB_dbi streams, std::string_view pid, int& rc);
+  /// Writer: the slot of `pid`, whose `slot_table::hash` is `h`; a new one takes its head from
+  /// `streams` as of `txn` (the delta has nothing of a stream without a slot). Null with `rc`
+  /// set on an LMDB failure.
+  stream_slot* writer_slot(MDB_txn* txn, MDB_dbi streams, std::string_view pid, std::uint64_t h,
+                           int& rc);
+  /// Writer: prefetches the slots of the streams hashed in `hashes` (see slot_table).
+  void prefetch(const std::vector<std::uint64_t>& hashes) const;
   /// Writer: whether the batch staging `staged` entries should flush: the delta plus the batch
   /// hold at least `records` entries and `per_stream` per stream in the delta, or `max_records`.
   bool flush_due(std::size_t staged, std::size_t records, std::size_t per_stream,
@@ -146,6 +158,7 @@ private:
   std::uint64_t flush_marks_ = 0;   ///< writer: flush attempts so far
   std::size_t max_slots_ = 1u << 18;
   std::vector<std::uint64_t> unattributed_;
+  std::atomic<bool> any_unattributed_{false}; ///< !unattributed_.empty(), read without mu_
   // Writer scratch reused by every flush.
   std::vector<stream_slot*> order_;
   std::vector<std::pair<stream_slot*, index_entry>> extra_;
