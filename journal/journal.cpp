@@ -379,7 +379,7 @@ void journal::impl::process(std::vector<request>& batch) {
   bool flushed = false;
   std::size_t flushed_entries = 0;
   // Each stream's slot is a few cache misses away once the streams are many: hash the batch's
-  // persistence ids once and prefetch their slots together.
+  // persistence ids once and load their slots together.
   auto& hashes = hash_buf;
   hashes.assign(batch.size(), 0);
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -388,7 +388,7 @@ void journal::impl::process(std::vector<request>& batch) {
     else if (auto* s = std::get_if<snapshot_req>(&batch[i]))
       hashes[i] = slot_table::hash(s->pid);
   }
-  index.prefetch(hashes);
+  index.warm(hashes);
   for (;;) {
     auto first_global = next_global;
     staged.clear();

@@ -60,12 +60,13 @@ class slot_table {
 public:
   static std::uint64_t hash(std::string_view pid);
   stream_slot* find(std::string_view pid, std::uint64_t h) const;
-  /// Cache prefetches for a later `find(…, h)`, in stages: the bucket, then (once the bucket
-  /// is in cache) the slot it names, then the slot's persistence id. Issued for a whole
-  /// batch stage by stage, the lookups' memory reads overlap instead of following each other.
-  void prefetch_bucket(std::uint64_t h) const;
-  void prefetch_slot(std::uint64_t h) const;
-  void prefetch_pid(std::uint64_t h) const;
+  /// Loads what a later `find(…, h)` reads, in stages: the bucket, then (once the bucket is
+  /// in cache) the slot it names, then the slot's persistence id. Run for a whole batch stage
+  /// by stage, the lookups' cache misses overlap instead of following each other. Each returns
+  /// a value only so that the load is kept.
+  std::uint64_t load_bucket(std::uint64_t h) const;
+  std::uint64_t load_slot(std::uint64_t h) const;
+  std::uint64_t load_pid(std::uint64_t h) const;
   /// Adds a slot for `pid`, which must not be in the table.
   stream_slot& insert(std::string_view pid, std::uint64_t h);
   /// Drops the slots for which `drop` is true.
@@ -127,8 +128,8 @@ public:
   /// set on an LMDB failure.
   stream_slot* writer_slot(MDB_txn* txn, MDB_dbi streams, std::string_view pid, std::uint64_t h,
                            int& rc);
-  /// Writer: prefetches the slots of the streams hashed in `hashes` (see slot_table).
-  void prefetch(const std::vector<std::uint64_t>& hashes) const;
+  /// Writer: brings the slots of the streams hashed in `hashes` into cache (see slot_table).
+  void warm(const std::vector<std::uint64_t>& hashes) const;
   /// Writer: whether the batch staging `staged` entries should flush: the delta plus the batch
   /// hold at least `records` entries and `per_stream` per stream in the delta, or `max_records`.
   bool flush_due(std::size_t staged, std::size_t records, std::size_t per_stream,
