@@ -305,16 +305,19 @@ void journal::impl::run_writer() {
       if (queue.empty())
         return; // stopping, and everything queued has been written
       if (opts.adaptive_linger && last_acked > 1 && queue.size() < last_acked && !stopping &&
-          last_work < last_commit_time / 2) {
+          last_work < last_commit_time / 4) {
         // More callers were active than have come back: keep the commit open while they keep
         // arriving (each new request extends the wait by a short gap), within a budget of half
         // the last commit's duration, so the fsync is shared instead of split.
         //
-        // Only while a commit's fixed cost (its fsyncs) outweighs the writer's work for the
-        // requests in it: callers that come back take about as long per request as the writer
-        // spends on them, so with many in flight the stragglers would arrive later than one
-        // more commit costs, and the writer, now the bottleneck, is better kept busy (they
-        // join the next commit, which starts as soon as this one ends).
+        // Merging the callers into one commit pays only if they all come back sooner than a
+        // commit's fixed cost (its fsyncs, about the last commit's duration); otherwise two
+        // commits in turn keep both the writer and the callers busy. The writer cannot see the
+        // callers' turnaround, so it uses its own work on the last batch as the measure: a
+        // caller spends more per request than the writer does (it builds, encodes and answers),
+        // taken as twice as much, over twice the last batch's requests (the other half may
+        // still be on its way). With many in flight the writer is the bottleneck and does not
+        // wait: the stragglers join the next commit, which starts as soon as this one ends.
         using namespace std::chrono;
         auto deadline =
             steady_clock::now() + std::min<nanoseconds>(last_commit_time / 2, microseconds(2000));

@@ -52,7 +52,7 @@ struct options {
   /// open while requests keep arriving (up to half the last commit's duration, at most 2 ms):
   /// closed-loop writers (actors answering, then appending again) then share one fsync
   /// instead of splitting into a small commit and a late one. Only while the last commit's
-  /// duration is more than twice the writer's other work on that batch: with many requests
+  /// duration is more than four times the writer's other work on that batch: with many requests
   /// per commit the writer is the bottleneck, and waiting would only idle it.
   bool adaptive_linger = true;
   std::size_t max_record_bytes = 16ull << 20;      ///< larger events are errc::too_large
