@@ -354,7 +354,8 @@ void journal::impl::run_writer() {
     }
     auto started = std::chrono::steady_clock::now();
     process(batch);
-    last_work = std::chrono::steady_clock::now() - started - last_commit_time;
+    last_work = std::max<std::chrono::nanoseconds>(
+        std::chrono::steady_clock::now() - started - last_commit_time, {});
     batch.clear();
   }
 }

@@ -42,7 +42,8 @@ struct index_entry {
 /// One stream the index knows. `pid` and the map entry are changed under the index's lock; the
 /// writer's scratch fields (`batch`, `batch_head`) only by the writer thread.
 struct stream_slot {
-  // What an append reads first (the lookup's compare, then the head), in the first cache line.
+  // What an append reads (the lookup's compare, then the head and the batch fields) first,
+  // together; what the index's bookkeeping reads after the commit, behind them.
   std::string pid;
   std::uint64_t head = 0;         ///< newest committed seq (the writer's is exact)
   std::uint64_t batch = 0;        ///< writer: the batch attempt `batch_head` belongs to
