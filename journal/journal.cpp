@@ -1078,13 +1078,14 @@ void journal::impl::observe_commit(double seconds, std::size_t requests) {
 journal_stats journal::stats() const {
   auto& s = impl_->stat;
   journal_stats out;
-  std::uint64_t below = 0;
-  for (std::size_t i = 0; i < out.commit_seconds_buckets.size(); ++i)
-    out.commit_seconds_buckets[i] = below += s.commit_seconds[i];
+  auto cumulate = [](const auto& per_bucket, auto& cumulative) {
+    std::uint64_t below = 0;
+    for (std::size_t i = 0; i < cumulative.size(); ++i)
+      cumulative[i] = below += per_bucket[i];
+  };
+  cumulate(s.commit_seconds, out.commit_seconds_buckets);
   out.commit_seconds_sum = static_cast<double>(s.commit_nanoseconds) / 1e9;
-  below = 0;
-  for (std::size_t i = 0; i < out.commit_requests_buckets.size(); ++i)
-    out.commit_requests_buckets[i] = below += s.commit_requests[i];
+  cumulate(s.commit_requests, out.commit_requests_buckets);
   out.commit_requests_sum = s.commit_requests_sum;
   out.commits = s.commits;
   out.acked_batches = s.acked_batches;

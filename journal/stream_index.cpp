@@ -71,28 +71,23 @@ stream_slot* slot_table::find(std::string_view pid, std::uint64_t h) const {
   }
 }
 
+const stream_slot* slot_table::home_slot(std::uint64_t h) const {
+  auto& b = buckets_[h & (buckets_.size() - 1)];
+  return b.slot && b.hash == h ? b.slot.get() : nullptr;
+}
+
 std::uint64_t slot_table::load_bucket(std::uint64_t h) const {
-  if (buckets_.empty())
-    return 0;
-  return buckets_[h & (buckets_.size() - 1)].hash;
+  return buckets_.empty() ? 0 : buckets_[h & (buckets_.size() - 1)].hash;
 }
 
 std::uint64_t slot_table::load_slot(std::uint64_t h) const {
-  if (buckets_.empty())
-    return 0;
-  auto& b = buckets_[h & (buckets_.size() - 1)];
-  if (b.slot && b.hash == h)
-    return b.slot->head + b.slot->pid.size() + b.slot->delta.size();
-  return 0;
+  auto* s = buckets_.empty() ? nullptr : home_slot(h);
+  return s == nullptr ? 0 : s->head + s->pid.size() + s->delta.size();
 }
 
 std::uint64_t slot_table::load_pid(std::uint64_t h) const {
-  if (buckets_.empty())
-    return 0;
-  auto& b = buckets_[h & (buckets_.size() - 1)];
-  if (b.slot && b.hash == h && !b.slot->pid.empty())
-    return static_cast<unsigned char>(b.slot->pid[0]);
-  return 0;
+  auto* s = buckets_.empty() ? nullptr : home_slot(h);
+  return s == nullptr || s->pid.empty() ? 0 : static_cast<unsigned char>(s->pid[0]);
 }
 
 void slot_table::place(bucket&& b) {

@@ -89,6 +89,8 @@ private:
     std::unique_ptr<stream_slot> slot;
   };
   void place(bucket&& b);
+  /// The slot in `h`'s first bucket when it is `h`'s (buckets_ must not be empty).
+  const stream_slot* home_slot(std::uint64_t h) const;
   std::vector<bucket> buckets_;
   std::size_t size_ = 0;
 };

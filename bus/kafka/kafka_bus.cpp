@@ -179,13 +179,10 @@ public:
     // waits) and returns when its records are destroyed: while it waits the poller destroys
     // each report batch as soon as its callbacks ran, instead of retiring it.
     {
-      std::vector<kafka::event_ptr> batches;
       std::lock_guard lock{retired_.mu};
       retired_.flushing++;
-      batches.swap(retired_.events);
-      retired_.records = 0;
-      retired_.any.store(false, std::memory_order_relaxed);
     }
+    collect(); // what was retired before the flush began
     (void)rd_kafka_flush(rk_.get(), static_cast<int>(ms)); // librdkafka takes an int
     {
       std::lock_guard lock{retired_.mu};
