@@ -24,6 +24,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -150,6 +151,7 @@ public:
 
 private:
   stream_slot& slot_locked(std::string_view pid);
+  void sort_by_pid(); ///< order_ by persistence id (writer, flush)
   void drop_through_locked(std::uint64_t through);
   void evict_locked();
 
@@ -165,7 +167,10 @@ private:
   std::atomic<bool> any_unattributed_{false}; ///< !unattributed_.empty(), read without mu_
   // Writer scratch reused by every flush.
   std::vector<stream_slot*> order_;
+  std::vector<std::pair<std::uint64_t, stream_slot*>> keyed_; ///< sort key (sort_by_pid), slot
   std::vector<std::pair<stream_slot*, index_entry>> extra_;
+  /// Writer: bytes every id shared at the last flush (none yet: learnt at the first).
+  std::size_t flush_prefix_ = std::numeric_limits<std::size_t>::max();
 };
 
 } // namespace fp::journal
