@@ -18,6 +18,9 @@
 
 #include <future>
 #include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
 
 namespace fp::cluster {
 
@@ -44,6 +47,74 @@ http_response ingest_one(plane_context& ctx, ig::gate& g, const http_request& r)
   return as_http(g.ingest_wait(r.body, std::chrono::milliseconds(http.request_timeout_ms)));
 }
 
+/// The items of a JSON array, as the byte ranges of its elements; nullopt when `body` is not
+/// framed as one array (`[` item (`,` item)* `]`, JSON whitespace around). Only the framing is
+/// checked here: strings are skipped with their escapes and brackets counted, and each item is
+/// then parsed on its own, strictly, so that one bad item (a duplicate key, a number out of
+/// range, broken JSON inside it) gets its own 400 and the others go on.
+std::optional<std::vector<std::string_view>> array_items(std::string_view body) {
+  auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  std::size_t i = 0, n = body.size();
+  auto skip = [&] {
+    while (i < n && ws(body[i]))
+      ++i;
+  };
+  skip();
+  if (i == n || body[i] != '[')
+    return std::nullopt;
+  ++i;
+  skip();
+  std::vector<std::string_view> items;
+  if (i < n && body[i] == ']') {
+    ++i;
+  } else {
+    for (;;) {
+      auto start = i;
+      int depth = 0;
+      bool in_string = false;
+      for (; i < n; ++i) {
+        char c = body[i];
+        if (in_string) {
+          if (c == '\\')
+            ++i;
+          else if (c == '"')
+            in_string = false;
+        } else if (c == '"') {
+          in_string = true;
+        } else if (c == '{' || c == '[') {
+          ++depth;
+        } else if (c == '}' || c == ']') {
+          if (depth == 0)
+            break;
+          --depth;
+        } else if (c == ',' && depth == 0) {
+          break;
+        }
+      }
+      if (i >= n || in_string)
+        return std::nullopt;
+      auto end = i;
+      while (end > start && ws(body[end - 1]))
+        --end;
+      if (end == start)
+        return std::nullopt;
+      items.push_back(body.substr(start, end - start));
+      if (body[i] == ']') {
+        ++i;
+        break;
+      }
+      if (body[i] != ',')
+        return std::nullopt;
+      ++i;
+      skip();
+    }
+  }
+  skip();
+  if (i != n)
+    return std::nullopt;
+  return items;
+}
+
 http_response ingest_batch(plane_context& ctx, ig::gate& g, const http_request& r) {
   if (!ingress_key_allowed(ctx, r))
     return unauthorized();
@@ -52,23 +123,27 @@ http_response ingest_batch(plane_context& ctx, ig::gate& g, const http_request& 
   const auto& http = ctx.profile.policy.http;
   if (r.body.size() > http.max_body_bytes)
     return error_response(413, "payload_too_large", "the request body exceeds the size limit");
-  auto parsed = schemas::parse_strict(r.body, "batch");
-  if (!parsed)
-    return error_response(400, parsed.error().code_name(), parsed.error().message());
-  if (!parsed->is_array())
+  auto items = array_items(r.body);
+  if (!items) {
+    // Not one array: the strict parser names what is wrong with the body as a whole.
+    auto parsed = schemas::parse_strict(r.body, "batch");
+    if (!parsed)
+      return error_response(400, parsed.error().code_name(), parsed.error().message());
     return error_response(400, "wrong_type", "batch: must be a JSON array of events");
+  }
   auto max = ctx.profile.policy.ig.max_batch_items;
-  if (parsed->size() > max)
+  if (items->size() > max)
     return error_response(413, "batch_too_large",
-                          "batch: " + std::to_string(parsed->size()) + " items, at most " +
+                          "batch: " + std::to_string(items->size()) + " items, at most " +
                               std::to_string(max) + " (policy.ig.max_batch_items)");
-  // Every item goes in at once; the answer waits until each has its durable outcome.
+  // Every item goes in at once, as if posted alone; the answer waits until each has its
+  // durable outcome.
   std::vector<std::future<ig::ingest_result>> outcomes;
-  outcomes.reserve(parsed->size());
-  for (auto& item : *parsed) {
+  outcomes.reserve(items->size());
+  for (auto item : *items) {
     auto p = std::make_shared<std::promise<ig::ingest_result>>();
     outcomes.push_back(p->get_future());
-    g.ingest_document(item, [p](ig::ingest_result x) { p->set_value(std::move(x)); });
+    g.ingest(std::string(item), [p](ig::ingest_result x) { p->set_value(std::move(x)); });
   }
   auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(http.request_timeout_ms);

@@ -196,6 +196,8 @@ expected<std::unique_ptr<journal>> journal::open(options opts) {
   } else if (!std::filesystem::exists(o.dir / "data.mdb")) {
     return error{errc::not_found,
                  "journal: no journal at " + o.dir.string() + " (expected data.mdb)"};
+  } else if (std::filesystem::file_size(o.dir / "data.mdb", ec) == 0 && !ec) {
+    return error{errc::corrupt, "journal: " + (o.dir / "data.mdb").string() + " is empty"};
   }
   if (!o.read_only) {
     // One writer process per journal: each writer assigns global seqs from its own view.
@@ -220,6 +222,21 @@ expected<std::unique_ptr<journal>> journal::open(options opts) {
   unsigned flags = MDB_NOTLS | (o.read_only ? MDB_RDONLY : 0u);
   if (auto rc = mdb_env_open(p->env, o.dir.c_str(), flags, 0644); rc != 0)
     return lmdb_error(rc, "open " + o.dir.string());
+  // A data file shorter than the pages it has in use (a partial copy, a truncated disk) would
+  // fault when those pages are read through the map: refused here, with the numbers.
+  {
+    MDB_envinfo info{};
+    MDB_stat st{};
+    mdb_env_info(p->env, &info);
+    mdb_env_stat(p->env, &st);
+    auto need = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * st.ms_psize;
+    auto file = o.dir / "data.mdb";
+    auto have = std::filesystem::file_size(file, ec);
+    if (!ec && have < need)
+      return error{errc::corrupt,
+                   "journal: " + file.string() + " is truncated: " + std::to_string(have) +
+                       " bytes, but its pages in use end at " + std::to_string(need)};
+  }
   MDB_txn* txn = nullptr;
   if (auto rc = mdb_txn_begin(p->env, nullptr, o.read_only ? MDB_RDONLY : 0, &txn); rc != 0)
     return lmdb_error(rc, "begin open transaction");

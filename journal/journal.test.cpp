@@ -681,3 +681,33 @@ TEST_CASE("heads stay right when the writer forgets streams beyond cached_stream
   REQUIRE(report);
   CHECK(report->ok());
 }
+
+TEST_CASE("a truncated or empty data file is refused at open, not read through the map") {
+  temp_dir dir;
+  {
+    auto j = open_at(dir.path);
+    for (int i = 0; i < 200; ++i)
+      REQUIRE(j->append("s" + std::to_string(i), 0, {ev("e", std::string(1000, 'x'))}));
+  }
+  auto file = dir.path / "data.mdb";
+  auto full = std::filesystem::file_size(file);
+  REQUIRE(full > 64 * 1024);
+  std::filesystem::resize_file(file, full / 2);
+  for (bool read_only : {true, false}) {
+    options o;
+    o.dir = dir.path;
+    o.read_only = read_only;
+    auto j = journal::open(o);
+    REQUIRE_FALSE(j.has_value());
+    CHECK(j.error().is(errc::corrupt));
+    CHECK(j.error().message().find("is truncated") != std::string::npos);
+  }
+  CHECK(std::filesystem::file_size(file) == full / 2); // opening changed nothing
+  std::filesystem::resize_file(file, 0);
+  options o;
+  o.dir = dir.path;
+  o.read_only = true;
+  auto j = journal::open(o);
+  REQUIRE_FALSE(j.has_value());
+  CHECK(j.error().message().find("is empty") != std::string::npos);
+}

@@ -41,6 +41,9 @@ public:
     // nlohmann falls back to a double when an integer literal overflows 64 bits.
     if (token.find_first_of(".eE") == std::string::npos || !std::isfinite(v))
       return fail_number(token);
+    // A literal too small for a double (1e-400) would read as zero: refused, never rewritten.
+    if (v == 0 && underflows(token))
+      return fail_number(token);
     return put(json(v));
   }
   bool string(std::string& v) { return put(json(std::move(v))); }
@@ -120,7 +123,14 @@ private:
   bool fail_number(const std::string& token) {
     return fail(errc::number_out_of_range,
                 path() + ": number out of range (" + token.substr(0, 40) +
-                    "; integers must be within +/-2^53, other numbers finite doubles)");
+                    "; integers must be within +/-2^53, other numbers finite doubles that "
+                    "are not zero unless written as zero)");
+  }
+
+  /// Whether a literal that parsed to zero has a non-zero digit before its exponent.
+  static bool underflows(std::string_view token) {
+    auto mantissa = token.substr(0, token.find_first_of("eE"));
+    return mantissa.find_first_of("123456789") != std::string_view::npos;
   }
 
   json* insert(json value) {

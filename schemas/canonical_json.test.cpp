@@ -124,6 +124,10 @@ TEST_CASE("numbers out of range are rejected") {
   CHECK(rejected("-Infinity").is(errc::number_out_of_range));
   // A fraction or exponent makes a double, which may exceed 2^53 (RFC 8785's own 1E30).
   CHECK(canon("9007199254740993.0") == "9007199254740992");
+  // Too small for a double: it would read as zero, so it is refused; zero itself is not.
+  CHECK(rejected("1e-400").is(errc::number_out_of_range));
+  CHECK(field_of(rejected("{\"amount\":-0.5e-400}")) == "json.amount");
+  CHECK(canon("[0e-400, -0.000e5, 5e-324]") == "[0,0,5e-324]");
 }
 
 TEST_CASE("strings: only quote, backslash and control characters are escaped") {

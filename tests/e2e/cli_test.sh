@@ -108,6 +108,22 @@ echo "other bytes" >"$WORK/other.txt"
 expect_rc 1 "fp objects put: same path, other bytes is refused" \
   "$FP" objects put ops/notes/n1.txt "$WORK/other.txt" --data "$DATA"
 expect_rc 1 "fp objects cat of a missing object" "$FP" objects cat nope/x --data "$DATA"
+mkdir -p "$WORK/a_dir"
+expect_rc 1 "fp objects put: a directory is not a file" \
+  "$FP" objects put ops/notes/d1 "$WORK/a_dir" --data "$DATA"
+check "the error says it is a directory" grep -q 'is a directory' "$WORK/err"
+check "fp objects put: a directory on standard input is refused" \
+  bash -c "! '$FP' objects put ops/notes/d2 - --data '$DATA' <'$WORK/a_dir' 2>/dev/null"
+expect_rc 1 "nothing was stored for the directory" "$FP" objects cat ops/notes/d1 --data "$DATA"
+expect_rc 1 "nothing was stored from standard input" "$FP" objects cat ops/notes/d2 --data "$DATA"
+# A data file cut short (a partial copy): refused at open with the sizes, never a crash.
+mkdir -p "$WORK/cut/journal"
+head -c 100000 "$DATA/journal/data.mdb" >"$WORK/cut/journal/data.mdb"
+for cmd in "replay verify" "replay stats" "replay dump" "objects ls"; do
+  # shellcheck disable=SC2086
+  expect_rc 1 "fp $cmd on a truncated data file" "$FP" $cmd --data "$WORK/cut"
+  check "fp $cmd names the truncation" grep -q 'is truncated: 100000 bytes' "$WORK/err"
+done
 
 # -- usage errors ---------------------------------------------------------------------------
 expect_rc 2 "unknown flag" "$FP" replay stats --data "$DATA" --bogus

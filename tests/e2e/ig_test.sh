@@ -166,6 +166,17 @@ PYEOF
 expect 200 "a batch answers each item in order" /v1/ingest/batch "$WORK/batch.json" "$KEY" \
   '[r["status"] for r in d["results"]] == [200, 200, 400, 422, 200] and [r.get("decision") for r in d["results"]] == ["ADMITTED", "DUPLICATE", None, "QUARANTINE", "ADMITTED"]'
 expect 401 "a batch without a key" /v1/ingest/batch "$WORK/batch.json" ""
+# Items that do not parse (a duplicate key, a number out of range, broken JSON inside the item)
+# get their own 400; the good item between them is admitted.
+make_event "$WORK/e3.json" $T 3
+"$PY" - "$WORK" <<'PYEOF'
+import sys
+w = sys.argv[1]
+e3 = open(f"{w}/e3.json").read().strip()
+open(f"{w}/batch2.json", "w").write('[ {"a":1,"a":2} ,\n' + e3 + ', {"n": 1e400}, [1,2}]\n')
+PYEOF
+expect 200 "a batch item that does not parse fails alone" /v1/ingest/batch "$WORK/batch2.json" "$KEY" \
+  '[r["status"] for r in d["results"]] == [400, 200, 400, 400] and [r.get("error", {}).get("code") for r in d["results"]] == ["duplicate_key", None, "number_out_of_range", "malformed_json"] and d["results"][1]["decision"] == "ADMITTED"'
 
 # -- inspection, metrics, health ------------------------------------------------------------
 EID=$(field "$WORK/e0.json" 'd["event_id"]')
@@ -183,7 +194,7 @@ msum() {
       if (ok) s += $2 }
     END { print s + 0 }' "$WORK/metrics"
 }
-check "metrics: 4 admitted in the run" test "$(msum fp_ig_admitted_total "platform_run_id=\"$PRID\"")" = 4
+check "metrics: 5 admitted in the run" test "$(msum fp_ig_admitted_total "platform_run_id=\"$PRID\"")" = 5
 check "metrics: 2 duplicates" test "$(msum fp_ig_duplicate_total "platform_run_id=\"$PRID\"")" = 2
 check "metrics: quarantined by reason" \
   test "$(msum fp_ig_quarantined_total "platform_run_id=\"$PRID\"" 'reason="MISSING_PIN"')" = 2
@@ -205,9 +216,9 @@ check "no API key in the node's log" bash -c "! grep -q '$KEY' '$WORK/node.out'"
 
 # -- receipts in the object store -------------------------------------------------------------
 expect_rc 0 "fp objects ls the run's receipts" "$FP" objects ls "fraud-platform/$PRID/ig/receipts/" --data "$DATA"
-# Under the run: 4 ADMIT + 2 DUPLICATE + 10 QUARANTINE (the early RUN_NOT_READY, the mismatch,
+# Under the run: 5 ADMIT + 2 DUPLICATE + 10 QUARANTINE (the early RUN_NOT_READY, the mismatch,
 # q1-q5, q8, q9 and q1 again in the batch); q6 and q7 went under other run ids.
-check "one receipt per decision of the run (16)" test "$(wc -l <"$WORK/out")" = 16
+check "one receipt per decision of the run (17)" test "$(wc -l <"$WORK/out")" = 17
 expect_rc 0 "fp objects cat the ADMIT receipt" "$FP" objects cat "$(field "$WORK/admitted.json" 'd["receipt_ref"]')" --data "$DATA"
 check "the receipt carries the fields and stamps" "$PY" - "$WORK/out" "$SRID" <<'PYEOF'
 import json, sys

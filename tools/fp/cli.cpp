@@ -3,9 +3,13 @@
 #include "tools/fp/cli_table.hpp"
 
 #include <charconv>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 namespace fp::tools {
 
@@ -21,6 +25,31 @@ std::uint64_t args::number(std::string_view option, std::uint64_t fallback) cons
   std::uint64_t n = 0;
   std::from_chars(it->second.data(), it->second.data() + it->second.size(), n);
   return n;
+}
+
+namespace {
+
+char fault_message[1024]; // written before the handlers go in, read only by them
+
+extern "C" void on_read_fault(int) {
+  // Only async-signal-safe calls here.
+  auto n = ::strnlen(fault_message, sizeof fault_message);
+  (void)!::write(STDERR_FILENO, fault_message, n);
+  ::_exit(1);
+}
+
+} // namespace
+
+void faults_mean_damage(const args& a, const std::string& data_dir) {
+  std::snprintf(fault_message, sizeof fault_message,
+                "fp %s: the journal under %s is damaged: reading it faulted (a page LMDB "
+                "trusts is broken or missing); nothing was changed\n",
+                a.command.c_str(), data_dir.c_str());
+  struct sigaction sa {};
+  sa.sa_handler = on_read_fault;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGSEGV, &sa, nullptr);
+  ::sigaction(SIGBUS, &sa, nullptr);
 }
 
 exit_code fail(const args& a, exit_code code, std::string_view message) {

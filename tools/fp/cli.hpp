@@ -47,6 +47,12 @@ int run(int argc, char** argv);
 /// Prints `fp <command>: <message>` on stderr and returns `code`.
 exit_code fail(const args& a, exit_code code, std::string_view message);
 
+/// From here on, a fault while reading (SIGBUS, SIGSEGV) ends `fp COMMAND` with one line
+/// saying the journal under `data_dir` is damaged, and exit 1, instead of a crash. LMDB reads
+/// its pages through a memory map and trusts their structure (a page has no checksum), so a
+/// damaged page can fault where a record checksum never gets to look.
+void faults_mean_damage(const args& a, const std::string& data_dir);
+
 // -- subcommands (one file each group) -----------------------------------------------------
 
 exit_code replay_stats(const args& a);  // replay_stats.cpp

@@ -10,10 +10,14 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <sstream>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace fp::tools {
 
@@ -27,10 +31,20 @@ std::string ref_json(const artifact_ref& r) {
 
 expected<std::string> read_input(const std::string& file) {
   std::ostringstream buf;
+  // A directory opens, then reads as empty: refused, or an empty object would be stored in
+  // its place (and, write-once, stay).
   if (file == "-") {
+    struct stat st {};
+    if (::fstat(STDIN_FILENO, &st) == 0 && S_ISDIR(st.st_mode))
+      return error{journal::errc::invalid_argument, "standard input is a directory, not a file"};
     buf << std::cin.rdbuf();
+    if (std::cin.bad())
+      return error{journal::errc::io, "error reading standard input"};
     return buf.str();
   }
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec))
+    return error{journal::errc::invalid_argument, file + " is a directory, not a file"};
   std::ifstream in(file, std::ios::binary);
   if (!in)
     return error{journal::errc::not_found, "cannot read " + file};
@@ -43,6 +57,7 @@ expected<std::string> read_input(const std::string& file) {
 } // namespace
 
 exit_code objects_ls(const args& a) {
+  faults_mean_damage(a, a.text("--data"));
   auto j = cluster::open_journal(a.text("--data"), true);
   if (!j)
     return fail(a, exit_code::failed, j.error().message());
@@ -65,6 +80,7 @@ exit_code objects_ls(const args& a) {
 }
 
 exit_code objects_cat(const args& a) {
+  faults_mean_damage(a, a.text("--data"));
   auto j = cluster::open_journal(a.text("--data"), true);
   if (!j)
     return fail(a, exit_code::failed, j.error().message());

@@ -40,6 +40,7 @@ exit_code replay_dump(const args& a) {
   if (a.has("--pid") && a.has("--global"))
     return fail(a, exit_code::usage, "--pid and --global exclude each other; give one");
   std::filesystem::path data = a.text("--data");
+  faults_mean_damage(a, data.string());
   auto j = cluster::open_journal(data, true);
   if (!j)
     return fail(a, exit_code::failed, j.error().message());

@@ -105,6 +105,7 @@ void print_text(const journal_counts& c, const std::filesystem::path& dir) {
 
 exit_code replay_stats(const args& a) {
   std::filesystem::path data = a.text("--data");
+  faults_mean_damage(a, data.string());
   auto j = cluster::open_journal(data, true);
   if (!j)
     return fail(a, exit_code::failed, j.error().message());

@@ -11,6 +11,7 @@ namespace fp::tools {
 
 exit_code replay_verify(const args& a) {
   std::filesystem::path data = a.text("--data");
+  faults_mean_damage(a, data.string());
   auto j = cluster::open_journal(data, true);
   if (!j)
     return fail(a, exit_code::failed, j.error().message());
