@@ -115,7 +115,7 @@ struct fixture {
       std::regex re(r.pattern);
       if (!std::regex_match(path, m, re))
         continue;
-      http_request req{"GET", path, {}, std::move(q), "", ""};
+      http_request req{"GET", path, {}, std::move(q), "", "", ""};
       for (std::size_t i = 1; i < m.size(); ++i)
         req.captures.push_back(m[i]);
       return r.handler(req);

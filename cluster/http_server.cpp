@@ -43,8 +43,11 @@ struct http_server::impl {
       httplib::detail::parse_query_text(req.target.substr(q + 1), params);
       r.query.insert(params.begin(), params.end());
     }
-    r.authorization = req.get_header_value("Authorization");
-    r.api_key = req.get_header_value("X-API-Key");
+    // Credentials given twice are refused, not picked from: they stay empty (401).
+    if (req.get_header_value_count("Authorization") == 1)
+      r.authorization = req.get_header_value("Authorization");
+    if (req.get_header_value_count("X-API-Key") == 1)
+      r.api_key = req.get_header_value("X-API-Key");
     r.body = req.body;
     return r;
   }
@@ -83,7 +86,8 @@ struct http_server::impl {
     });
     if (opts.bearer_token)
       s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-        if (bearer_matches(req.get_header_value("Authorization"), *opts.bearer_token))
+        if (req.get_header_value_count("Authorization") == 1 &&
+            bearer_matches(req.get_header_value("Authorization"), *opts.bearer_token))
           return httplib::Server::HandlerResponse::Unhandled;
         res.set_header("WWW-Authenticate", "Bearer realm=\"fp-" + opts.name + "\"");
         write(error_response(401, "unauthorized",

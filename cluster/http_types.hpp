@@ -23,7 +23,7 @@ struct http_request {
   std::vector<std::string> captures;             ///< the route pattern's groups, in order
   std::multimap<std::string, std::string> query; ///< percent-decoded
   std::string authorization;
-  std::string api_key; ///< the `X-API-Key` header (ingress routes)
+  std::string api_key; ///< the `X-API-Key` header (ingress routes); empty if given twice
   std::string body;
 };
 

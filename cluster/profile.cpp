@@ -1,5 +1,6 @@
 #include "cluster/profile.hpp"
 
+#include "bus/embedded/embedded_bus.hpp"
 #include "cluster/errc.hpp"
 #include "schemas/errc.hpp"
 #include "schemas/ids.hpp"
@@ -250,8 +251,16 @@ expected<void> check_across(const profile& p, const std::string& source) {
     return top.key("wiring.bus.bootstrap").fail("must name the brokers when backend is kafka");
   auto& topics = p.policy.bus.topics;
   bool has_control = false;
+  const auto embedded_max = bus::embedded_options{}.max_partitions;
   for (std::size_t i = 0; i < topics.size(); ++i) {
     has_control = has_control || topics[i].name == bus::control_topic;
+    if (p.wiring.bus_backend == "embedded" && topics[i].partitions > embedded_max)
+      return top.key("policy.bus.topics")
+          .item(i)
+          .key("partitions")
+          .fail("must be 1.." + std::to_string(embedded_max) +
+                " on the embedded bus (wiring.bus.backend), got " +
+                std::to_string(topics[i].partitions));
     for (std::size_t k = 0; k < i; ++k)
       if (topics[k].name == topics[i].name)
         return top.key("policy.bus.topics")

@@ -116,6 +116,9 @@ TEST_CASE("every unknown, mistyped, out-of-range or missing key is named with it
        "not . or ..), got \"fp/bus\""},
       {"{name: fp.bus.audit.v1, partitions: 8", "{name: fp.bus.audit.v1, partitions: 0",
        "t.yaml: policy.bus.topics[5].partitions: must be an integer 1..100000, got \"0\""},
+      {"{name: fp.bus.audit.v1, partitions: 8", "{name: fp.bus.audit.v1, partitions: 2000",
+       "t.yaml: policy.bus.topics[5].partitions: must be 1..1024 on the embedded bus "
+       "(wiring.bus.backend), got 2000"},
       {"{name: fp.bus.audit.v1, partitions: 8, retention_ms: 604800000",
        "{name: fp.bus.audit.v1, partitions: 8, retention_ms: -2",
        "t.yaml: policy.bus.topics[5].retention_ms: must be an integer "

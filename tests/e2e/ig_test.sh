@@ -130,6 +130,12 @@ expect 413 "an oversized body" /v1/ingest "$WORK/big.json" "$KEY"
 expect 401 "no API key" /v1/ingest "$WORK/e0.json" ""
 expect 401 "a wrong API key" /v1/ingest "$WORK/e0.json" "not-the-key-000000001"
 check "the 401 does not echo the key" bash -c "! grep -q not-the-key '$WORK/resp'"
+for pair in "$KEY not-the-key-000000001" "not-the-key-000000001 $KEY"; do
+  read -r first second <<<"$pair"
+  got=$(curl -s -o "$WORK/resp" -w '%{http_code}' -X POST -H "X-API-Key: $first" \
+    -H "X-API-Key: $second" --data-binary "@$WORK/e0.json" "$NODE/v1/ingest")
+  check "two X-API-Key headers are refused whichever comes first (HTTP $got)" test "$got" = 401
+done
 
 # -- quarantines: 422 with the reason and a receipt ---------------------------------------
 make_event "$WORK/q1.json" $T 1 'del e["scenario_run_id"]'
