@@ -42,7 +42,10 @@ expected<std::optional<std::string>> read_secret(const std::string& file, const 
   if (!file.empty()) {
     std::ifstream in(file, std::ios::binary);
     std::ostringstream text;
-    if (!in || !(text << in.rdbuf()))
+    if (!in)
+      return error{errc::bad_secret, key_path + "_file: cannot read " + file};
+    text << in.rdbuf(); // an empty file inserts nothing: not a read error
+    if (in.bad())
       return error{errc::bad_secret, key_path + "_file: cannot read " + file};
     return std::optional<std::string>(text.str());
   }
@@ -120,7 +123,10 @@ expected<std::optional<std::string>> read_admin_token(const admin_wiring& a) {
   if (!a.token_file.empty()) {
     std::ifstream in(a.token_file, std::ios::binary);
     std::ostringstream text;
-    if (!in || !(text << in.rdbuf()))
+    if (!in)
+      return error{errc::bad_secret, "wiring.admin.token_file: cannot read " + a.token_file};
+    text << in.rdbuf(); // an empty file inserts nothing: not a read error
+    if (in.bad())
       return error{errc::bad_secret, "wiring.admin.token_file: cannot read " + a.token_file};
     auto t = checked(text.str(), "wiring.admin.token_file " + a.token_file);
     if (!t)

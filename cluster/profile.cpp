@@ -308,8 +308,13 @@ expected<profile> load_profile(const std::filesystem::path& path) {
     return error{errc::io, "profile " + path.string() + " does not exist or is not a file"};
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
-  if (!in || !(text << in.rdbuf()))
+  if (!in)
     return error{errc::io, "profile " + path.string() + " is not readable"};
+  text << in.rdbuf(); // an empty file inserts nothing: not a read error
+  if (in.bad())
+    return error{errc::io, "profile " + path.string() + " is not readable"};
+  if (text.str().find_first_not_of(" \t\r\n") == std::string::npos)
+    return error{errc::bad_profile, "profile " + path.string() + " is empty"};
   return parse_profile(text.str(), path);
 }
 

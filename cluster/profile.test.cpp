@@ -390,6 +390,15 @@ TEST_CASE("the admin token comes from its file or variable, never into messages"
   REQUIRE_FALSE(bad);
   CHECK(bad.error().message().find("short") == std::string::npos);
   CHECK(bad.error().message().find("at least 16") != std::string::npos);
+  std::ofstream(a.token_file, std::ios::trunc).flush(); // an empty file: read, then refused
+  auto empty = read_admin_token(a);
+  REQUIRE_FALSE(empty);
+  CHECK(empty.error().message().find("cannot read") == std::string::npos);
+  CHECK(empty.error().message().find("empty") != std::string::npos);
+  auto empty_profile = dir / "empty.yaml";
+  std::ofstream(empty_profile) << "\n";
+  CHECK(load_profile(empty_profile).error().message() ==
+        "profile " + empty_profile.string() + " is empty");
   a.token_file = (dir / "absent").string();
   CHECK(read_admin_token(a).error().message() ==
         "wiring.admin.token_file: cannot read " + a.token_file);

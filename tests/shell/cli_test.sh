@@ -87,10 +87,16 @@ run 1 --node "$NODE_URL" --token-file "$TMP/wrong-token" -c "planes"
 has "$ERR" "401 unauthorized"
 port=$(closed_port)
 run 1 --node "http://127.0.0.1:$port" -c "planes"
-[[ "$ERR" == "fp shell: node http://127.0.0.1:$port unreachable (connection refused)" ]] ||
+[[ "$ERR" == "fp shell: node http://127.0.0.1:$port unreachable (cannot connect: refused, or the host does not resolve)" ]] ||
   fail "unreachable: $ERR"
 run 1 --data "$TMP/no-node" -c "planes"
 has "$ERR" "fpnode.ports.json"
+run 2 --node "http://127.0.0.1:99999" -c "planes"
+has "$ERR" 'port "99999" is not 1..65535'
+run 2 --node "$NODE_URL/admin" -c "planes"
+has "$ERR" "takes no path"
+run 2 --node "" -c "planes"
+has "$ERR" "no host"
 run 1 --node "$NODE_URL" --token-file "$TMP/missing-token" -c "planes"
 # RED only from the canned node (see the header): the body is printed, the exit code says so
 start_canned "$TMP/red" --health RED
@@ -128,6 +134,6 @@ stop_fpnode || fail "fpnode did not stop on SIGTERM"
 [[ $FPNODE_RC == 0 ]] || fail "fpnode exited $FPNODE_RC on SIGTERM, not 0"
 [[ ! -e $TMP/node/fpnode.ports.json ]] || fail "fpnode left its ports file behind"
 run 1 --node "$NODE_URL" "${auth[@]}" -c "planes"
-[[ "$ERR" == "fp shell: node $NODE_URL unreachable (connection refused)" ]] || fail "stopped: $ERR"
+[[ "$ERR" == "fp shell: node $NODE_URL unreachable (cannot connect: refused, or the host does not resolve)" ]] || fail "stopped: $ERR"
 
 echo "shell_cli: ok"

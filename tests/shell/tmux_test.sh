@@ -214,7 +214,7 @@ stop_fpnode || fail "fpnode did not stop on SIGTERM"
 [[ $FPNODE_RC == 0 ]] || fail "fpnode exited $FPNODE_RC on SIGTERM, not 0"
 [[ ! -e $TMP/node/fpnode.ports.json ]] || fail "fpnode left its ports file behind"
 run "planes"
-[[ "$OUT" == "error: node $NODE_URL unreachable (connection refused)" ]] ||
+[[ "$OUT" == "error: node $NODE_URL unreachable (cannot connect: refused, or the host does not resolve)" ]] ||
   fail "a stopped node: $OUT"
 
 echo "---- the pane before Ctrl-D ----"

@@ -6,8 +6,11 @@
 #include "tools/fp/shell_client.hpp"
 #include "tools/fp/shell_repl.hpp"
 
+#include "schemas/errc.hpp"
+
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -59,6 +62,36 @@ expected<std::string> admin_token(const args& a) {
   return std::move(*text);
 }
 
+/// What is wrong with a node address, or "" when it is `[http[s]://]HOST[:PORT][/]`.
+std::string node_url_problem(std::string_view url) {
+  auto scheme = url.find("://");
+  if (scheme != std::string_view::npos) {
+    if (!url.starts_with("http://") && !url.starts_with("https://"))
+      return "not an http:// or https:// URL";
+    url.remove_prefix(scheme + 3);
+  }
+  while (!url.empty() && url.back() == '/')
+    url.remove_suffix(1);
+  if (url.find('/') != std::string_view::npos)
+    return "the node's address takes no path (the shell adds /admin/...): give "
+           "http://HOST:PORT";
+  auto colon = url.rfind(':');
+  auto host = colon == std::string_view::npos || url.find(']', colon) != std::string_view::npos
+                  ? url
+                  : url.substr(0, colon);
+  if (host.empty())
+    return "no host: give http://HOST:PORT";
+  if (colon != std::string_view::npos && host.size() != url.size()) {
+    auto port = url.substr(colon + 1);
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (port.empty() || ec != std::errc{} || end != port.data() + port.size() || value == 0 ||
+        value > 65535)
+      return "port " + schemas::quote_value(std::string(port)) + " is not 1..65535";
+  }
+  return {};
+}
+
 } // namespace
 
 exit_code shell(const args& a) {
@@ -72,9 +105,8 @@ exit_code shell(const args& a) {
       a.has("--node") ? expected<std::string>(a.text("--node")) : admin_url_from(a.text("--data"));
   if (!url)
     return fail(a, exit_code::failed, url.error().message());
-  if (url->find("://") != std::string::npos && !url->starts_with("http://") &&
-      !url->starts_with("https://"))
-    return fail(a, exit_code::usage, "--node " + *url + ": not an http:// or https:// URL");
+  if (auto why = node_url_problem(*url); !why.empty())
+    return fail(a, exit_code::usage, "--node " + schemas::quote_value(*url) + ": " + why);
   auto token = admin_token(a);
   if (!token)
     return fail(a, exit_code::failed, token.error().message());

@@ -39,7 +39,7 @@ std::string with_scheme(std::string url) {
 std::string why_unreachable(httplib::Error e) {
   switch (e) {
   case httplib::Error::Connection:
-    return "connection refused";
+    return "cannot connect: refused, or the host does not resolve";
   case httplib::Error::ConnectionTimeout:
     return "connect timed out";
   case httplib::Error::Read:

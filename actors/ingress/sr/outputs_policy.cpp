@@ -90,7 +90,10 @@ expected<outputs_policy> load_outputs_policy(const std::filesystem::path& path) 
                      "outputs policy " + path.string() + " does not exist or is not a file"};
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
-  if (!in || !(text << in.rdbuf()))
+  if (!in)
+    return fp::error{errc::bad_policy, "outputs policy " + path.string() + " is not readable"};
+  text << in.rdbuf(); // an empty file inserts nothing: not a read error
+  if (in.bad())
     return fp::error{errc::bad_policy, "outputs policy " + path.string() + " is not readable"};
   return parse_outputs_policy(text.str(), path.string());
 }

@@ -52,7 +52,10 @@ std::string describe(const world_query& q) {
 expected<std::string> read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::ostringstream text;
-  if (!in || !(text << in.rdbuf()))
+  if (!in)
+    return fp::error{errc::gate_refused, p.string() + ": cannot be read"};
+  text << in.rdbuf(); // an empty file inserts nothing: not a read error
+  if (in.bad())
     return fp::error{errc::gate_refused, p.string() + ": cannot be read"};
   return text.str();
 }
