@@ -133,6 +133,9 @@ check "the error names the subcommand" grep -q 'frobnicate' "$WORK/err"
 expect_rc 2 "missing --data" "$FP" replay verify
 expect_rc 2 "--data without a value" "$FP" replay verify --data
 expect_rc 2 "a non-numeric --limit" "$FP" replay dump --data "$DATA" --limit many
+expect_rc 2 "an empty --pid" "$FP" replay dump --data "$DATA" --pid ""
+check "the error names --pid and its rule" grep -q -- '--pid: a persistence id is 1..400 bytes' "$WORK/err"
+expect_rc 2 "--events-per-entity 0" "$FP" demo --data "$WORK/none" --events-per-entity 0
 for cmd in "" "replay" "objects" "replay stats" "replay dump" "replay verify" "objects ls" \
   "objects cat" "objects put" "demo" "version"; do
   # shellcheck disable=SC2086

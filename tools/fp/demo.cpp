@@ -56,8 +56,9 @@ exit_code demo(const args& a) {
   // Bounds keep the counters far from overflow and the run finite.
   if (p.entities == 0 || p.entities > 10'000'000)
     return fail(a, exit_code::usage, "--entities must be 1..10000000");
-  if (p.events_per_entity > 10'000)
-    return fail(a, exit_code::usage, "--events-per-entity must be 0..10000");
+  // An entity is its events: with none there is nothing to recover or check.
+  if (p.events_per_entity == 0 || p.events_per_entity > 10'000)
+    return fail(a, exit_code::usage, "--events-per-entity must be 1..10000");
   if (p.threads == 0 || p.threads > 1024)
     return fail(a, exit_code::usage, "--threads must be 1..1024");
   if (p.receipts > 1'000'000)

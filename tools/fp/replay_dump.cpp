@@ -1,6 +1,7 @@
 // `fp replay dump`: events as JSON lines, in global order or along one entity's stream.
 
 #include "cluster/data_dir.hpp"
+#include "journal/record_format.hpp"
 #include "schemas/msgpack_json.hpp"
 #include "tools/fp/cli.hpp"
 #include "tools/fp/progress.hpp"
@@ -39,6 +40,15 @@ void print_event(const journal::record_view& r) {
 exit_code replay_dump(const args& a) {
   if (a.has("--pid") && a.has("--global"))
     return fail(a, exit_code::usage, "--pid and --global exclude each other; give one");
+  if (a.has("--pid")) {
+    auto pid = a.text("--pid");
+    if (pid.empty() || pid.size() > journal::format::max_pid_bytes ||
+        pid.find('\0') != std::string::npos)
+      return fail(a, exit_code::usage,
+                  "--pid: a persistence id is 1.." +
+                      std::to_string(journal::format::max_pid_bytes) + " bytes, got " +
+                      std::to_string(pid.size()));
+  }
   std::filesystem::path data = a.text("--data");
   faults_mean_damage(a, data.string());
   auto j = cluster::open_journal(data, true);
