@@ -95,13 +95,20 @@ struct http_server::impl {
               res);
         return httplib::Server::HandlerResponse::Handled;
       });
-    s.set_error_handler(
-        httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+    s.set_error_handler(httplib::Server::HandlerWithResponse(
+        [](const httplib::Request& req, httplib::Response& res) {
           if (!res.body.empty())
             return httplib::Server::HandlerResponse::Unhandled;
           auto code = res.status == 413 ? "payload_too_large" : "http_error";
           auto message = res.status == 413 ? std::string("the request body exceeds the size limit")
                                            : "HTTP status " + std::to_string(res.status);
+          bool sends_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
+          if (res.status == 400 && sends_body && !req.has_header("Content-Length") &&
+              !req.has_header("Transfer-Encoding"))
+            message = req.method + " needs a Content-Length header or a chunked body";
+          else if (res.status == 400)
+            message = "the request could not be read (its request line, headers or body "
+                      "framing are malformed)";
           write(error_response(res.status, code, message), res);
           return httplib::Server::HandlerResponse::Handled;
         }));

@@ -78,7 +78,8 @@ expected<std::vector<std::string>> node_bus::provision(const profile& p,
         // The brokers refuse the change (no controller, no AlterConfigs permission, a test
         // broker): the topic still works; the operator sees why the retention differs.
         done.push_back("WARNING: retention of " + want->name +
-                       " differs from the profile and was not changed: " + set.error().message());
+                       " could not be read or differs from the profile, and was not changed: " +
+                       set.error().message());
         continue;
       }
       if (!set)

@@ -152,7 +152,7 @@ TEST_CASE("interactive mode renders tables and pretty JSON") {
         "alpha  live\n"
         "beta   live\n"
         "bravo  passivated\n"
-        "(more: ls counter --after bravo)\n");
+        "(more: ls counter --after bravo --limit 3)\n");
   CHECK(
       contains(text_of(s, "ls counter --state quarantined"), "(no entities in state quarantined)"));
   CHECK(contains(text_of(s, "show counter bravo"), "\n  \"status\": \"passivated\",\n"));

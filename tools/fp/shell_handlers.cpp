@@ -124,8 +124,16 @@ expected<reply> run_ls(session& s, const invocation& in) {
   out += rows.size() == 1 ? "(no entities" + (state.empty() ? "" : " in state " + state) + ")\n"
                           : table(rows);
   auto next = cell(*j, "next_after");
-  if (next != "-")
-    out += "(more: ls " + type + " --after " + next + ")\n";
+  if (next != "-") {
+    // The same listing, from where this page ended.
+    std::string more = "ls " + type;
+    if (!state.empty())
+      more += " --state " + state;
+    more += " --after " + next;
+    if (auto limit = in.option("--limit"); !limit.empty())
+      more += " --limit " + limit;
+    out += "(more: " + more + ")\n";
+  }
   return reply{out};
 }
 
