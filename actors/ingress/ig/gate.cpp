@@ -758,12 +758,6 @@ void gate::ingest(std::string body, std::function<void(ingest_result)> done) {
   admit(check_event(body, impl_->pol, run_lookup_fn()), std::move(done));
 }
 
-void gate::ingest_document(const nlohmann::json& doc, std::function<void(ingest_result)> done) {
-  if (impl_->stopping)
-    return done(error_result(503, "stopping", "ig: the node is stopping; resend later"));
-  admit(check_document(doc, impl_->pol, run_lookup_fn()), std::move(done));
-}
-
 run_lookup gate::run_lookup_fn() {
   return [this](std::string_view prid) {
     auto r = run(prid);

@@ -83,8 +83,6 @@ public:
 
   /// Checks and decides one event; `done` runs once (on some thread) with the durable outcome.
   void ingest(std::string body, std::function<void(ingest_result)> done);
-  /// `ingest` for an event already parsed by `schemas::parse_strict` (an element of a batch).
-  void ingest_document(const nlohmann::json& doc, std::function<void(ingest_result)> done);
   /// `ingest`, waiting up to `timeout` (then 504: the outcome may still land; resend).
   ingest_result ingest_wait(std::string body, std::chrono::milliseconds timeout);
 
