@@ -7,12 +7,44 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <cctype>
 #include <regex>
 #include <thread>
 
 namespace fp::cluster {
+
+namespace {
+
+/// Why a request's body framing cannot be trusted (RFC 9112 section 6.3), or "" when it can:
+/// one `Content-Length` of digits, or `Transfer-Encoding: chunked` alone.
+std::string framing_problem(const httplib::Request& req) {
+  auto lengths = req.get_header_value_count("Content-Length");
+  auto encodings = req.get_header_value_count("Transfer-Encoding");
+  if (lengths > 1)
+    return "more than one Content-Length header";
+  if (encodings > 1)
+    return "more than one Transfer-Encoding header";
+  if (lengths == 1 && encodings == 1)
+    return "both Content-Length and Transfer-Encoding";
+  if (encodings == 1) {
+    auto te = req.get_header_value("Transfer-Encoding");
+    std::transform(te.begin(), te.end(), te.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (te != "chunked")
+      return "Transfer-Encoding must be chunked";
+  }
+  if (lengths == 1) {
+    auto cl = req.get_header_value("Content-Length");
+    if (cl.empty() || cl.find_first_not_of("0123456789") != std::string::npos)
+      return "Content-Length must be a number of bytes";
+  }
+  return {};
+}
+
+} // namespace
 
 struct http_server::impl {
   http_server_options opts;
@@ -84,17 +116,25 @@ struct http_server::impl {
       if (res.status >= 100 && res.status < 600)
         by_code[res.status].fetch_add(1);
     });
-    if (opts.bearer_token)
-      s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-        if (req.get_header_value_count("Authorization") == 1 &&
-            bearer_matches(req.get_header_value("Authorization"), *opts.bearer_token))
-          return httplib::Server::HandlerResponse::Unhandled;
-        res.set_header("WWW-Authenticate", "Bearer realm=\"fp-" + opts.name + "\"");
-        write(error_response(401, "unauthorized",
-                             "this endpoint requires Authorization: Bearer <admin token>"),
-              res);
+    s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      // Before the body is read: a body whose length the headers state two ways (or not as a
+      // number) is refused, so nothing acts on bytes whose extent is ambiguous. The answer asks
+      // the client to close the connection.
+      if (auto why = framing_problem(req); !why.empty()) {
+        res.set_header("Connection", "close");
+        write(error_response(400, "bad_framing", why), res);
         return httplib::Server::HandlerResponse::Handled;
-      });
+      }
+      if (!opts.bearer_token ||
+          (req.get_header_value_count("Authorization") == 1 &&
+           bearer_matches(req.get_header_value("Authorization"), *opts.bearer_token)))
+        return httplib::Server::HandlerResponse::Unhandled;
+      res.set_header("WWW-Authenticate", "Bearer realm=\"fp-" + opts.name + "\"");
+      write(error_response(401, "unauthorized",
+                           "this endpoint requires Authorization: Bearer <admin token>"),
+            res);
+      return httplib::Server::HandlerResponse::Handled;
+    });
     s.set_error_handler(httplib::Server::HandlerWithResponse(
         [](const httplib::Request& req, httplib::Response& res) {
           if (!res.body.empty())

@@ -130,6 +130,25 @@ expect 413 "an oversized body" /v1/ingest "$WORK/big.json" "$KEY"
 expect 401 "no API key" /v1/ingest "$WORK/e0.json" ""
 expect 401 "a wrong API key" /v1/ingest "$WORK/e0.json" "not-the-key-000000001"
 check "the 401 does not echo the key" bash -c "! grep -q not-the-key '$WORK/resp'"
+# Body framing stated two ways (or not as a number) is refused before the body is read.
+check "conflicting or unreadable body framing is a 400 bad_framing" "$PY" - "$NODE" "$KEY" "$WORK/e0.json" <<'PYEOF'
+import socket, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+key, body = sys.argv[2].encode(), open(sys.argv[3], "rb").read()
+n = str(len(body)).encode()
+for framing in (b"Content-Length: " + n + b"\r\nContent-Length: " + n,
+                b"Content-Length: " + n + b"\r\nTransfer-Encoding: chunked",
+                b"Transfer-Encoding: gzip",
+                b"Content-Length: lots"):
+    s = socket.create_connection((u.hostname, u.port))
+    s.sendall(b"POST /v1/ingest HTTP/1.1\r\nHost: x\r\nX-API-Key: " + key + b"\r\n" + framing +
+              b"\r\nConnection: close\r\n\r\n" + body)
+    out = b""
+    while chunk := s.recv(65536):
+        out += chunk
+    s.close()
+    assert out.startswith(b"HTTP/1.1 400 ") and b'"bad_framing"' in out, (framing, out[:200])
+PYEOF
 for pair in "$KEY not-the-key-000000001" "not-the-key-000000001 $KEY"; do
   read -r first second <<<"$pair"
   got=$(curl -s -o "$WORK/resp" -w '%{http_code}' -X POST -H "X-API-Key: $first" \
