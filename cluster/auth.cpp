@@ -1,4 +1,5 @@
 #include "cluster/auth.hpp"
+#include "schemas/file_text.hpp"
 
 #include "cluster/errc.hpp"
 
@@ -6,7 +7,6 @@
 
 #include <cctype>
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 
 namespace fp::cluster {
@@ -40,14 +40,10 @@ expected<std::string> checked(std::string token, const std::string& where) {
 expected<std::optional<std::string>> read_secret(const std::string& file, const std::string& env,
                                                  const std::string& key_path) {
   if (!file.empty()) {
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream text;
-    if (!in)
+    auto text = schemas::read_file_text(file);
+    if (!text)
       return error{errc::bad_secret, key_path + "_file: cannot read " + file};
-    text << in.rdbuf(); // an empty file inserts nothing: not a read error
-    if (in.bad())
-      return error{errc::bad_secret, key_path + "_file: cannot read " + file};
-    return std::optional<std::string>(text.str());
+    return text;
   }
   if (!env.empty()) {
     const char* v = std::getenv(env.c_str());
@@ -121,14 +117,10 @@ bool api_key_in(std::string_view given, const std::vector<std::string>& keys) {
 
 expected<std::optional<std::string>> read_admin_token(const admin_wiring& a) {
   if (!a.token_file.empty()) {
-    std::ifstream in(a.token_file, std::ios::binary);
-    std::ostringstream text;
-    if (!in)
+    auto text = schemas::read_file_text(a.token_file);
+    if (!text)
       return error{errc::bad_secret, "wiring.admin.token_file: cannot read " + a.token_file};
-    text << in.rdbuf(); // an empty file inserts nothing: not a read error
-    if (in.bad())
-      return error{errc::bad_secret, "wiring.admin.token_file: cannot read " + a.token_file};
-    auto t = checked(text.str(), "wiring.admin.token_file " + a.token_file);
+    auto t = checked(std::move(*text), "wiring.admin.token_file " + a.token_file);
     if (!t)
       return std::move(t).error();
     return std::optional<std::string>(std::move(*t));

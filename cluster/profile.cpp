@@ -1,4 +1,5 @@
 #include "cluster/profile.hpp"
+#include "schemas/file_text.hpp"
 
 #include "bus/embedded/embedded_bus.hpp"
 #include "cluster/errc.hpp"
@@ -9,8 +10,6 @@
 #include <arpa/inet.h>
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 namespace fp::cluster {
 
@@ -306,16 +305,12 @@ expected<profile> load_profile(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))
     return error{errc::io, "profile " + path.string() + " does not exist or is not a file"};
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  if (!in)
+  auto text = schemas::read_file_text(path);
+  if (!text)
     return error{errc::io, "profile " + path.string() + " is not readable"};
-  text << in.rdbuf(); // an empty file inserts nothing: not a read error
-  if (in.bad())
-    return error{errc::io, "profile " + path.string() + " is not readable"};
-  if (text.str().find_first_not_of(" \t\r\n") == std::string::npos)
+  if (text->find_first_not_of(" \t\r\n") == std::string::npos)
     return error{errc::bad_profile, "profile " + path.string() + " is empty"};
-  return parse_profile(text.str(), path);
+  return parse_profile(*text, path);
 }
 
 expected<void> apply_env_overrides(profile& p, const std::function<const char*(const char*)>& env) {

@@ -189,15 +189,16 @@ expected<std::unique_ptr<journal>> journal::open(options opts) {
   if (o.writer_id.size() > format::max_writer_bytes)
     return error{errc::invalid_argument, "journal: writer_id longer than 255 bytes"};
   std::error_code ec;
+  const auto data_file = o.dir / "data.mdb";
   if (!o.read_only) {
     std::filesystem::create_directories(o.dir, ec);
     if (ec)
       return error{errc::io, "journal: cannot create " + o.dir.string() + ": " + ec.message()};
-  } else if (!std::filesystem::exists(o.dir / "data.mdb")) {
+  } else if (!std::filesystem::exists(data_file)) {
     return error{errc::not_found,
                  "journal: no journal at " + o.dir.string() + " (expected data.mdb)"};
-  } else if (std::filesystem::file_size(o.dir / "data.mdb", ec) == 0 && !ec) {
-    return error{errc::corrupt, "journal: " + (o.dir / "data.mdb").string() + " is empty"};
+  } else if (std::filesystem::file_size(data_file, ec) == 0 && !ec) {
+    return error{errc::corrupt, "journal: " + data_file.string() + " is empty"};
   }
   if (!o.read_only) {
     // One writer process per journal: each writer assigns global seqs from its own view.
@@ -230,11 +231,10 @@ expected<std::unique_ptr<journal>> journal::open(options opts) {
     mdb_env_info(p->env, &info);
     mdb_env_stat(p->env, &st);
     auto need = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * st.ms_psize;
-    auto file = o.dir / "data.mdb";
-    auto have = std::filesystem::file_size(file, ec);
+    auto have = std::filesystem::file_size(data_file, ec);
     if (!ec && have < need)
       return error{errc::corrupt,
-                   "journal: " + file.string() + " is truncated: " + std::to_string(have) +
+                   "journal: " + data_file.string() + " is truncated: " + std::to_string(have) +
                        " bytes, but its pages in use end at " + std::to_string(need)};
   }
   MDB_txn* txn = nullptr;

@@ -1,4 +1,5 @@
 #include "actors/ingress/sr/outputs_policy.hpp"
+#include "schemas/file_text.hpp"
 
 #include "actors/ingress/sr/errc.hpp"
 #include "schemas/errc.hpp"
@@ -6,9 +7,7 @@
 #include "schemas/run_facts.hpp"
 #include "schemas/yaml_fields.hpp"
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 namespace fp::sr {
 
@@ -88,14 +87,10 @@ expected<outputs_policy> load_outputs_policy(const std::filesystem::path& path) 
   if (!std::filesystem::is_regular_file(path, ec))
     return fp::error{errc::bad_policy,
                      "outputs policy " + path.string() + " does not exist or is not a file"};
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  if (!in)
+  auto text = schemas::read_file_text(path);
+  if (!text)
     return fp::error{errc::bad_policy, "outputs policy " + path.string() + " is not readable"};
-  text << in.rdbuf(); // an empty file inserts nothing: not a read error
-  if (in.bad())
-    return fp::error{errc::bad_policy, "outputs policy " + path.string() + " is not readable"};
-  return parse_outputs_policy(text.str(), path.string());
+  return parse_outputs_policy(*text, path.string());
 }
 
 expected<std::vector<planned_output>> plan_outputs(const outputs_policy& traffic,

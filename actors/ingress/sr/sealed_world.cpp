@@ -1,4 +1,5 @@
 #include "actors/ingress/sr/sealed_world.hpp"
+#include "schemas/file_text.hpp"
 
 #include "actors/ingress/sr/errc.hpp"
 #include "actors/ingress/world/world.hpp"
@@ -8,9 +9,6 @@
 #include "schemas/ids.hpp"
 
 #include <nlohmann/json.hpp>
-
-#include <fstream>
-#include <sstream>
 
 namespace fp::sr {
 
@@ -50,14 +48,10 @@ std::string describe(const world_query& q) {
 }
 
 expected<std::string> read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream text;
-  if (!in)
+  auto text = schemas::read_file_text(p);
+  if (!text)
     return fp::error{errc::gate_refused, p.string() + ": cannot be read"};
-  text << in.rdbuf(); // an empty file inserts nothing: not a read error
-  if (in.bad())
-    return fp::error{errc::gate_refused, p.string() + ": cannot be read"};
-  return text.str();
+  return std::move(*text);
 }
 
 fp::error refused(const fs::path& where, const std::string& rule) {
