@@ -7,10 +7,19 @@
 
 #include <httplib.h>
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <cctype>
+#include <chrono>
+#include <cstdlib>
 #include <regex>
 #include <thread>
 
@@ -42,6 +51,86 @@ std::string framing_problem(const httplib::Request& req) {
       return "Content-Length must be a number of bytes";
   }
   return {};
+}
+
+/// The socket a request came on, found by its addresses (cpp-httplib does not hand handlers
+/// their connection); -1 when none matches.
+int connection_fd(const httplib::Request& req) {
+  auto* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr)
+    return -1;
+  int found = -1;
+  while (auto* entry = ::readdir(dir)) {
+    char* end = nullptr;
+    long fd = std::strtol(entry->d_name, &end, 10);
+    if (end == entry->d_name || *end != '\0' || fd == ::dirfd(dir))
+      continue;
+    sockaddr_storage local{}, peer{};
+    socklen_t ll = sizeof local, pl = sizeof peer;
+    if (::getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&local), &ll) != 0 ||
+        ::getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer), &pl) != 0)
+      continue;
+    char lport[16], host[NI_MAXHOST], pport[16];
+    if (::getnameinfo(reinterpret_cast<sockaddr*>(&local), ll, nullptr, 0, lport, sizeof lport,
+                      NI_NUMERICSERV) != 0 ||
+        ::getnameinfo(reinterpret_cast<sockaddr*>(&peer), pl, host, sizeof host, pport,
+                      sizeof pport, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+      continue;
+    if (std::to_string(req.local_port) == lport && std::to_string(req.remote_port) == pport &&
+        req.remote_addr == host) {
+      found = static_cast<int>(fd);
+      break;
+    }
+  }
+  ::closedir(dir);
+  return found;
+}
+
+/// Sends `r` on the request's connection and ends the connection. After a body of unknown
+/// extent, the bytes that follow must not be read as a next request (request smuggling), but
+/// cpp-httplib keeps a connection open after a handled request unless the client asked to
+/// close it. So the answer goes out here, the write side is shut, what the client still sends
+/// is drained for a moment (closing with unread bytes would reset the connection before the
+/// client reads the answer), and the socket is swapped for /dev/null: cpp-httplib's own
+/// answer and its next read then fail, and it closes the descriptor. False when the socket
+/// was not found (the answer is then left to cpp-httplib).
+bool answer_and_close(const httplib::Request& req, const http_response& r) {
+  int fd = connection_fd(req);
+  if (fd < 0)
+    return false;
+  // The reason phrase is optional (RFC 9112 section 4); 400 is the only status sent this way.
+  std::string out = "HTTP/1.1 " + std::to_string(r.status) +
+                    (r.status == 400 ? " Bad Request" : " ") +
+                    "\r\nContent-Type: " + r.content_type +
+                    "\r\nContent-Length: " + std::to_string(r.body.size()) +
+                    "\r\nConnection: close\r\n\r\n" + r.body;
+  for (std::size_t sent = 0; sent < out.size();) {
+    auto n = ::send(fd, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0)
+      break;
+    sent += static_cast<std::size_t>(n);
+  }
+  ::shutdown(fd, SHUT_WR);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  char sink[16384];
+  for (std::size_t drained = 0; drained < (std::size_t{1} << 20);) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    pollfd p{fd, POLLIN, 0};
+    if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0)
+      break;
+    auto n = ::recv(fd, sink, sizeof sink, 0);
+    if (n <= 0)
+      break;
+    drained += static_cast<std::size_t>(n);
+  }
+  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0) {
+    ::dup2(null, fd);
+    ::close(null);
+  }
+  return true;
 }
 
 } // namespace
@@ -118,11 +207,13 @@ struct http_server::impl {
     });
     s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       // Before the body is read: a body whose length the headers state two ways (or not as a
-      // number) is refused, so nothing acts on bytes whose extent is ambiguous. The answer asks
-      // the client to close the connection.
+      // number) is refused, so nothing acts on bytes whose extent is ambiguous, and the
+      // connection ends with the answer (nothing after it is read as a request).
       if (auto why = framing_problem(req); !why.empty()) {
+        auto r = error_response(400, "bad_framing", why + "; the connection is closed");
+        write(r, res); // what the access count sees; the client gets it from answer_and_close
         res.set_header("Connection", "close");
-        write(error_response(400, "bad_framing", why), res);
+        answer_and_close(req, r);
         return httplib::Server::HandlerResponse::Handled;
       }
       if (!opts.bearer_token ||

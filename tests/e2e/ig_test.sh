@@ -132,7 +132,7 @@ expect 401 "a wrong API key" /v1/ingest "$WORK/e0.json" "not-the-key-000000001"
 check "the 401 does not echo the key" bash -c "! grep -q not-the-key '$WORK/resp'"
 # Body framing stated two ways (or not as a number) is refused before the body is read.
 check "conflicting or unreadable body framing is a 400 bad_framing" "$PY" - "$NODE" "$KEY" "$WORK/e0.json" <<'PYEOF'
-import socket, sys, urllib.parse
+import socket, sys, time, urllib.parse
 u = urllib.parse.urlparse(sys.argv[1])
 key, body = sys.argv[2].encode(), open(sys.argv[3], "rb").read()
 n = str(len(body)).encode()
@@ -148,6 +148,28 @@ for framing in (b"Content-Length: " + n + b"\r\nContent-Length: " + n,
         out += chunk
     s.close()
     assert out.startswith(b"HTTP/1.1 400 ") and b'"bad_framing"' in out, (framing, out[:200])
+# A keep-alive connection ends with that answer: a request hidden after the first length
+# (request smuggling) is never read as a request of its own.
+hidden = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+s = socket.create_connection((u.hostname, u.port))
+s.settimeout(10)
+s.sendall(b"POST /v1/ingest HTTP/1.1\r\nHost: x\r\nX-API-Key: " + key +
+          b"\r\nContent-Length: 0\r\nContent-Length: " + str(len(hidden)).encode() + b"\r\n\r\n")
+time.sleep(0.3)  # the hidden request arrives after the node has read the headers
+try:
+    s.sendall(hidden)
+except OSError:
+    pass  # the node may have closed already
+out = b""
+try:
+    while chunk := s.recv(65536):
+        out += chunk
+except ConnectionResetError:
+    pass
+s.close()
+assert out.startswith(b"HTTP/1.1 400 ") and b'"bad_framing"' in out, out[:300]
+assert out.count(b"HTTP/1.1 ") == 1, out[:600]
+assert b"connection: close" in out.lower(), out[:300]
 PYEOF
 for pair in "$KEY not-the-key-000000001" "not-the-key-000000001 $KEY"; do
   read -r first second <<<"$pair"
