@@ -53,6 +53,50 @@ std::string framing_problem(const httplib::Request& req) {
   return {};
 }
 
+/// Why a request's body is not declared as JSON, or "" when it is (or the method sends no
+/// body): every route that takes a body takes JSON, as `application/json` with no parameter
+/// but `charset=utf-8` (RFC 8259 section 8.1: JSON is UTF-8).
+std::string media_type_problem(const httplib::Request& req) {
+  if (req.method != "POST" && req.method != "PUT" && req.method != "PATCH")
+    return {};
+  auto lower = [](std::string v) {
+    std::transform(v.begin(), v.end(), v.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return v;
+  };
+  auto trim = [](std::string v) {
+    auto b = v.find_first_not_of(" \t");
+    auto e = v.find_last_not_of(" \t");
+    return b == std::string::npos ? std::string() : v.substr(b, e - b + 1);
+  };
+  auto shown = [](const std::string& v) {
+    std::string out;
+    for (char c : v.substr(0, 80))
+      out += (c >= 0x20 && c < 0x7f) ? c : '?';
+    return out;
+  };
+  auto count = req.get_header_value_count("Content-Type");
+  if (count == 0)
+    return "the body must be sent with Content-Type: application/json";
+  if (count > 1)
+    return "more than one Content-Type header";
+  auto value = req.get_header_value("Content-Type");
+  auto semi = value.find(';');
+  if (lower(trim(value.substr(0, semi))) != "application/json")
+    return "Content-Type must be application/json (got \"" + shown(value) + "\")";
+  while (semi != std::string::npos) {
+    auto next = value.find(';', semi + 1);
+    auto param =
+        lower(trim(value.substr(semi + 1, next == std::string::npos ? next : next - semi - 1)));
+    param.erase(std::remove(param.begin(), param.end(), '"'), param.end());
+    if (!param.empty() && param != "charset=utf-8")
+      return "Content-Type application/json takes no parameter but charset=utf-8 (got \"" +
+             shown(value) + "\")";
+    semi = next;
+  }
+  return {};
+}
+
 /// The socket a request came on, found by its addresses (cpp-httplib does not hand handlers
 /// their connection); -1 when none matches.
 int connection_fd(const httplib::Request& req) {
@@ -261,6 +305,10 @@ struct http_server::impl {
     for (std::size_t i = 0; i < routes.size(); ++i) {
       patterns.emplace_back(routes[i].pattern);
       auto h = [this, i](const httplib::Request& req, httplib::Response& res) {
+        if (auto why = media_type_problem(req); !why.empty()) {
+          write(error_response(415, "unsupported_media_type", why), res);
+          return;
+        }
         write(routes[i].handler(convert(req)), res);
       };
       auto& m = routes[i].method;

@@ -80,13 +80,25 @@ done
 check "an add answers the counter's value" test "$(json 'd["value"], d["adds"]' <"$WORK/body")" = "(6, 3)"
 code=$(add alpha 0)
 check "a rejected add is 422 with the entity's reason" test "$code:$(json 'd["error"]["code"]' <"$WORK/body")" = "422:rejected"
-code=$(status_of "$INGRESS/v1/testkit/counters/alpha" -X POST -d '{"op":"add","amount":"x","at":"2026-01-01T00:00:00Z"}')
+code=$(status_of "$INGRESS/v1/testkit/counters/alpha" -X POST -H 'Content-Type: application/json' -d '{"op":"add","amount":"x","at":"2026-01-01T00:00:00Z"}')
 check "a bad field is 400 naming it" test "$code:$(json 'd["error"]["message"]' <"$WORK/body")" = \
   '400:body.amount: must be an integer within +/-2^53, got "x"'
-code=$(status_of "$INGRESS/v1/testkit/counters/alpha" -X POST -d '{"op":"add","amount":1}')
+code=$(status_of "$INGRESS/v1/testkit/counters/alpha" -X POST -H 'Content-Type: application/json' -d '{"op":"add","amount":1}')
 check "a missing field is 400 naming it" grep -q '"body.at: missing' "$WORK/body"
-code=$(status_of "$INGRESS/v1/testkit/counters/alpha" -X POST -d '{"op":"add",')
+code=$(status_of "$INGRESS/v1/testkit/counters/alpha" -X POST -H 'Content-Type: application/json' -d '{"op":"add",')
 check "malformed JSON is 400" test "$code" = 400
+# A body route takes JSON only: Content-Type application/json (charset=utf-8 allowed).
+for ct in "" "Content-Type: text/plain" "Content-Type: application/x-www-form-urlencoded" \
+  "Content-Type: application/json; charset=latin1"; do
+  code=$(status_of "$INGRESS/v1/testkit/counters/alpha" -X POST -H "${ct:-Content-Type:}" \
+    --data-binary '{"op":"add","amount":1,"at":"2026-01-01T00:00:00Z"}')
+  check "a body sent as '${ct:-no Content-Type}' is 415 and changes nothing" \
+    test "$code:$(json 'd["error"]["code"]' <"$WORK/body")" = "415:unsupported_media_type"
+done
+code=$(status_of "$INGRESS/v1/testkit/counters/alpha" -X POST \
+  -H 'Content-Type: Application/JSON; charset="UTF-8"' -d '{"op":"get"}')
+check "application/json with charset=utf-8 is accepted in any case; the 415s added nothing" \
+  test "$code $(json 'd["value"], d["adds"]' <"$WORK/body")" = "200 (6, 3)"
 code=$(status_of "$INGRESS/v1/testkit/counters/alpha" -X POST --data-binary @<(head -c 70000 /dev/zero | tr '\0' ' '))
 check "a body over policy.http.max_body_bytes is 413" test "$code" = 413
 code=$(status_of "$INGRESS/v1/testkit/counters/alpha")

@@ -173,7 +173,7 @@ assert b"connection: close" in out.lower(), out[:300]
 PYEOF
 for pair in "$KEY not-the-key-000000001" "not-the-key-000000001 $KEY"; do
   read -r first second <<<"$pair"
-  got=$(curl -s -o "$WORK/resp" -w '%{http_code}' -X POST -H "X-API-Key: $first" \
+  got=$(curl -s -o "$WORK/resp" -w '%{http_code}' -X POST -H 'Content-Type: application/json' -H "X-API-Key: $first" \
     -H "X-API-Key: $second" --data-binary "@$WORK/e0.json" "$NODE/v1/ingest")
   check "two X-API-Key headers are refused whichever comes first (HTTP $got)" test "$got" = 401
 done
