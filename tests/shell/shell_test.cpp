@@ -114,6 +114,13 @@ TEST_CASE("parse checks commands, operands and options against the tables") {
   CHECK(parse({"ls", "counter", "--limit", "ten"}).error() == errc::usage);
   CHECK(parse({"ls", "counter", "--limit"}).error() == errc::usage);
   CHECK(parse({"ls", "counter", "--limit", "1", "--limit", "2"}).error() == errc::usage);
+  // The ranges the node's admin API accepts are checked before any request goes out.
+  CHECK(contains(parse({"journal", "counter/a", "--from", "0"}).error().message(),
+                 "option --from: expected at least 1, got 0"));
+  CHECK(contains(parse({"ls", "counter", "--limit", "0"}).error().message(),
+                 "option --limit: expected 1..1000, got 0"));
+  CHECK(parse({"ls", "counter", "--limit", "1001"}).error() == errc::usage);
+  CHECK(parse({"journal", "counter/a", "--from", "1", "--limit", "1000"}));
   CHECK(contains(parse({"ls"}).error().message(), "usage: ls TYPE"));
   CHECK(parse({"exit"})->command->bit == on::quit);
 }

@@ -113,6 +113,16 @@ expected<invocation> parse(const std::vector<std::string>& words) {
     if (o->numeric && !is_number(value))
       return usage(c,
                    "option " + name + ": expected a non-negative integer, got \"" + value + "\"");
+    if (o->numeric) {
+      std::uint64_t n = 0;
+      std::from_chars(value.data(), value.data() + value.size(), n);
+      if (n < o->min || n > o->max)
+        return usage(c, "option " + name + ": expected " +
+                            (o->max == UINT64_MAX
+                                 ? "at least " + std::to_string(o->min)
+                                 : std::to_string(o->min) + ".." + std::to_string(o->max)) +
+                            ", got " + value);
+    }
     in.options.emplace(name, std::move(value));
   }
   auto n = in.operands.size();

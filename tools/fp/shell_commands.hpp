@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -68,6 +69,8 @@ struct option_spec {
   bool numeric;
   unsigned accepted_by; ///< `on::` bits
   std::string_view help;
+  std::uint64_t min = 0; ///< numeric options: the range the node's admin API accepts
+  std::uint64_t max = UINT64_MAX;
 };
 
 /// A parsed command line: the command's row, its operands and its options.
@@ -126,8 +129,8 @@ inline constexpr std::array option_table{
     option_spec{"--state", "S", false, on::ls,
                 "only entities in state S: recovering, live, passivated, quarantined"},
     option_spec{"--after", "KEY", false, on::ls, "start after KEY (the last page's next_after)"},
-    option_spec{"--limit", "N", true, on::ls | on::journal, "at most N rows"},
-    option_spec{"--from", "N", true, on::journal, "first seq to show; default 1"},
+    option_spec{"--limit", "N", true, on::ls | on::journal, "at most N rows (1..1000)", 1, 1000},
+    option_spec{"--from", "N", true, on::journal, "first seq to show; default 1", 1},
 };
 
 /// The entity states `ls --state` accepts and TAB offers.
