@@ -254,7 +254,12 @@ std::vector<http_route> admin_routes(const node_view& node) {
          return http_response{200, "text/plain; version=0.0.4; charset=utf-8",
                               exposition(node_metrics(*n))};
        }},
-      {"GET", "/admin/planes", [n](const http_request&) { return planes(*n); }},
+      {"GET", "/admin/planes",
+       [n](const http_request& r) {
+         if (auto ok = only_params(r, {}); !ok)
+           return error_response(ok.error());
+         return planes(*n);
+       }},
       {"GET", "/admin/entities/([^/]+)", [n](const http_request& r) { return entities(*n, r); }},
       {"GET", "/admin/entities/([^/]+)/(.+)", [n](const http_request& r) { return entity(*n, r); }},
       {"GET", "/admin/journal/(.+)", [n](const http_request& r) { return journal_stream(*n, r); }},

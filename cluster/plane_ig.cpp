@@ -251,7 +251,9 @@ expected<void> start_ig(plane_context& ctx) {
       {"POST", "/v1/ingest", [c, g](const http_request& r) { return ingest_one(*c, *g, r); }});
   ctx.ingress_routes.push_back({"POST", "/v1/ingest/batch",
                                 [c, g](const http_request& r) { return ingest_batch(*c, *g, r); }});
-  ctx.admin_routes.push_back({"GET", "/admin/ig/runs", [g](const http_request&) {
+  ctx.admin_routes.push_back({"GET", "/admin/ig/runs", [g](const http_request& r) {
+                                if (auto ok = only_params(r, {}); !ok)
+                                  return error_response(ok.error());
                                 ojson runs = ojson::array();
                                 for (auto& p : g->runs())
                                   runs.push_back(run_json(p));
@@ -259,6 +261,8 @@ expected<void> start_ig(plane_context& ctx) {
                               }});
   ctx.admin_routes.push_back(
       {"GET", "/admin/ig/tuples/([^/]+)/([^/]+)/([^/]+)", [g](const http_request& r) {
+         if (auto ok = only_params(r, {}); !ok)
+           return error_response(ok.error());
          ig::tuple_id t{r.captures.at(0), r.captures.at(1), r.captures.at(2)};
          auto s = g->tuple(t);
          if (!s)

@@ -371,7 +371,9 @@ expected<void> start_wsp(plane_context& ctx) {
   o.retry_budget = pol.retry_budget;
   o.request_timeout = pol.request_timeout;
   auto plane = std::make_shared<wsp_plane>(ctx, std::move(*policy), std::move(o), *table);
-  ctx.admin_routes.push_back({"GET", "/admin/wsp/runs", [plane](const http_request&) {
+  ctx.admin_routes.push_back({"GET", "/admin/wsp/runs", [plane](const http_request& r) {
+                                if (auto ok = only_params(r, {}); !ok)
+                                  return error_response(ok.error());
                                 return json_response(200, plane->runs_json());
                               }});
   plane_hooks h;

@@ -149,6 +149,9 @@ bad "/admin/entities/counter?limit=0" "limit: must be an integer 1..1000"
 bad "/admin/entities/counter?limit=abc" "limit: must be an integer 1..1000"
 bad "/admin/entities/counter?state=sleepy" "state: must be one of recovering live passivated quarantined"
 bad "/admin/entities/counter?colour=red" '"colour": unknown parameter'
+bad "/admin/planes?verbose=1" '"verbose": unknown parameter'
+check "/healthz and /metrics ignore query parameters (probes and scrapers add their own)" \
+  test "$(status_of "$ADMIN/healthz?probe=1"):$(status_of "$ADMIN/metrics?name[]=x")" = "200:200"
 bad "/admin/journal/counter%2Falpha?from=0" "from: must be an integer 1.."
 bad "/admin/journal/counter%2Falpha?limit=1&limit=2" "limit: given more than once"
 check "an unknown type is 404" test "$(status_of "$ADMIN/admin/entities/widget")" = 404

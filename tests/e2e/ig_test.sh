@@ -105,6 +105,8 @@ FP_SR_API_KEY=$KEY expect_rc 0 "fp sr run: READY" \
 SRID=$(field "$WORK/out" 'd["scenario_run_id"]')
 for _ in $(seq 100); do [[ $(admin /admin/ig/runs) == *"$PRID"* ]] && break; sleep 0.1; done
 check "IG opened the run after READY" bash -c "curl -s http://127.0.0.1:$ADMIN/admin/ig/runs | grep -q '\"scenario_run_id\":\"$SRID\"'"
+check "/admin/ig/runs refuses a parameter it does not know" \
+  test "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ADMIN/admin/ig/runs?all=1")" = 400
 
 make_event "$WORK/e0.json" $T 0
 expect 200 "a traffic row is ADMITTED" /v1/ingest "$WORK/e0.json" "$KEY" \
