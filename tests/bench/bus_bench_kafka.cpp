@@ -1,9 +1,9 @@
 // bus_bench, Kafka half (DESIGN.md §9): the Kafka backend against raw librdkafka, both talking
 // to one in-process mock cluster in the same run, with the same producer settings (idempotent,
 // acks=all, murmur2, linger 5 ms, batches of 10k, 5 in flight), the same records and
-// group-less (assign) readers, in 11 interleaved rounds: each line gives the best round of
-// either side (value, baseline, ratio) and the median rounds (median_*). Then produce->consume
-// latency at a fixed moderate rate.
+// group-less (assign) readers, in 11 interleaved rounds (each side first in every other
+// round): each line gives the best round of either side (value, baseline, ratio) and the
+// median rounds (median_*). Then produce->consume latency at a fixed moderate rate.
 //
 // The raw side is the best plain librdkafka program we know for the job: producev in a loop
 // with delivery reports served by rd_kafka_poll every 1k records, rd_kafka_flush, and a
@@ -20,6 +20,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstring>
 #include <thread>
@@ -373,7 +374,9 @@ int bus_bench_kafka(bool quick) {
         return 1;
       }
     for (int r = 0; r < rounds; ++r)
-      for (side* s : {static_cast<side*>(&b), static_cast<side*>(&a)}) {
+      // Each side goes first in every other round: the side that follows the other's reader
+      // shares the cores with its teardown (threads exiting, the mock dropping connections).
+      for (side* s : r % 2 == 0 ? std::array<side*, 2>{&b, &a} : std::array<side*, 2>{&a, &b}) {
         auto topic = "bench.kafka." + std::string(s == &a ? "bus." : "raw.") + std::to_string(r);
         auto got = run_round(**mock, *s, topic, n);
         if (!got) {
