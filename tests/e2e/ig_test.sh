@@ -157,7 +157,7 @@ s = socket.create_connection((u.hostname, u.port))
 s.settimeout(10)
 s.sendall(b"POST /v1/ingest HTTP/1.1\r\nHost: x\r\nX-API-Key: " + key +
           b"\r\nContent-Length: 0\r\nContent-Length: " + str(len(hidden)).encode() + b"\r\n\r\n")
-time.sleep(0.3)  # the hidden request arrives after the node has read the headers
+time.sleep(0.1)  # the hidden request arrives after the node has read the headers
 try:
     s.sendall(hidden)
 except OSError:
