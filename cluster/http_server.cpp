@@ -27,6 +27,16 @@ namespace fp::cluster {
 
 namespace {
 
+std::string ascii_lower(std::string v) {
+  std::transform(v.begin(), v.end(), v.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return v;
+}
+
+bool sends_body(const std::string& method) {
+  return method == "POST" || method == "PUT" || method == "PATCH";
+}
+
 /// Why a request's body framing cannot be trusted (RFC 9112 section 6.3), or "" when it can:
 /// one `Content-Length` of digits, or `Transfer-Encoding: chunked` alone.
 std::string framing_problem(const httplib::Request& req) {
@@ -39,10 +49,7 @@ std::string framing_problem(const httplib::Request& req) {
   if (lengths == 1 && encodings == 1)
     return "both Content-Length and Transfer-Encoding";
   if (encodings == 1) {
-    auto te = req.get_header_value("Transfer-Encoding");
-    std::transform(te.begin(), te.end(), te.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (te != "chunked")
+    if (ascii_lower(req.get_header_value("Transfer-Encoding")) != "chunked")
       return "Transfer-Encoding must be chunked";
   }
   if (lengths == 1) {
@@ -57,13 +64,8 @@ std::string framing_problem(const httplib::Request& req) {
 /// body): every route that takes a body takes JSON, as `application/json` with no parameter
 /// but `charset=utf-8` (RFC 8259 section 8.1: JSON is UTF-8).
 std::string media_type_problem(const httplib::Request& req) {
-  if (req.method != "POST" && req.method != "PUT" && req.method != "PATCH")
+  if (!sends_body(req.method))
     return {};
-  auto lower = [](std::string v) {
-    std::transform(v.begin(), v.end(), v.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return v;
-  };
   auto trim = [](std::string v) {
     auto b = v.find_first_not_of(" \t");
     auto e = v.find_last_not_of(" \t");
@@ -82,12 +84,12 @@ std::string media_type_problem(const httplib::Request& req) {
     return "more than one Content-Type header";
   auto value = req.get_header_value("Content-Type");
   auto semi = value.find(';');
-  if (lower(trim(value.substr(0, semi))) != "application/json")
+  if (ascii_lower(trim(value.substr(0, semi))) != "application/json")
     return "Content-Type must be application/json (got \"" + shown(value) + "\")";
   while (semi != std::string::npos) {
     auto next = value.find(';', semi + 1);
-    auto param =
-        lower(trim(value.substr(semi + 1, next == std::string::npos ? next : next - semi - 1)));
+    auto param = ascii_lower(
+        trim(value.substr(semi + 1, next == std::string::npos ? next : next - semi - 1)));
     param.erase(std::remove(param.begin(), param.end(), '"'), param.end());
     if (!param.empty() && param != "charset=utf-8")
       return "Content-Type application/json takes no parameter but charset=utf-8 (got \"" +
@@ -277,8 +279,7 @@ struct http_server::impl {
           auto code = res.status == 413 ? "payload_too_large" : "http_error";
           auto message = res.status == 413 ? std::string("the request body exceeds the size limit")
                                            : "HTTP status " + std::to_string(res.status);
-          bool sends_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
-          if (res.status == 400 && sends_body && !req.has_header("Content-Length") &&
+          if (res.status == 400 && sends_body(req.method) && !req.has_header("Content-Length") &&
               !req.has_header("Transfer-Encoding"))
             message = req.method + " needs a Content-Length header or a chunked body";
           else if (res.status == 400)

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -23,6 +24,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -54,6 +56,30 @@ inline json line(const std::string& metric) {
   json j;
   j["bench"] = std::string(bench_name);
   j["metric"] = metric;
+  return j;
+}
+
+/// The middle value of `v` (the upper middle of an even count); 0 when empty.
+inline double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+/// A line over interleaved rounds of both sides: each side's best round (value, baseline,
+/// ratio) and each side's median round (median_*).
+inline json rounds_line(const std::string& metric, const std::vector<double>& ours,
+                        const std::vector<double>& base, const std::string& unit, double target) {
+  auto best = [](const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); };
+  auto j = line(metric);
+  j["value"] = round_to(best(ours), 0);
+  j["unit"] = unit;
+  j["baseline"] = round_to(best(base), 0);
+  j["ratio"] = round_to(best(ours) / best(base), 3);
+  j["target"] = target;
+  j["rounds"] = ours.size();
+  j["median_value"] = round_to(median(ours), 0);
+  j["median_baseline"] = round_to(median(base), 0);
+  j["median_ratio"] = round_to(median(ours) / median(base), 3);
   return j;
 }
 

@@ -237,11 +237,6 @@ std::optional<throughput_round> run_throughput_round(std::uint64_t total, const 
   return r;
 }
 
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
 /// Rounds of (bus, then raw LMDB on the same records): the disk's speed drifts over seconds,
 /// so one pair can land on a slow patch on one side only. The line gives the best round of
 /// each side (value, baseline, ratio) and the median rounds (median_*), as the Kafka lines do.
@@ -260,17 +255,7 @@ bool bench_throughput(bool quick, const fs::path& root) {
     base.push_back(r->base);
     per_commit.push_back(r->per_commit);
   }
-  auto best = [](const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); };
-  auto l = line("embedded_produce_consume_rps");
-  l["value"] = round_to(best(ours), 0);
-  l["unit"] = "records/s";
-  l["baseline"] = round_to(best(base), 0);
-  l["ratio"] = round_to(best(ours) / best(base), 3);
-  l["target"] = 0.5;
-  l["rounds"] = rounds;
-  l["median_value"] = round_to(median_of(ours), 0);
-  l["median_baseline"] = round_to(median_of(base), 0);
-  l["median_ratio"] = round_to(median_of(ours) / median_of(base), 3);
+  auto l = rounds_line("embedded_produce_consume_rps", ours, base, "records/s", 0.5);
   l["records_per_round"] = total;
   emit(l);
   std::sort(per_commit.begin(), per_commit.end());

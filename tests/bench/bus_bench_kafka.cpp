@@ -250,26 +250,10 @@ std::optional<rates> run_round(fp::bus::mock_cluster& mock, side& s, const std::
   return rates{n / tp, n / tc, n / (tp + tc)};
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
 /// The best round of each side (the line's value and baseline), and each side's median round.
 void emit_rate(const std::string& metric, const std::vector<double>& ours,
                const std::vector<double>& raw) {
-  auto best = [](const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); };
-  auto j = line(metric);
-  j["value"] = round_to(best(ours), 0);
-  j["unit"] = "records/s";
-  j["baseline"] = round_to(best(raw), 0);
-  j["ratio"] = round_to(best(ours) / best(raw), 3);
-  j["target"] = 0.9;
-  j["rounds"] = ours.size();
-  j["median_value"] = round_to(median(ours), 0);
-  j["median_baseline"] = round_to(median(raw), 0);
-  j["median_ratio"] = round_to(median(ours) / median(raw), 3);
-  emit(j);
+  emit(rounds_line(metric, ours, raw, "records/s", 0.9));
 }
 
 /// Produce->consume latency through the bus at a fixed rate: the producer stamps each value

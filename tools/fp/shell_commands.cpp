@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <set>
 
 namespace fp::tools::sh {
@@ -67,10 +68,13 @@ const option_spec* find_option(std::string_view name, unsigned bit) {
   return nullptr;
 }
 
-bool is_number(std::string_view s) {
+/// `s` as a non-negative integer; nullopt when it is not exactly one.
+std::optional<std::uint64_t> number_of(std::string_view s) {
   std::uint64_t n = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-  return !s.empty() && ec == std::errc{} && end == s.data() + s.size();
+  if (s.empty() || ec != std::errc{} || end != s.data() + s.size())
+    return std::nullopt;
+  return n;
 }
 
 error usage(const command_spec& c, const std::string& message) {
@@ -110,13 +114,12 @@ expected<invocation> parse(const std::vector<std::string>& words) {
     } else {
       return usage(c, "option " + name + " needs a value (" + std::string(o->value) + ")");
     }
-    if (o->numeric && !is_number(value))
-      return usage(c,
-                   "option " + name + ": expected a non-negative integer, got \"" + value + "\"");
     if (o->numeric) {
-      std::uint64_t n = 0;
-      std::from_chars(value.data(), value.data() + value.size(), n);
-      if (n < o->min || n > o->max)
+      auto n = number_of(value);
+      if (!n)
+        return usage(c,
+                     "option " + name + ": expected a non-negative integer, got \"" + value + "\"");
+      if (*n < o->min || *n > o->max)
         return usage(c, "option " + name + ": expected " +
                             (o->max == UINT64_MAX
                                  ? "at least " + std::to_string(o->min)
