@@ -70,6 +70,10 @@ constexpr journal_metric journal_metrics[] = {
      &journal::journal_stats::snapshot_fallbacks, metric_type::counter},
     {"fp_journal_map_resizes_total", "Times the LMDB map grew",
      &journal::journal_stats::map_resizes, metric_type::counter},
+    {"fp_journal_table_fn_retries_total",
+     "Batches written again because a table function refused (each then in its own nested "
+     "transaction)",
+     &journal::journal_stats::table_fn_retries, metric_type::counter},
     {"fp_journal_index_flushes_total", "Bulk writes of the per-stream index",
      &journal::journal_stats::index_flushes, metric_type::counter},
     {"fp_journal_index_entries_flushed_total", "Per-stream index entries written by those flushes",

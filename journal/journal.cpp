@@ -64,6 +64,28 @@ void put_or_abort(MDB_txn* txn, MDB_dbi dbi, std::string_view key, std::string_v
     throw batch_abort{rc, what};
 }
 
+/// Thrown when a table function run straight in the batch's transaction refuses: the batch
+/// is written again with each table function in a nested transaction of its own.
+struct inline_refused {};
+
+/// Runs `fn` straight in the batch's transaction `txn`: no nested transaction to begin, copy
+/// pages into and merge back, which is most of what a small table write costs. A refusal
+/// cannot be rolled back alone here, so it throws `inline_refused` (the batch is retried with
+/// `run_nested`, and then only the refusing request fails). A fatal error is thrown as in
+/// `run_nested`.
+void run_inline(MDB_txn* txn, const txn_fn& fn) {
+  txn_context ctx{txn};
+  bool ok = false;
+  try {
+    ok = fn(ctx).has_value();
+  } catch (const std::exception&) {
+  }
+  if (ctx.fatal() != 0)
+    throw batch_abort{ctx.fatal(), "write table"};
+  if (!ok)
+    throw inline_refused{};
+}
+
 /// Runs `fn` in the nested transaction `child` and ends it: committed into the parent when
 /// `fn` succeeds, aborted (its writes rolled back) when it fails. A failure that must abort
 /// the whole batch (the map is full) is thrown.
@@ -410,6 +432,10 @@ void journal::impl::process(std::vector<request>& batch) {
       hashes[i] = slot_table::hash(s->pid);
   }
   index.warm(hashes);
+  // Table functions run straight in the batch's transaction until one refuses; then the batch
+  // starts over with each in a nested transaction (`run_nested`), so that only its own writes
+  // roll back. Functions may run more than once (txn_fn), as after growing the map.
+  bool nested_each = false;
   for (;;) {
     auto first_global = next_global;
     staged.clear();
@@ -456,7 +482,7 @@ void journal::impl::process(std::vector<request>& batch) {
           // With a table function, the events and its writes share one nested transaction.
           MDB_txn* target = txn;
           auto staged_before = staged.size();
-          if (a->with) {
+          if (a->with && nested_each) {
             if (auto brc = mdb_txn_begin(env, txn, 0, &target); brc != 0)
               throw batch_abort{brc, "begin nested transaction"};
           }
@@ -476,7 +502,9 @@ void journal::impl::process(std::vector<request>& batch) {
                          "put event");
             staged.push_back({slot, {r.seq, r.global_seq}});
           }
-          if (a->with) {
+          if (a->with && !nested_each) {
+            run_inline(txn, a->with);
+          } else if (a->with) {
             auto ok = run_nested(target, a->with);
             if (!ok) {
               next_global = res.first_global; // hand the global seqs back
@@ -533,7 +561,9 @@ void journal::impl::process(std::vector<request>& batch) {
             crc = mdb_cursor_get(cur, &key, &val, MDB_PREV);
           }
           mdb_cursor_close(cur);
-        } else if (auto* t = std::get_if<txn_req>(&batch[i])) {
+        } else if (auto* t = std::get_if<txn_req>(&batch[i]); t && !nested_each) {
+          run_inline(txn, t->fn);
+        } else if (t) {
           MDB_txn* child = nullptr;
           if (auto brc = mdb_txn_begin(env, txn, 0, &child); brc != 0)
             throw batch_abort{brc, "begin nested transaction"};
@@ -576,6 +606,13 @@ void journal::impl::process(std::vector<request>& batch) {
       txn = nullptr;
       if (rc != 0)
         throw batch_abort{rc, what};
+    } catch (const inline_refused&) {
+      if (txn != nullptr)
+        mdb_txn_abort(txn);
+      next_global = first_global;
+      nested_each = true;
+      stat.table_fn_retries++;
+      continue;
     } catch (const batch_abort& abort) {
       if (txn != nullptr)
         mdb_txn_abort(txn);
@@ -1114,6 +1151,7 @@ journal_stats journal::stats() const {
   out.snapshots_saved = s.snapshots_saved;
   out.snapshot_fallbacks = s.snapshot_fallbacks;
   out.map_resizes = s.map_resizes;
+  out.table_fn_retries = s.table_fn_retries;
   out.index_flushes = s.index_flushes;
   out.index_entries_flushed = s.index_entries_flushed;
   out.objects_written = s.objects_written;

@@ -99,8 +99,9 @@ struct journal::impl {
   struct counters {
     std::atomic<std::uint64_t> commits{0}, acked_batches{0}, failed_batches{0}, io_failures{0},
         events_appended{0}, bytes_appended{0}, seq_conflicts{0}, snapshots_saved{0},
-        snapshot_fallbacks{0}, map_resizes{0}, index_flushes{0}, index_entries_flushed{0},
-        objects_written{0}, checksum_failures{0}, map_bytes{0}, next_global_seq{1};
+        snapshot_fallbacks{0}, map_resizes{0}, table_fn_retries{0}, index_flushes{0},
+        index_entries_flushed{0}, objects_written{0}, checksum_failures{0}, map_bytes{0},
+        next_global_seq{1};
     /// Per bucket (not cumulative); journal_stats explains the bounds.
     std::array<std::atomic<std::uint64_t>, journal_stats::commit_seconds_le.size() + 1>
         commit_seconds{};

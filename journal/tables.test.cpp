@@ -134,6 +134,85 @@ TEST_CASE("tables: a failing function rolls back only its own writes") {
   CHECK(*j->get_table(t, "good/1") == std::optional<std::string>("y"));
 }
 
+TEST_CASE("tables: a refusal in a shared commit fails only its own request, after the batch is "
+          "written again") {
+  temp_dir dir;
+  auto j = open_at(dir.path);
+  auto t = open_tbl(*j, "kv");
+  // The writer is held inside a first write while the others queue: they form one batch.
+  std::promise<void> release, entered;
+  auto released = release.get_future().share();
+  std::atomic<bool> once{false};
+  std::promise<fp::expected<std::uint64_t>> held;
+  j->transact_async(
+      [&](txn_context& tx) -> fp::expected<void> {
+        if (!once.exchange(true))
+          entered.set_value();
+        released.wait();
+        return tx.put(t, "held", "h");
+      },
+      [&](fp::expected<std::uint64_t> r) { held.set_value(std::move(r)); });
+  entered.get_future().wait();
+  std::atomic<int> runs_b{0}, runs_c{0}, runs_d{0};
+  std::promise<fp::expected<append_result>> b, c, e;
+  std::promise<fp::expected<std::uint64_t>> d;
+  auto done_into = [](auto& p) { return [&p](auto r) { p.set_value(std::move(r)); }; };
+  j->append_async(
+      "acct-b", 0, {event_data{"opened", 1, "b"}},
+      [&](txn_context& tx) -> fp::expected<void> {
+        ++runs_b;
+        return tx.put(t, "b/1", "record b");
+      },
+      done_into(b));
+  j->append_async(
+      "acct-c", 0, {event_data{"opened", 1, "c"}},
+      [&](txn_context& tx) -> fp::expected<void> {
+        ++runs_c;
+        if (auto ok = tx.put(t, "c/1", "record c"); !ok)
+          return ok;
+        return fp::error{errc::invalid_argument, "refused by the caller's rule"};
+      },
+      done_into(c));
+  j->transact_async(
+      [&](txn_context& tx) -> fp::expected<void> {
+        ++runs_d;
+        return tx.put(t, "d/1", "record d");
+      },
+      done_into(d));
+  j->append_async("acct-e", 0, {event_data{"opened", 1, "e"}}, done_into(e));
+  release.set_value();
+  require_ok(held.get_future().get());
+  auto rb = b.get_future().get();
+  auto rc = c.get_future().get();
+  auto rd = d.get_future().get();
+  auto re = e.get_future().get();
+  REQUIRE(rb.has_value());
+  REQUIRE(re.has_value());
+  require_ok(rd);
+  REQUIRE_FALSE(rc.has_value());
+  CHECK(rc.error().is(errc::invalid_argument));
+  CHECK(rc.error().message() == "refused by the caller's rule");
+  // One commit for the three that succeeded; the refused append handed its global seq back.
+  CHECK(rb->commit_id == *rd);
+  CHECK(re->commit_id == *rd);
+  CHECK(rb->first_global == 1);
+  CHECK(re->first_global == 2);
+  CHECK(*j->head_seq("acct-c") == 0);
+  CHECK_FALSE(j->get_table(t, "c/1")->has_value());
+  CHECK(*j->get_table(t, "b/1") == std::optional<std::string>("record b"));
+  CHECK(*j->get_table(t, "d/1") == std::optional<std::string>("record d"));
+  // Straight in the batch until C refused, then the batch again, each in its own nested
+  // transaction: D, queued after C, ran only then.
+  CHECK(j->stats().table_fn_retries == 1);
+  CHECK(runs_b == 2);
+  CHECK(runs_c == 2);
+  CHECK(runs_d == 1);
+  auto report = verify(*j);
+  REQUIRE(report.has_value());
+  CHECK(report->ok());
+  CHECK(report->events == 2);
+}
+
 TEST_CASE("tables: an append and its table writes commit together or not at all") {
   temp_dir dir;
   auto j = open_at(dir.path);

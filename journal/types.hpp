@@ -85,6 +85,9 @@ struct journal_stats {
   std::uint64_t snapshots_saved = 0;
   std::uint64_t snapshot_fallbacks = 0; ///< recoveries that could not use a snapshot
   std::uint64_t map_resizes = 0;
+  /// Batches written again because a table function run straight in the batch's transaction
+  /// refused (the retry gives each its own nested transaction).
+  std::uint64_t table_fn_retries = 0;
   std::uint64_t index_flushes = 0;         ///< bulk writes of the stream index
   std::uint64_t index_entries_flushed = 0; ///< (stream, seq) entries those flushes wrote
   std::uint64_t objects_written = 0;
