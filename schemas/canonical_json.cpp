@@ -543,6 +543,52 @@ std::string canonical_object::take() {
   return out;
 }
 
+void canonical_writer::key(std::string_view k) {
+  if (!first_) {
+    if (!utf16_less(last_key_, k))
+      throw std::logic_error("canonical_writer: key " + quote_value(k) + " is not after " +
+                             quote_value(last_key_));
+    out_ += ',';
+  }
+  first_ = false;
+  last_key_.assign(k);
+  append_canonical_string(out_, k);
+  out_ += ':';
+}
+
+canonical_writer& canonical_writer::raw(std::string_view k, std::string_view value_json) {
+  key(k);
+  out_ += value_json;
+  return *this;
+}
+
+canonical_writer& canonical_writer::str(std::string_view k, std::string_view value) {
+  key(k);
+  append_canonical_string(out_, value);
+  return *this;
+}
+
+canonical_writer& canonical_writer::str_or_null(std::string_view k, std::string_view value) {
+  return value.empty() ? null(k) : str(k, value);
+}
+
+canonical_writer& canonical_writer::integer(std::string_view k, std::int64_t value) {
+  key(k);
+  write_integer(out_, value);
+  return *this;
+}
+
+canonical_writer& canonical_writer::null(std::string_view k) {
+  return raw(k, "null");
+}
+
+std::string canonical_writer::take() {
+  out_ += '}';
+  first_ = true;
+  last_key_.clear();
+  return std::exchange(out_, "{");
+}
+
 bool utf16_less(std::string_view a, std::string_view b) {
   if (all_ascii(a) && all_ascii(b))
     return a < b;

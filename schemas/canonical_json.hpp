@@ -81,6 +81,28 @@ private:
   std::vector<std::pair<std::string, std::string>> members_;
 };
 
+/// RFC 8785 text of an object whose keys the caller adds already sorted (by UTF-16 code units,
+/// as `canonical_object::take` would order them), written straight into one string: for a
+/// fixed set of keys on a hot path. A key not after the one before throws std::logic_error
+/// rather than write text that is not canonical.
+class canonical_writer {
+public:
+  canonical_writer& raw(std::string_view key, std::string_view value_json);
+  canonical_writer& str(std::string_view key, std::string_view value);
+  /// `null` when `value` is empty.
+  canonical_writer& str_or_null(std::string_view key, std::string_view value);
+  /// Within +/-2^53 (beyond it, written as the nearest double, as `canonical` does).
+  canonical_writer& integer(std::string_view key, std::int64_t value);
+  canonical_writer& null(std::string_view key);
+  std::string take();
+
+private:
+  void key(std::string_view k);
+  std::string out_ = "{";
+  std::string last_key_;
+  bool first_ = true;
+};
+
 /// Orders two UTF-8 strings by their UTF-16 code units, as RFC 8785 sorts keys.
 bool utf16_less(std::string_view a, std::string_view b);
 

@@ -225,39 +225,40 @@ std::string receipt_json(const tuple_state& s, const decision& d) {
 }
 
 std::string receipt_json(const tuple_state& s, const decision& d, std::string_view receipt_id) {
+  // Written on every admission: members straight into the text, in canonical key order.
   const auto& t = s.tuple;
-  schemas::canonical_object j;
-  j.str("schema_version", "ig_receipt.v1")
-      .str("receipt_id", receipt_id)
-      .str("decision", to_string(d.kind))
-      .integer("ordinal", d.ordinal)
-      .str("platform_run_id", t.platform_run_id)
-      .str_or_null("scenario_run_id", d.scenario_run_id)
-      .str("event_class", t.event_class)
-      .str("event_id", t.event_id)
-      .str_or_null("payload_hash", d.payload_hash)
-      .str("received_at_utc", d.received_at_utc)
-      .str("policy_rev", d.policy_rev)
-      .str("service_release_id", d.service_release_id);
-  if (d.kind == decision_kind::quarantine) {
-    j.null("admitted_at_utc")
-        .null("eb_ref")
-        .str("reason", d.reason)
-        .str("field", d.field)
-        .str("evidence_ref", d.evidence_ref);
-    if (s.status != publish_status::none)
-      j.str("recorded_payload_hash", s.admission.payload_hash);
-  } else {
+  bool q = d.kind == decision_kind::quarantine;
+  schemas::canonical_writer j;
+  if (q)
+    j.null("admitted_at_utc");
+  else
     j.str("admitted_at_utc", s.admission.received_at_utc);
-    if (s.eb_ref)
-      j.raw("eb_ref", schemas::canonical_object{}
-                          .str("topic", s.eb_ref->topic)
-                          .integer("partition", s.eb_ref->partition)
+  j.str("decision", to_string(d.kind));
+  if (!q && s.eb_ref) {
+    std::string ref = schemas::canonical_writer{}
                           .integer("offset", s.eb_ref->offset)
-                          .take());
-    else
-      j.null("eb_ref");
+                          .integer("partition", s.eb_ref->partition)
+                          .str("topic", s.eb_ref->topic)
+                          .take();
+    j.raw("eb_ref", ref);
+  } else {
+    j.null("eb_ref");
   }
+  j.str("event_class", t.event_class).str("event_id", t.event_id);
+  if (q)
+    j.str("evidence_ref", d.evidence_ref).str("field", d.field);
+  j.integer("ordinal", d.ordinal)
+      .str_or_null("payload_hash", d.payload_hash)
+      .str("platform_run_id", t.platform_run_id)
+      .str("policy_rev", d.policy_rev);
+  if (q)
+    j.str("reason", d.reason);
+  j.str("receipt_id", receipt_id).str("received_at_utc", d.received_at_utc);
+  if (q && s.status != publish_status::none)
+    j.str("recorded_payload_hash", s.admission.payload_hash);
+  j.str_or_null("scenario_run_id", d.scenario_run_id)
+      .str("schema_version", "ig_receipt.v1")
+      .str("service_release_id", d.service_release_id);
   return j.take();
 }
 

@@ -4,6 +4,7 @@
 #include "actors/ingress/ig/tuple_entity.hpp"
 #include "bus/partitioner.hpp"
 #include "journal/journal.hpp"
+#include "schemas/canonical_json.hpp"
 #include "schemas/envelope.hpp"
 #include "schemas/errc.hpp"
 #include "schemas/hash.hpp"
@@ -686,4 +687,72 @@ TEST_CASE("concurrent admissions to one partition: each eb_ref names its own rec
     CHECK(n.object(receipt_path(tuple_of(id), decision_kind::admit, 0))["eb_ref"]["offset"] ==
           m.offset);
   }
+}
+
+TEST_CASE("receipt_json: the canonical text of the receipt's fields, for every decision") {
+  tuple_state s;
+  s.tuple = {"platform_20260101T000000Z", "traffic_fraud", "evt-\"1\"\\\n"};
+  decision d;
+  d.ordinal = 2;
+  d.received_at_utc = "2026-01-01T00:00:01.000000Z";
+  d.payload_hash = std::string(64, 'a');
+  d.scenario_run_id = std::string(64, 'b');
+  d.policy_rev = "ig-policy@1";
+  d.service_release_id = "rel-\u00e9";
+  auto expected = [&](const decision& x, json eb_ref, json admitted_at) {
+    json j = {
+        {"schema_version", "ig_receipt.v1"},
+        {"receipt_id", receipt_id(s.tuple, x.kind, x.ordinal)},
+        {"decision", std::string(to_string(x.kind))},
+        {"ordinal", x.ordinal},
+        {"platform_run_id", s.tuple.platform_run_id},
+        {"scenario_run_id", x.scenario_run_id.empty() ? json(nullptr) : json(x.scenario_run_id)},
+        {"event_class", s.tuple.event_class},
+        {"event_id", s.tuple.event_id},
+        {"payload_hash", x.payload_hash.empty() ? json(nullptr) : json(x.payload_hash)},
+        {"received_at_utc", x.received_at_utc},
+        {"policy_rev", x.policy_rev},
+        {"service_release_id", x.service_release_id},
+        {"admitted_at_utc", admitted_at},
+        {"eb_ref", eb_ref}};
+    if (x.kind == decision_kind::quarantine) {
+      j["reason"] = x.reason;
+      j["field"] = x.field;
+      j["evidence_ref"] = x.evidence_ref;
+      if (s.status != publish_status::none)
+        j["recorded_payload_hash"] = s.admission.payload_hash;
+    }
+    return schemas::canonical(j);
+  };
+  // Admitted, then a duplicate, with the record's place on the bus.
+  s.status = publish_status::admitted;
+  s.admission = d;
+  s.admission.received_at_utc = "2026-01-01T00:00:00.500000Z";
+  s.eb_ref = fp::origin_offset{traffic_topic, 3, 4096};
+  json ref = {{"topic", traffic_topic}, {"partition", 3}, {"offset", 4096}};
+  for (auto kind : {decision_kind::admit, decision_kind::duplicate}) {
+    d.kind = kind;
+    CHECK(receipt_json(s, d) == expected(d, ref, s.admission.received_at_utc));
+  }
+  s.eb_ref.reset();
+  CHECK(receipt_json(s, d) == expected(d, nullptr, s.admission.received_at_utc));
+  // Quarantined, with and without an admission on record; ids absent are null.
+  d.kind = decision_kind::quarantine;
+  d.reason = "PAYLOAD_HASH_MISMATCH";
+  d.field = "payload";
+  d.evidence_ref = "fraud-platform/platform_20260101T000000Z/ig/quarantine/x.json";
+  CHECK(receipt_json(s, d) == expected(d, nullptr, nullptr));
+  s.status = publish_status::none;
+  d.payload_hash.clear();
+  d.scenario_run_id.clear();
+  CHECK(receipt_json(s, d) == expected(d, nullptr, nullptr));
+}
+
+TEST_CASE("canonical_writer: keys out of order are refused") {
+  schemas::canonical_writer w;
+  w.str("b", "x");
+  CHECK_THROWS_AS(w.str("a", "y"), std::logic_error);
+  CHECK_THROWS_AS(w.str("b", "y"), std::logic_error);
+  CHECK(schemas::canonical_writer{}.null("a").integer("b", -3).str("c", "\x01").take() ==
+        "{\"a\":null,\"b\":-3,\"c\":\"\\u0001\"}");
 }

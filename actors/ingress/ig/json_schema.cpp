@@ -115,6 +115,36 @@ struct instance_path {
   }
 };
 
+/// Whether every match of the ECMAScript pattern `p` starts at the beginning of the input:
+/// it begins with `^` (not multiline, so only the input's start) and has no `|` outside
+/// groups and classes that would let another alternative match elsewhere.
+bool anchored_at_start(std::string_view p) {
+  if (p.empty() || p.front() != '^')
+    return false;
+  int depth = 0;
+  bool in_class = false;
+  for (std::size_t i = 1; i < p.size(); ++i) {
+    char c = p[i];
+    if (c == '\\') {
+      ++i; // the escaped character is a literal
+      continue;
+    }
+    if (in_class) {
+      in_class = c != ']';
+      continue;
+    }
+    if (c == '[')
+      in_class = true;
+    else if (c == '(')
+      ++depth;
+    else if (c == ')')
+      --depth;
+    else if (c == '|' && depth == 0)
+      return false;
+  }
+  return true;
+}
+
 } // namespace
 
 struct json_schema::node {
@@ -125,6 +155,8 @@ struct json_schema::node {
   std::shared_ptr<const node> additional;
   std::optional<std::regex> pattern;
   std::string pattern_text;
+  /// The pattern can match only from the start of the value (`anchored_at_start`).
+  bool pattern_anchored = false;
   std::optional<std::vector<nlohmann::json>> enum_values;
   std::optional<nlohmann::json> const_value;
   std::optional<double> minimum, maximum;
@@ -192,6 +224,7 @@ expected<node_ptr> compile_node(const nlohmann::json& s, const std::string& sour
       n->pattern_text = value.get<std::string>();
       try {
         n->pattern.emplace(n->pattern_text, std::regex::ECMAScript);
+        n->pattern_anchored = anchored_at_start(n->pattern_text);
       } catch (const std::regex_error& e) {
         return bad("pattern: not an ECMAScript regular expression (" + std::string(e.what()) + ")");
       }
@@ -245,7 +278,11 @@ std::optional<schema_violation> json_schema::node::check(const nlohmann::json& v
       return fail("shorter than " + std::to_string(*min_length) + " characters");
     if (max_length && len > *max_length)
       return fail("longer than " + std::to_string(*max_length) + " characters");
-    if (pattern && !std::regex_search(s, *pattern))
+    // A match of an anchored pattern starts at the first character: searching from there
+    // alone gives the same answer without trying every later start.
+    if (pattern && !std::regex_search(s, *pattern,
+                                      pattern_anchored ? std::regex_constants::match_continuous
+                                                       : std::regex_constants::match_default))
       return fail("does not match " + schemas::quote_value(pattern_text, 60) + " (" +
                   schemas::quote_value(s, 40) + ")");
   }

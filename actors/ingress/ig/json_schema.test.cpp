@@ -66,3 +66,21 @@ TEST_CASE("keywords outside the subset are refused at load") {
   auto bad_type = json_schema::compile({{"type", "decimal"}}, "x");
   CHECK(!bad_type.has_value());
 }
+
+TEST_CASE("pattern: search semantics, anchored or not") {
+  // Unanchored: a match anywhere in the value.
+  CHECK(verdict(compile({{"pattern", "b+"}}), "aab") == "valid");
+  // `^` with a top-level alternative: the other alternative may match later in the value.
+  auto alt = compile({{"pattern", "^a|b$"}});
+  CHECK(verdict(alt, "xxb") == "valid");
+  CHECK(verdict(alt, "ax") == "valid");
+  CHECK(verdict(alt, "xa") == "payload");
+  // Anchored as a whole (alternatives inside a group, a `|` in a class or escaped).
+  auto grouped = compile({{"pattern", "^(?:a|b)[|]\\|$"}});
+  CHECK(verdict(grouped, "b||") == "valid");
+  CHECK(verdict(grouped, "xb||") == "payload");
+  auto cls = compile({{"pattern", "^[\\]|]x"}});
+  CHECK(verdict(cls, "]x") == "valid");
+  CHECK(verdict(cls, "|x") == "valid");
+  CHECK(verdict(cls, "a]x") == "payload");
+}
