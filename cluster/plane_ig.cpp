@@ -16,8 +16,10 @@
 #include "schemas/canonical_json.hpp"
 #include "schemas/errc.hpp"
 
-#include <future>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -137,25 +139,41 @@ http_response ingest_batch(plane_context& ctx, ig::gate& g, const http_request& 
                           "batch: " + std::to_string(items->size()) + " items, at most " +
                               std::to_string(max) + " (policy.ig.max_batch_items)");
   // Every item goes in at once, as if posted alone; the answer waits until each has its
-  // durable outcome.
-  std::vector<std::future<ig::ingest_result>> outcomes;
-  outcomes.reserve(items->size());
-  for (auto item : *items) {
-    auto p = std::make_shared<std::promise<ig::ingest_result>>();
-    outcomes.push_back(p->get_future());
-    g.ingest(std::string(item), [p](ig::ingest_result x) { p->set_value(std::move(x)); });
-  }
+  // durable outcome. The outcomes land in one shared place and wake this thread once, when
+  // the last arrives (or at the deadline), not once per item.
+  struct outcomes {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<std::optional<ig::ingest_result>> results;
+    std::size_t pending = 0;
+  };
+  auto shared = std::make_shared<outcomes>();
+  shared->results.resize(items->size());
+  shared->pending = items->size();
+  for (std::size_t i = 0; i < items->size(); ++i)
+    g.ingest(std::string((*items)[i]), [shared, i](ig::ingest_result x) {
+      std::lock_guard lock{shared->mu};
+      shared->results[i] = std::move(x);
+      if (--shared->pending == 0)
+        shared->cv.notify_one();
+    });
   auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(http.request_timeout_ms);
+  std::vector<std::optional<ig::ingest_result>> results;
+  {
+    std::unique_lock lock{shared->mu};
+    shared->cv.wait_until(lock, deadline, [&] { return shared->pending == 0; });
+    results = std::move(shared->results); // a late outcome still has its own slot
+    shared->results.assign(results.size(), std::nullopt);
+  }
   // Each row is {"status": N, ...the item's own answer}: its object text, spliced.
   std::string out = "{\"results\":[";
-  out.reserve(out.size() + outcomes.size() * 256);
-  for (std::size_t i = 0; i < outcomes.size(); ++i) {
-    ig::ingest_result x;
-    if (outcomes[i].wait_until(deadline) == std::future_status::ready)
-      x = outcomes[i].get();
-    else
-      x = ig::error_result(504, "timeout", "ig: no durable outcome in time; resend this item");
+  out.reserve(out.size() + results.size() * 256);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    ig::ingest_result x =
+        results[i]
+            ? std::move(*results[i])
+            : ig::error_result(504, "timeout", "ig: no durable outcome in time; resend this item");
     if (i > 0)
       out += ',';
     out += "{\"status\":" + std::to_string(x.status);
