@@ -479,7 +479,8 @@ void journal::impl::process(std::vector<request>& batch) {
           res.first_seq = head + 1;
           res.first_global = next_global;
           std::uint64_t seq = head;
-          // With a table function, the events and its writes share one nested transaction.
+          // With a table function, the events and its writes go straight into the batch's
+          // transaction, or, once a function has refused, share a nested transaction.
           MDB_txn* target = txn;
           auto staged_before = staged.size();
           if (a->with && nested_each) {

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdio>
 #include <optional>
+#include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace fp::schemas {
