@@ -28,6 +28,11 @@ expected<std::unique_ptr<runtime>> runtime::start(journal::journal& j, runtime_o
                                           : std::max(1u, std::thread::hardware_concurrency());
   // CAF defaults to max(cores, 4) scheduler threads; this node uses exactly what it is told.
   p->cfg.set("scheduler.max-threads", static_cast<std::size_t>(threads));
+  // An idle worker polls its queue briefly, then sleeps on the condition variable that an
+  // enqueue from outside the scheduler signals. CAF's middle phase (500 polls with 50 us naps
+  // between them, where no enqueue wakes it) adds up to a nap to every hand-off from the
+  // journal's writer to a shard, on the path of each persisted command.
+  p->cfg.set("work-stealing.moderate-poll-attempts", std::size_t{0});
   p->cfg.set("logger.verbosity", caf::atom("quiet"));
   p->cfg.set("logger.console", caf::atom("none"));
   p->system = std::make_unique<caf::actor_system>(p->cfg);
