@@ -520,29 +520,19 @@ canonical_object& canonical_object::null(std::string_view key) {
 }
 
 std::string canonical_object::take() {
-  // Sorted by position, not by moving the members' strings around.
+  // Sorted by position, not by moving the members' strings around; then written as a
+  // canonical_writer writes members added in order (which also refuses a repeated key).
   std::vector<std::uint32_t> order(members_.size());
-  std::size_t size = 2;
-  for (std::size_t i = 0; i < members_.size(); ++i) {
+  for (std::size_t i = 0; i < members_.size(); ++i)
     order[i] = static_cast<std::uint32_t>(i);
-    size += members_[i].first.size() + members_[i].second.size() + 4;
-  }
   std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
     return utf16_less(members_[a].first, members_[b].first);
   });
-  std::string out;
-  out.reserve(size);
-  out += '{';
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    if (i > 0)
-      out += ',';
-    append_canonical_string(out, members_[order[i]].first);
-    out += ':';
-    out += members_[order[i]].second;
-  }
-  out += '}';
+  canonical_writer out;
+  for (auto i : order)
+    out.raw(members_[i].first, members_[i].second);
   members_.clear();
-  return out;
+  return out.take();
 }
 
 void canonical_writer::key(std::string_view k) {

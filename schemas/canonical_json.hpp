@@ -65,7 +65,8 @@ located_canonical canonical_locating(const nlohmann::json& value, std::string_vi
 
 /// RFC 8785 text of an object built in code, without a JSON tree: members are added in any
 /// order, each value as canonical JSON text (`raw`) or through the typed helpers; `take` sorts
-/// the keys by UTF-16 code units and writes the object. Keys must be distinct.
+/// the keys by UTF-16 code units and writes the object through `canonical_writer` (below,
+/// the same helpers for keys added already sorted). Keys must be distinct.
 class canonical_object {
 public:
   canonical_object& raw(std::string_view key, std::string value_json);
