@@ -89,8 +89,10 @@ void run_inline(MDB_txn* txn, const txn_fn& fn) {
 /// Runs `fn` in the nested transaction `child` and ends it: committed into the parent when
 /// `fn` succeeds, aborted (its writes rolled back) when it fails. A failure that must abort
 /// the whole batch (the map is full) is thrown.
-expected<void> run_nested(MDB_txn* child, const txn_fn& fn) {
+/// Objects `fn` wrote (object_store::stage) are forgotten with its writes.
+expected<void> run_nested(MDB_txn* child, const txn_fn& fn, object_index& objects) {
   txn_context ctx{child};
+  auto mark = objects.now();
   expected<void> ok = error{errc::io, "journal: table function threw"};
   try {
     ok = fn(ctx);
@@ -103,6 +105,7 @@ expected<void> run_nested(MDB_txn* child, const txn_fn& fn) {
   }
   if (!ok) {
     mdb_txn_abort(child);
+    objects.roll_back(mark);
     return ok;
   }
   if (auto rc = mdb_txn_commit(child); rc != 0)
@@ -179,8 +182,11 @@ void journal::impl::refresh() const {
   if (!opts.read_only)
     return;
   read_txn txn{*this};
-  if (txn.rc() == 0)
-    const_cast<stream_index&>(index).catch_up(txn.get(), events, streams, meta);
+  if (txn.rc() != 0)
+    return;
+  const_cast<stream_index&>(index).catch_up(txn.get(), events, streams, meta);
+  if (has_object_log)
+    const_cast<object_index&>(objidx).catch_up(txn.get(), object_log, meta);
 }
 
 // -- open / close -----------------------------------------------------------------------------
@@ -237,7 +243,7 @@ expected<std::unique_ptr<journal>> journal::open(options opts) {
   if (auto rc = mdb_env_create(&p->env); rc != 0)
     return lmdb_error(rc, "mdb_env_create");
   // The journal's five databases plus the named tables (tables.hpp).
-  mdb_env_set_maxdbs(p->env, static_cast<MDB_dbi>(5 + max_tables));
+  mdb_env_set_maxdbs(p->env, static_cast<MDB_dbi>(6 + max_tables));
   mdb_env_set_maxreaders(p->env, 512);
   mdb_env_set_mapsize(p->env, o.initial_map_bytes);
   // Durability comes from LMDB's default: every commit fsyncs data and meta pages. The
@@ -280,19 +286,37 @@ expected<std::unique_ptr<journal>> journal::open(options opts) {
   auto k = as_val(format_key);
   MDB_val v;
   rc = mdb_get(txn, p->meta, &k, &v);
-  if (rc == 0 &&
-      (v.mv_size != 1 || *static_cast<const unsigned char*>(v.mv_data) != format::version)) {
+  unsigned found_version = 0;
+  if (rc == 0 && v.mv_size == 1)
+    found_version = *static_cast<const unsigned char*>(v.mv_data);
+  if (rc == 0 && (found_version < 1 || found_version > format::env_version)) {
     mdb_txn_abort(txn);
-    return error{errc::corrupt, "journal: " + o.dir.string() + " uses an unknown format version"};
+    return error{errc::corrupt, "journal: " + o.dir.string() +
+                                    " uses an unknown format version (this build reads 1.." +
+                                    std::to_string(format::env_version) + ")"};
   }
-  if (rc == MDB_NOTFOUND && !o.read_only) {
-    std::string ver(1, static_cast<char>(format::version));
+  if ((rc == MDB_NOTFOUND || found_version < format::env_version) && !o.read_only) {
+    // A format-1 journal is read as it is; its new objects go to `object_log` from now on.
+    std::string ver(1, static_cast<char>(format::env_version));
     auto vv = as_val(ver);
     rc = mdb_put(txn, p->meta, &k, &vv, 0);
   }
   if (rc != 0 && rc != MDB_NOTFOUND) {
     mdb_txn_abort(txn);
     return lmdb_error(rc, "read format version");
+  }
+  rc = open_db(format::object_log_db, p->object_log);
+  if (rc != 0 && !(rc == MDB_NOTFOUND && o.read_only)) {
+    mdb_txn_abort(txn);
+    return lmdb_error(rc, std::string("open database ") + format::object_log_db);
+  }
+  p->has_object_log = rc == 0;
+  if (p->has_object_log) {
+    // Objects committed after the last flush of their paths are indexed in memory again.
+    if (rc = p->objidx.catch_up(txn, p->object_log, p->meta); rc != 0) {
+      mdb_txn_abort(txn);
+      return lmdb_error(rc, "rebuild the object index");
+    }
   }
   MDB_cursor* cur = nullptr;
   mdb_cursor_open(txn, p->events, &cur);
@@ -421,6 +445,8 @@ void journal::impl::process(std::vector<request>& batch) {
   auto& staged = staged_buf;
   bool flushed = false;
   std::size_t flushed_entries = 0;
+  bool objects_flushed = false;
+  std::size_t objects_flushed_entries = 0;
   // Each stream's slot is a few cache misses away once the streams are many: hash the batch's
   // persistence ids once and load their slots together.
   auto& hashes = hash_buf;
@@ -439,7 +465,9 @@ void journal::impl::process(std::vector<request>& batch) {
   for (;;) {
     auto first_global = next_global;
     staged.clear();
+    objidx.begin_batch();
     flushed = false;
+    objects_flushed = false;
     // Appends earlier in this attempt are not in the index yet: their slots carry the head
     // as of this attempt (a retried batch starts a new attempt, so stale heads are ignored).
     auto attempt = ++batch_attempt;
@@ -506,7 +534,7 @@ void journal::impl::process(std::vector<request>& batch) {
           if (a->with && !nested_each) {
             run_inline(txn, a->with);
           } else if (a->with) {
-            auto ok = run_nested(target, a->with);
+            auto ok = run_nested(target, a->with, objidx);
             if (!ok) {
               next_global = res.first_global; // hand the global seqs back
               staged.resize(staged_before);
@@ -568,29 +596,25 @@ void journal::impl::process(std::vector<request>& batch) {
           MDB_txn* child = nullptr;
           if (auto brc = mdb_txn_begin(env, txn, 0, &child); brc != 0)
             throw batch_abort{brc, "begin nested transaction"};
-          if (auto ok = run_nested(child, t->fn); !ok)
+          if (auto ok = run_nested(child, t->fn, objidx); !ok)
             rejected[i] = std::move(ok).error();
         } else {
           auto& o = std::get<object_req>(batch[i]);
-          MDB_val key = as_val(o.path), val;
-          auto grc = mdb_get(txn, objects, &key, &val);
-          if (grc == 0) {
-            auto existing = as_view(val);
-            if (existing.size() < format::object_header_size ||
-                existing.substr(12, 32) != o.digest) {
-              rejected[i] = error{errc::object_conflict,
-                                  "journal: object \"" + o.path +
-                                      "\" already exists with other bytes (write-once)"};
-              continue;
-            }
-            stored_entries[i] = std::string(existing);
+          txn_context ctx{txn};
+          auto stored = write_object(*this, ctx, o.path, o.entry, o.digest);
+          if (ctx.fatal() != 0)
+            throw batch_abort{ctx.fatal(), "write object \"" + o.path + "\""};
+          if (!stored) {
+            rejected[i] = std::move(stored).error();
             continue;
           }
-          if (grc != MDB_NOTFOUND)
-            throw batch_abort{grc, "read object \"" + o.path + "\""};
-          put_or_abort(txn, objects, o.path, o.entry, MDB_NOOVERWRITE, "put object");
-          stored_entries[i] = o.entry;
+          stored_entries[i] = std::move(*stored);
         }
+      }
+      if (objidx.flush_due(opts.object_index_flush_records)) {
+        if (auto frc = objidx.flush(txn, objects, meta, objects_flushed_entries); frc != 0)
+          throw batch_abort{frc, "flush the object index"};
+        objects_flushed = true;
       }
       if (!staged.empty() &&
           index.flush_due(staged.size(), opts.index_flush_records, opts.index_flush_per_stream,
@@ -630,8 +654,13 @@ void journal::impl::process(std::vector<request>& batch) {
     }
     break;
   }
-  // The index learns the batch before any caller hears of it, so an acked event is readable.
+  // The indexes learn the batch before any caller hears of it, so what was acked is readable.
   index.add(staged);
+  objidx.committed(objects_flushed);
+  if (objects_flushed) {
+    stat.object_index_flushes++;
+    stat.object_index_entries_flushed += objects_flushed_entries;
+  }
   if (flushed) {
     index.clear_through(next_global - 1);
     stat.index_flushes++;
@@ -1156,6 +1185,8 @@ journal_stats journal::stats() const {
   out.index_flushes = s.index_flushes;
   out.index_entries_flushed = s.index_entries_flushed;
   out.objects_written = s.objects_written;
+  out.object_index_flushes = s.object_index_flushes;
+  out.object_index_entries_flushed = s.object_index_entries_flushed;
   out.checksum_failures = s.checksum_failures;
   out.map_bytes = s.map_bytes;
   out.next_global_seq = s.next_global_seq;

@@ -4,6 +4,7 @@
 // object_store and verify. Nothing outside journal/ includes this header.
 
 #include "journal/journal.hpp"
+#include "journal/object_index.hpp"
 #include "journal/stream_index.hpp"
 
 #include <lmdb.h>
@@ -75,7 +76,8 @@ struct journal::impl {
   options opts;
   MDB_env* env = nullptr;
   int writer_lock_fd = -1; ///< holds an exclusive flock while this process writes
-  MDB_dbi events = 0, streams = 0, snapshots = 0, objects = 0, meta = 0;
+  MDB_dbi events = 0, streams = 0, snapshots = 0, objects = 0, meta = 0, object_log = 0;
+  bool has_object_log = false; ///< false only when a format-1 journal is opened read-only
   mutable std::shared_mutex resize_mu;
   std::mutex tables_mu; ///< serializes open_table
   std::map<std::string, MDB_dbi, std::less<>> tables;
@@ -92,6 +94,7 @@ struct journal::impl {
   std::chrono::nanoseconds last_commit_time{0}; // writer thread only
   std::chrono::nanoseconds last_work{0};        // writer thread only: the last batch, commit aside
   stream_index index;
+  object_index objidx;
   std::uint64_t batch_attempt = 0;      // writer thread only: numbers the attempts of batches
   std::vector<staged_entry> staged_buf; // writer thread only: index entries of the batch
   std::vector<std::uint64_t> hash_buf;  // writer thread only: the batch's slot_table hashes
@@ -100,8 +103,8 @@ struct journal::impl {
     std::atomic<std::uint64_t> commits{0}, acked_batches{0}, failed_batches{0}, io_failures{0},
         events_appended{0}, bytes_appended{0}, seq_conflicts{0}, snapshots_saved{0},
         snapshot_fallbacks{0}, map_resizes{0}, table_fn_retries{0}, index_flushes{0},
-        index_entries_flushed{0}, objects_written{0}, checksum_failures{0}, map_bytes{0},
-        next_global_seq{1};
+        index_entries_flushed{0}, objects_written{0}, object_index_flushes{0},
+        object_index_entries_flushed{0}, checksum_failures{0}, map_bytes{0}, next_global_seq{1};
     /// Per bucket (not cumulative); journal_stats explains the bounds.
     std::array<std::atomic<std::uint64_t>, journal_stats::commit_seconds_le.size() + 1>
         commit_seconds{};
@@ -123,6 +126,20 @@ struct journal::impl {
   /// Read-only journals: index events another process committed since the last read.
   void refresh() const;
 };
+
+/// Writer: writes the object entry `entry` (sha256 `digest`, raw) at `path` in `tx`, or finds
+/// the same bytes already there (write-once); returns the entry stored at the path. Other bytes
+/// there are `object_conflict`. After an LMDB failure that must abort the batch, `tx.fatal()`
+/// is set.
+expected<std::string> write_object(journal::impl& j, txn_context& tx, std::string_view path,
+                                   std::string_view entry, std::string_view digest);
+
+/// The entry stored at `path` as of `txn` (views into the map), nullopt when there is none:
+/// through `objects` (an entry of format 1, or the seq of its `object_log` entry), else through
+/// `delta_seq`, what the object index's delta held for the path before `txn` began.
+expected<std::optional<std::string_view>> find_object(const journal::impl& j, MDB_txn* txn,
+                                                      std::string_view path,
+                                                      std::optional<std::uint64_t> delta_seq);
 
 /// Walks the snapshots of `pid` newest first with `cur` (on `snapshots`), calling `fn` until it
 /// accepts one (`accepted`). A damaged snapshot reaches `fn` with schema_version 0 and its

@@ -2,6 +2,7 @@
 
 #include "journal/journal.hpp"
 #include "journal/journal_impl.hpp"
+#include "journal/lmdb_val.hpp"
 #include "journal/record_format.hpp"
 #include "schemas/errc.hpp"
 #include "schemas/hash.hpp"
@@ -160,6 +161,111 @@ expected<void> write_blob(const std::filesystem::path& file, std::string_view by
 
 } // namespace
 
+namespace {
+
+error damaged_log(std::string_view path, std::uint64_t seq, std::string_view what) {
+  return error{errc::corrupt, "journal: object \"" + std::string(path) + "\": object_log entry " +
+                                  std::to_string(seq) + " " + std::string(what)};
+}
+
+/// The entry of `path` in the log value `value` at `seq`.
+expected<std::string_view> entry_in_log(std::string_view path, std::uint64_t seq,
+                                        std::string_view value) {
+  std::string_view logged_path, entry;
+  if (!decode_log_value(value, seq, logged_path, entry))
+    return damaged_log(path, seq, "is damaged (its path fails its checksum)");
+  if (logged_path != path)
+    return damaged_log(path, seq, "holds another path");
+  return entry;
+}
+
+} // namespace
+
+expected<std::optional<std::string_view>> find_object(const journal::impl& j, MDB_txn* txn,
+                                                      std::string_view path,
+                                                      std::optional<std::uint64_t> delta_seq) {
+  MDB_val key = as_val(path), val;
+  std::optional<std::uint64_t> seq = delta_seq;
+  int rc = mdb_get(txn, j.objects, &key, &val);
+  if (rc == 0) {
+    if (val.mv_size != 8) // an entry written by format 1
+      return std::optional<std::string_view>{as_view(val)};
+    seq = format::read_u64be(as_view(val));
+  } else if (rc != MDB_NOTFOUND) {
+    return lmdb_error(rc, "read object \"" + std::string(path) + "\"");
+  }
+  if (!seq) {
+    // A damaged log entry not yet indexed may be this path's: fail closed.
+    if (j.objidx.has_unattributed())
+      return error{errc::corrupt, "journal: object \"" + std::string(path) +
+                                      "\": not indexed, and object_log entry " +
+                                      std::to_string(j.objidx.unattributed().front()) +
+                                      " is damaged (it may be this object)"};
+    return std::optional<std::string_view>{};
+  }
+  if (!j.has_object_log)
+    return damaged_log(path, *seq, "is indexed, but the journal has no object_log");
+  auto k = format::u64be(*seq);
+  MDB_val lk = as_val(k), lv;
+  rc = mdb_get(txn, j.object_log, &lk, &lv);
+  if (rc == MDB_NOTFOUND)
+    return damaged_log(path, *seq, "is indexed but missing");
+  if (rc != 0)
+    return lmdb_error(rc, "read object \"" + std::string(path) + "\"");
+  auto entry = entry_in_log(path, *seq, as_view(lv));
+  if (!entry)
+    return std::move(entry).error();
+  return std::optional<std::string_view>{*entry};
+}
+
+expected<std::string> write_object(journal::impl& j, txn_context& tx, std::string_view path,
+                                   std::string_view entry, std::string_view digest) {
+  const table objects{j.objects, format::objects_db}, log{j.object_log, format::object_log_db};
+  // Where the path may already be: this batch, the delta, then `objects`.
+  std::optional<std::string_view> existing;
+  std::optional<std::uint64_t> seq = j.objidx.find_for_write(path);
+  if (!seq) {
+    auto indexed = tx.get(objects, path);
+    if (!indexed)
+      return std::move(indexed).error();
+    if (*indexed && (*indexed)->size() != 8)
+      existing = **indexed; // an entry written by format 1
+    else if (*indexed)
+      seq = format::read_u64be(**indexed);
+  }
+  if (seq) {
+    auto logged = tx.get(log, format::u64be(*seq));
+    if (!logged)
+      return std::move(logged).error();
+    if (!*logged)
+      return damaged_log(path, *seq, "is indexed but missing");
+    auto e = entry_in_log(path, *seq, **logged);
+    if (!e)
+      return std::move(e).error();
+    existing = *e;
+  }
+  if (existing) {
+    // Write-once: the same bytes are already there, or this write must not happen.
+    if (existing->size() < format::object_header_size || existing->substr(off_digest, 32) != digest)
+      return error{errc::object_conflict, "journal: object \"" + std::string(path) +
+                                              "\" already exists with other bytes (write-once)"};
+    return std::string(*existing);
+  }
+  if (j.objidx.has_unattributed())
+    return error{errc::corrupt, "journal: object \"" + std::string(path) +
+                                    "\": refused while object_log entry " +
+                                    std::to_string(j.objidx.unattributed().front()) +
+                                    " is damaged (it may be this object)"};
+  auto mark = j.objidx.now();
+  auto s = j.objidx.stage(path);
+  if (auto put = tx.put(log, format::u64be(s), encode_log_value(path, s, entry), put_mode::append);
+      !put) {
+    j.objidx.roll_back(mark);
+    return std::move(put).error();
+  }
+  return std::string(entry);
+}
+
 std::filesystem::path journal::impl::object_file(std::string_view digest_hex) const {
   return opts.dir / "objects" / std::string(digest_hex.substr(0, 2)) / std::string(digest_hex);
 }
@@ -239,21 +345,10 @@ expected<staged_object> object_store::stage(std::string path, std::string bytes,
       encode_entry(format::object_inline, bytes.size(), digest, sv, bytes));
   staged_object out;
   out.ref = to_ref(path, entry{format::object_inline, bytes.size(), digest, sv, {}});
-  out.fn = [objects = table{j.objects, "objects"}, path = std::move(path),
-            e](txn_context& tx) -> expected<void> {
-    // A new path is the common case: put first (one descent of the B-tree), and only when the
-    // path is taken read what is there.
-    auto put = tx.put(objects, path, *e, put_mode::no_overwrite);
-    if (put || !put.error().is(errc::object_conflict))
-      return put;
-    auto existing = tx.get(objects, path);
-    if (!existing)
-      return existing.error();
-    // Write-once: the same bytes are already there, or this write must not happen.
-    if (!*existing || (*existing)->size() < format::object_header_size ||
-        (*existing)->substr(off_digest, 32) != std::string_view(*e).substr(off_digest, 32))
-      return error{errc::object_conflict,
-                   "journal: object \"" + path + "\" already exists with other bytes (write-once)"};
+  out.fn = [&j, path = std::move(path), e](txn_context& tx) -> expected<void> {
+    auto stored = write_object(j, tx, path, *e, std::string_view(*e).substr(off_digest, 32));
+    if (!stored)
+      return std::move(stored).error();
     return {};
   };
   out.complete = [&j](bool committed) {
@@ -279,17 +374,21 @@ template <class F>
 auto with_entry(const journal::impl& j, std::string_view path, F&& fn) -> decltype(fn(entry{})) {
   if (auto ok = object_store::validate_path(path); !ok)
     return ok.error();
+  j.refresh();
+  auto delta_seq = j.objidx.find(path); // before the transaction: see object_index.hpp
   read_txn txn{j};
   if (txn.rc() != 0)
     return lmdb_error(txn.rc(), "begin read transaction");
-  MDB_val key{path.size(), const_cast<char*>(path.data())}, val;
-  if (auto rc = mdb_get(txn.get(), j.objects, &key, &val); rc != 0) {
-    if (rc == MDB_NOTFOUND)
-      return error{errc::not_found, "journal: no object at \"" + std::string(path) + "\""};
-    return lmdb_error(rc, "read object \"" + std::string(path) + "\"");
+  auto found = find_object(j, txn.get(), path, delta_seq);
+  if (!found) {
+    if (found.error().is(errc::corrupt))
+      j.stat.checksum_failures++;
+    return std::move(found).error();
   }
+  if (!*found)
+    return error{errc::not_found, "journal: no object at \"" + std::string(path) + "\""};
   entry e;
-  if (!decode_entry({static_cast<const char*>(val.mv_data), val.mv_size}, e)) {
+  if (!decode_entry(**found, e)) {
     j.stat.checksum_failures++;
     return error{errc::corrupt,
                  "journal: object \"" + std::string(path) + "\": entry fails its checksum"};
@@ -342,6 +441,9 @@ expected<std::uint64_t>
 object_store::list(std::string_view prefix,
                    const std::function<bool(const artifact_ref&)>& fn) const {
   auto& j = journal_->internals();
+  j.refresh();
+  // Paths not yet flushed to `objects`, taken before the transaction (object_index.hpp).
+  auto delta = j.objidx.range(prefix);
   read_txn txn{j};
   if (txn.rc() != 0)
     return lmdb_error(txn.rc(), "begin read transaction");
@@ -351,20 +453,44 @@ object_store::list(std::string_view prefix,
   MDB_val key{prefix.size(), const_cast<char*>(prefix.data())}, val;
   int rc = prefix.empty() ? mdb_cursor_get(cur, &key, &val, MDB_FIRST)
                           : mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+  if (rc == 0 && !as_view(key).starts_with(prefix))
+    rc = MDB_NOTFOUND;
   std::uint64_t count = 0;
-  for (; rc == 0; rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
-    std::string_view path{static_cast<const char*>(key.mv_data), key.mv_size};
-    if (!path.starts_with(prefix))
+  std::size_t d = 0;
+  // Merges the two in path order; a path in both (flushed after the delta was copied) once.
+  for (;;) {
+    bool from_tree = rc == 0;
+    bool from_delta = d < delta.size();
+    if (!from_tree && !from_delta)
       break;
-    entry e;
-    if (!decode_entry({static_cast<const char*>(val.mv_data), val.mv_size}, e)) {
-      mdb_cursor_close(cur);
-      j.stat.checksum_failures++;
-      return error{errc::corrupt,
-                   "journal: object \"" + std::string(path) + "\": entry fails its checksum"};
+    std::string path;
+    std::optional<std::uint64_t> seq;
+    if (from_tree && (!from_delta || as_view(key) <= delta[d].first)) {
+      path = std::string(as_view(key));
+      if (from_delta && delta[d].first == path)
+        ++d;
+      rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+      if (rc == 0 && !as_view(key).starts_with(prefix))
+        rc = MDB_NOTFOUND;
+    } else {
+      path = delta[d].first;
+      seq = delta[d].second;
+      ++d;
     }
+    auto found = find_object(j, txn.get(), path, seq);
+    entry e;
+    if (found && *found && !decode_entry(**found, e))
+      found = error{errc::corrupt, "journal: object \"" + path + "\": entry fails its checksum"};
+    if (!found) {
+      mdb_cursor_close(cur);
+      if (found.error().is(errc::corrupt))
+        j.stat.checksum_failures++;
+      return std::move(found).error();
+    }
+    if (!*found)
+      continue;
     ++count;
-    if (!fn(to_ref(std::string(path), e)))
+    if (!fn(to_ref(std::move(path), e)))
       break;
   }
   mdb_cursor_close(cur);

@@ -1,7 +1,10 @@
 #include "journal/object_store.hpp"
 
 #include "journal/journal.hpp"
+#include "journal/record_format.hpp"
 #include "journal/verify.hpp"
+
+#include <lmdb.h>
 
 #include <doctest/doctest.h>
 
@@ -20,11 +23,16 @@ struct store_fixture {
   std::filesystem::path dir =
       std::filesystem::temp_directory_path() / ("fp-objects-test-" + std::to_string(::getpid()));
   std::unique_ptr<journal> j;
-  explicit store_fixture(std::size_t inline_max = 256 << 10) {
+  explicit store_fixture(std::size_t inline_max = 256 << 10, std::size_t flush_at = 32768) {
     std::filesystem::remove_all(dir);
+    reopen(inline_max, flush_at);
+  }
+  void reopen(std::size_t inline_max = 256 << 10, std::size_t flush_at = 32768) {
+    j.reset();
     options o;
     o.dir = dir;
     o.max_inline_object_bytes = inline_max;
+    o.object_index_flush_records = flush_at;
     auto opened = journal::open(o);
     REQUIRE(opened);
     j = std::move(*opened);
@@ -158,6 +166,288 @@ TEST_CASE("a staged object commits with the write that carries it, write-once, o
         fp::journal::errc::invalid_argument);
   CHECK(store.stage("../escape", "abc").error() == fp::journal::errc::invalid_argument);
   auto report = verify(*f.j);
+  REQUIRE(report);
+  CHECK(report->ok());
+}
+
+namespace {
+
+std::vector<std::string> listed(const object_store& store, std::string_view prefix) {
+  std::vector<std::string> out;
+  auto n = store.list(prefix, [&](const fp::artifact_ref& r) {
+    out.push_back(r.ref);
+    return true;
+  });
+  REQUIRE(n);
+  CHECK(*n == out.size());
+  return out;
+}
+
+std::string receipt_path(int i) {
+  return "fraud-platform/p/ig/receipts/r" + std::to_string(1000 + i) + ".json";
+}
+
+/// Raw LMDB access to a closed journal's environment.
+struct raw_env {
+  MDB_env* env = nullptr;
+  MDB_txn* txn = nullptr;
+  explicit raw_env(const std::filesystem::path& dir) {
+    REQUIRE(mdb_env_create(&env) == 0);
+    mdb_env_set_maxdbs(env, 16);
+    REQUIRE(mdb_env_open(env, dir.c_str(), 0, 0644) == 0);
+    REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
+  }
+  MDB_dbi db(const char* name) {
+    MDB_dbi d = 0;
+    REQUIRE(mdb_dbi_open(txn, name, 0, &d) == 0);
+    return d;
+  }
+  std::optional<std::string> get(MDB_dbi d, std::string_view key) {
+    MDB_val k{key.size(), const_cast<char*>(key.data())}, v;
+    if (mdb_get(txn, d, &k, &v) != 0)
+      return std::nullopt;
+    return std::string(static_cast<const char*>(v.mv_data), v.mv_size);
+  }
+  void put(MDB_dbi d, std::string_view key, std::string_view value) {
+    MDB_val k{key.size(), const_cast<char*>(key.data())},
+        v{value.size(), const_cast<char*>(value.data())};
+    REQUIRE(mdb_put(txn, d, &k, &v, 0) == 0);
+  }
+  void del(MDB_dbi d, std::string_view key) {
+    MDB_val k{key.size(), const_cast<char*>(key.data())};
+    REQUIRE(mdb_del(txn, d, &k, nullptr) == 0);
+  }
+  std::uint64_t entries(MDB_dbi d) {
+    MDB_stat st{};
+    mdb_stat(txn, d, &st);
+    return st.ms_entries;
+  }
+  ~raw_env() {
+    if (txn != nullptr)
+      REQUIRE(mdb_txn_commit(txn) == 0);
+    mdb_env_close(env);
+  }
+};
+
+} // namespace
+
+TEST_CASE("objects: paths are found before and after the index flush, and after a reopen") {
+  store_fixture f(256 << 10, 4); // the delta is flushed to `objects` at 4 paths
+  object_store store{*f.j};
+  std::vector<std::string> paths;
+  for (int i = 0; i < 10; ++i) {
+    // Puts in descending path order: listing must sort the delta and the flushed paths.
+    paths.push_back(receipt_path(9 - i));
+    REQUIRE(store.put(paths.back(), "receipt " + std::to_string(9 - i), "r.v1"));
+  }
+  // 4 and 8 paths were flushed; the last 2 are in the delta.
+  CHECK(f.j->stats().object_index_flushes == 2);
+  CHECK(f.j->stats().object_index_entries_flushed == 8);
+  auto check_all = [&](const object_store& store) {
+    for (int i = 0; i < 10; ++i)
+      CHECK(store.get(receipt_path(i)).value() == "receipt " + std::to_string(i));
+    auto all = listed(store, "fraud-platform/p/ig/receipts/");
+    std::vector<std::string> want;
+    for (int i = 0; i < 10; ++i)
+      want.push_back(receipt_path(i));
+    CHECK(all == want);
+    CHECK(listed(store, "fraud-platform/p/ig/receipts/r1001") == std::vector{receipt_path(1)});
+    CHECK(listed(store, "fraud-platform/q/").empty());
+    auto report = verify(*f.j);
+    REQUIRE(report);
+    CHECK(report->ok());
+    CHECK(report->objects == 10);
+  };
+  check_all(store);
+  // Write-once holds whether the path is flushed (r1009) or still in the delta (r1000).
+  for (int i : {9, 0}) {
+    CHECK(store.put(receipt_path(i), "receipt " + std::to_string(i), "r.v1"));
+    CHECK(store.put(receipt_path(i), "other").error() == errc::object_conflict);
+  }
+  f.reopen(256 << 10, 4); // the delta is rebuilt from object_log
+  object_store reopened{*f.j};
+  CHECK(reopened.put(receipt_path(0), "other").error() == errc::object_conflict);
+  check_all(reopened);
+  // The objects' entries live in object_log, one each, in the order they were written; the
+  // flushed paths point at them.
+  f.j.reset();
+  {
+    raw_env raw(f.dir);
+    auto log = raw.db(format::object_log_db), objects = raw.db(format::objects_db),
+         meta = raw.db(format::meta_db);
+    CHECK(raw.entries(log) == 10);
+    CHECK(raw.entries(objects) == 8);
+    CHECK(raw.get(objects, receipt_path(9)) == format::u64be(1));
+    CHECK(raw.get(objects, receipt_path(2)) == format::u64be(8));
+    CHECK_FALSE(raw.get(objects, receipt_path(0)));
+    CHECK(raw.get(meta, "objects_indexed_through") == format::u64be(8));
+    CHECK(raw.get(meta, "format") == std::string(1, '\2'));
+  }
+}
+
+TEST_CASE("objects: a staged object that its write refuses leaves nothing behind") {
+  store_fixture f;
+  object_store store{*f.j};
+  auto kept = store.stage(receipt_path(1), "kept", "r.v1");
+  auto dropped = store.stage(receipt_path(2), "dropped", "r.v1");
+  auto after = store.stage(receipt_path(3), "after", "r.v1");
+  REQUIRE(kept);
+  REQUIRE(dropped);
+  REQUIRE(after);
+  // One function writes two objects, the second the first's path with other bytes: the
+  // write-once check sees objects staged earlier in the same transaction.
+  auto twice = store.stage(receipt_path(1), "kept, but other bytes", "r.v1");
+  REQUIRE(twice);
+  auto both = f.j->transact([&](txn_context& tx) -> fp::expected<void> {
+    if (auto ok = kept->fn(tx); !ok)
+      return ok;
+    return twice->fn(tx);
+  });
+  REQUIRE_FALSE(both);
+  CHECK(both.error() == errc::object_conflict);
+  CHECK(store.get(receipt_path(1)).error() == errc::not_found);
+  // A function that writes an object and then refuses.
+  auto refused = f.j->transact([&](txn_context& tx) -> fp::expected<void> {
+    if (auto ok = dropped->fn(tx); !ok)
+      return ok;
+    return fp::error{errc::invalid_argument, "refused after writing"};
+  });
+  REQUIRE_FALSE(refused);
+  CHECK(store.get(receipt_path(2)).error() == errc::not_found);
+  REQUIRE(f.j->transact(kept->fn));
+  REQUIRE(f.j->transact(after->fn));
+  CHECK(store.get(receipt_path(1)).value() == "kept");
+  CHECK(store.get(receipt_path(3)).value() == "after");
+  CHECK(listed(store, "") == std::vector{receipt_path(1), receipt_path(3)});
+  auto report = verify(*f.j);
+  REQUIRE(report);
+  CHECK(report->ok());
+  f.j.reset();
+  raw_env raw(f.dir);
+  auto log = raw.db(format::object_log_db);
+  CHECK(raw.entries(log) == 2); // the refused writes left no log entry
+  CHECK(raw.get(log, format::u64be(1)).has_value());
+  CHECK(raw.get(log, format::u64be(2)).has_value());
+}
+
+TEST_CASE("objects: a format-1 journal's objects stay readable and write-once") {
+  store_fixture f;
+  {
+    object_store store{*f.j};
+    REQUIRE(store.put(receipt_path(1), "old one", "r.v1"));
+    REQUIRE(store.put(receipt_path(2), "old two", "r.v1"));
+  }
+  f.j.reset();
+  {
+    // What format 1 wrote: the entries themselves in `objects`, no object_log.
+    raw_env raw(f.dir);
+    auto log = raw.db(format::object_log_db), objects = raw.db(format::objects_db),
+         meta = raw.db(format::meta_db);
+    for (std::uint64_t seq : {1, 2}) {
+      auto value = raw.get(log, format::u64be(seq));
+      REQUIRE(value);
+      auto path = receipt_path(static_cast<int>(seq));
+      // u16 path length, path, u64 path checksum, then the entry
+      raw.put(objects, path, value->substr(2 + path.size() + 8));
+      raw.del(log, format::u64be(seq));
+    }
+    REQUIRE(mdb_drop(raw.txn, log, 1) == 0);
+    raw.put(meta, "format", std::string(1, '\1'));
+  }
+  options ro;
+  ro.dir = f.dir;
+  ro.read_only = true;
+  {
+    auto reader = journal::open(ro);
+    REQUIRE(reader);
+    object_store store{**reader};
+    CHECK(store.get(receipt_path(1)).value() == "old one");
+    CHECK(listed(store, "") == std::vector{receipt_path(1), receipt_path(2)});
+    auto report = verify(**reader);
+    REQUIRE(report);
+    CHECK(report->ok());
+  }
+  f.reopen();
+  object_store store{*f.j};
+  CHECK(store.get(receipt_path(2)).value() == "old two");
+  CHECK(store.put(receipt_path(1), "old one", "r.v1"));
+  CHECK(store.put(receipt_path(1), "new bytes").error() == errc::object_conflict);
+  REQUIRE(store.put(receipt_path(3), "new three", "r.v1"));
+  CHECK(listed(store, "") == std::vector{receipt_path(1), receipt_path(2), receipt_path(3)});
+  auto report = verify(*f.j);
+  REQUIRE(report);
+  CHECK(report->ok());
+  CHECK(report->objects == 3);
+  f.j.reset();
+  raw_env raw(f.dir);
+  CHECK(raw.get(raw.db(format::meta_db), "format") == std::string(1, '\2'));
+}
+
+TEST_CASE("objects: a journal of a newer format is refused") {
+  store_fixture f;
+  f.j.reset();
+  {
+    raw_env raw(f.dir);
+    raw.put(raw.db(format::meta_db), "format", std::string(1, '\3'));
+  }
+  options o;
+  o.dir = f.dir;
+  auto opened = journal::open(o);
+  REQUIRE_FALSE(opened);
+  CHECK(opened.error() == errc::corrupt);
+  CHECK(opened.error().message().find("unknown format version") != std::string::npos);
+}
+
+TEST_CASE("objects: a damaged object_log entry fails closed and verify names it") {
+  store_fixture f;
+  {
+    object_store store{*f.j};
+    REQUIRE(store.put(receipt_path(1), "one"));
+    REQUIRE(store.put(receipt_path(2), "two"));
+  }
+  f.j.reset();
+  {
+    raw_env raw(f.dir);
+    auto log = raw.db(format::object_log_db);
+    auto value = raw.get(log, format::u64be(2));
+    REQUIRE(value);
+    (*value)[5] ^= 0x20; // inside the path: its checksum no longer matches
+    raw.put(log, format::u64be(2), *value);
+  }
+  f.reopen();
+  object_store store{*f.j};
+  CHECK(store.get(receipt_path(1)).value() == "one");
+  // The damaged entry may be any path not found elsewhere: reads and writes of such a path
+  // are refused rather than answered "not found" or written.
+  CHECK(store.get(receipt_path(2)).error() == errc::corrupt);
+  CHECK(store.get(receipt_path(3)).error() == errc::corrupt);
+  CHECK(store.put(receipt_path(3), "three").error() == errc::corrupt);
+  CHECK(f.j->stats().checksum_failures >= 2);
+  auto report = verify(*f.j);
+  REQUIRE(report);
+  CHECK_FALSE(report->ok());
+  REQUIRE(report->first_problem);
+  CHECK(report->first_problem->where == "object_log entry 2");
+}
+
+TEST_CASE("objects: a read-only journal sees objects written after it was opened") {
+  store_fixture f(256 << 10, 3);
+  object_store writer{*f.j};
+  REQUIRE(writer.put(receipt_path(1), "one"));
+  options ro;
+  ro.dir = f.dir;
+  ro.read_only = true;
+  auto reader = journal::open(ro);
+  REQUIRE(reader);
+  object_store store{**reader};
+  CHECK(store.get(receipt_path(1)).value() == "one");
+  for (int i = 2; i <= 7; ++i) // the writer flushes its paths at 3 and 6
+    REQUIRE(writer.put(receipt_path(i), "n" + std::to_string(i)));
+  CHECK(f.j->stats().object_index_flushes == 2);
+  for (int i = 2; i <= 7; ++i)
+    CHECK(store.get(receipt_path(i)).value() == "n" + std::to_string(i));
+  CHECK(listed(store, "").size() == 7);
+  auto report = verify(**reader);
   REQUIRE(report);
   CHECK(report->ok());
 }

@@ -12,15 +12,21 @@
 
 namespace fp::journal::format {
 
+/// The version byte of records and object entries.
 constexpr std::uint8_t version = 1;
+/// The environment's layout (meta `format`). 2 keeps objects in `object_log` and indexes their
+/// paths in `objects` (path -> u64be object seq); format-1 environments, whose `objects` holds
+/// the entries themselves, are read as they are and marked 2 when opened for writing.
+constexpr std::uint8_t env_version = 2;
 
 // -- database names -------------------------------------------------------------------------
 
-constexpr const char* events_db = "events";       ///< u64be global seq -> record
-constexpr const char* streams_db = "streams";     ///< stream key -> u64be global seq
-constexpr const char* snapshots_db = "snapshots"; ///< stream key -> record (kind snapshot)
-constexpr const char* objects_db = "objects";     ///< object path -> object entry
-constexpr const char* meta_db = "meta"; ///< "format" -> u8 version; "indexed_through" -> u64be
+constexpr const char* events_db = "events";         ///< u64be global seq -> record
+constexpr const char* streams_db = "streams";       ///< stream key -> u64be global seq
+constexpr const char* snapshots_db = "snapshots";   ///< stream key -> record (kind snapshot)
+constexpr const char* objects_db = "objects";       ///< object path -> u64be object seq (or entry)
+constexpr const char* object_log_db = "object_log"; ///< u64be object seq -> path and entry
+constexpr const char* meta_db = "meta"; ///< "format" -> u8 env_version; watermarks -> u64be
 
 /// Every event with a global seq up to this value has its entry in `streams`.
 constexpr std::string_view indexed_through_key = "indexed_through";

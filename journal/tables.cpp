@@ -36,7 +36,7 @@ bool valid_table_name(std::string_view name) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
       return false;
   for (auto reserved : {format::events_db, format::streams_db, format::snapshots_db,
-                        format::objects_db, format::meta_db})
+                        format::objects_db, format::object_log_db, format::meta_db})
     if (name == reserved)
       return false;
   return true;

@@ -25,7 +25,7 @@ struct table {
 };
 
 /// Table names: 1..64 bytes of [a-z0-9._-]. The journal's own databases (events, streams,
-/// snapshots, objects, meta) are not tables.
+/// snapshots, objects, object_log, meta) are not tables.
 inline constexpr std::size_t max_table_name = 64;
 /// Keys are 1..511 bytes (LMDB's limit).
 inline constexpr std::size_t max_table_key = 511;

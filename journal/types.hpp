@@ -67,6 +67,11 @@ struct options {
   /// Streams whose heads the writer keeps in memory after their index entries are flushed
   /// (about 150 bytes each); an append to any other stream first searches `streams`.
   std::size_t cached_streams = 1u << 18;
+  /// Objects are written in path-less order to `object_log` and their paths indexed in
+  /// memory; the paths are written to `objects` in bulk (a flush) once this many are kept
+  /// (about 200 bytes of memory each). A flush rewrites about one `objects` leaf per path it
+  /// holds, so fewer, larger flushes write fewer pages per object.
+  std::size_t object_index_flush_records = 32768;
   std::uint32_t snapshots_keep = 2; ///< newest N snapshots kept per entity
   std::string writer_id = "fp";     ///< stamped on records (metadata only)
   bool read_only = false;           ///< inspection tools open read-only
@@ -91,6 +96,8 @@ struct journal_stats {
   std::uint64_t index_flushes = 0;         ///< bulk writes of the stream index
   std::uint64_t index_entries_flushed = 0; ///< (stream, seq) entries those flushes wrote
   std::uint64_t objects_written = 0;
+  std::uint64_t object_index_flushes = 0;         ///< bulk writes of the object path index
+  std::uint64_t object_index_entries_flushed = 0; ///< paths those flushes wrote
   std::uint64_t checksum_failures = 0;
   std::uint64_t map_bytes = 0;
   std::uint64_t next_global_seq = 1;

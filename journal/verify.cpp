@@ -5,6 +5,7 @@
 #include "journal/object_store.hpp"
 #include "journal/record_format.hpp"
 
+#include <map>
 #include <optional>
 #include <unordered_map>
 
@@ -63,6 +64,9 @@ expected<verify_report> verify(const journal& jr,
   auto& j = jr.internals();
   checker c;
   std::unordered_map<std::string, std::uint64_t> heads;
+  // Object paths not yet flushed to `objects`, taken before the transaction (object_index.hpp).
+  j.refresh();
+  auto object_delta = j.objidx.range("");
   std::optional<read_txn> holder;
   holder.emplace(j);
   auto& txn = *holder;
@@ -199,19 +203,55 @@ expected<verify_report> verify(const journal& jr,
   if (rc != MDB_NOTFOUND)
     return lmdb_error(rc, "scan snapshots");
 
-  // 4. Objects: every entry and its bytes match their checksum and digest (files included).
-  std::vector<std::string> paths;
+  // 4. Objects: every log entry is readable and is what its path resolves to; every path's
+  // entry and bytes match their checksum and digest (files included).
+  std::map<std::string, std::optional<std::uint64_t>, std::less<>> paths; // the delta's seq, if any
+  for (auto& [path, seq] : object_delta)
+    paths.emplace(path, seq);
   if ((rc = mdb_cursor_open(txn.get(), j.objects, &cur)) != 0)
     return lmdb_error(rc, "open object cursor");
   for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == 0;
        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
-    paths.emplace_back(as_view(key));
+    paths.try_emplace(std::string(as_view(key)));
   mdb_cursor_close(cur);
   if (rc != MDB_NOTFOUND)
     return lmdb_error(rc, "scan objects");
+  if (j.has_object_log) {
+    if ((rc = mdb_cursor_open(txn.get(), j.object_log, &cur)) != 0)
+      return lmdb_error(rc, "open object_log cursor");
+    for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+      if (key.mv_size != 8) {
+        c.problem("object_log", "key of " + std::to_string(key.mv_size) + " bytes (8 expected)");
+        continue;
+      }
+      auto seq = format::read_u64be(as_view(key));
+      auto where = "object_log entry " + std::to_string(seq);
+      std::string_view path, entry;
+      if (!decode_log_value(as_view(val), seq, path, entry)) {
+        c.problem(where, "damaged: its path fails its checksum");
+        continue;
+      }
+      auto it = paths.find(path);
+      std::optional<std::uint64_t> resolved;
+      if (it != paths.end() && it->second) {
+        resolved = it->second;
+      } else {
+        MDB_val k = as_val(path), v;
+        if (mdb_get(txn.get(), j.objects, &k, &v) == 0 && v.mv_size == 8)
+          resolved = format::read_u64be(as_view(v));
+      }
+      if (resolved != seq)
+        c.problem(where, "object \"" + std::string(path) +
+                             "\" is not indexed to this entry (write-once allows one)");
+    }
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND)
+      return lmdb_error(rc, "scan object_log");
+  }
   holder.reset(); // object reads below open their own transactions
   object_store objects{const_cast<journal&>(jr)};
-  for (auto& p : paths) {
+  for (auto& [p, seq] : paths) {
     ++c.report.objects;
     if (auto got = objects.get(p); !got)
       c.problem("object \"" + p + "\"", got.error().message());

@@ -73,7 +73,10 @@ struct config {
   fs::path dir;
   double seconds = 12;
   int slices = 4;
-  std::uint64_t flows = 60'000;
+  /// About 4 distinct events a flow. Every admission takes a new one, and a run that spends
+  /// them stops its measurement early (`pool_spent`): 480k events leave room for the single
+  /// and batch runs at over 15k admissions/s each.
+  std::uint64_t flows = 120'000;
   std::string only;
 };
 

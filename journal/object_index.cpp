@@ -1,0 +1,211 @@
+#include "journal/object_index.hpp"
+
+#include "journal/lmdb_val.hpp"
+#include "journal/record_format.hpp"
+
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
+
+#include <algorithm>
+
+namespace fp::journal {
+
+namespace {
+
+constexpr std::size_t path_len_bytes = 2, path_sum_bytes = 8;
+
+std::uint64_t path_sum(std::string_view path, std::uint64_t seq) {
+  return XXH3_64bits_withSeed(path.data(), path.size(), seq);
+}
+
+int read_watermark(MDB_txn* txn, MDB_dbi meta, std::uint64_t& out) {
+  out = 0;
+  MDB_val k = as_val(objects_indexed_through_key), v;
+  int rc = mdb_get(txn, meta, &k, &v);
+  if (rc == MDB_NOTFOUND)
+    return 0;
+  if (rc != 0)
+    return rc;
+  if (v.mv_size != 8)
+    return MDB_CORRUPTED;
+  out = format::read_u64be(as_view(v));
+  return 0;
+}
+
+} // namespace
+
+std::string encode_log_value(std::string_view path, std::uint64_t seq, std::string_view entry) {
+  std::string out(path_len_bytes, '\0');
+  format::put_le<std::uint16_t>(out, 0, static_cast<std::uint16_t>(path.size()));
+  out.append(path);
+  out.append(path_sum_bytes, '\0');
+  format::put_le<std::uint64_t>(out, path_len_bytes + path.size(), path_sum(path, seq));
+  out.append(entry);
+  return out;
+}
+
+bool decode_log_value(std::string_view value, std::uint64_t seq, std::string_view& path,
+                      std::string_view& entry) {
+  if (value.size() < path_len_bytes)
+    return false;
+  std::size_t n = format::get_le<std::uint16_t>(value, 0);
+  if (n == 0 || path_len_bytes + n + path_sum_bytes > value.size())
+    return false;
+  auto p = value.substr(path_len_bytes, n);
+  if (format::get_le<std::uint64_t>(value, path_len_bytes + n) != path_sum(p, seq))
+    return false;
+  path = p;
+  entry = value.substr(path_len_bytes + n + path_sum_bytes);
+  return true;
+}
+
+int object_index::catch_up(MDB_txn* txn, MDB_dbi log, MDB_dbi meta) {
+  std::uint64_t through = 0;
+  if (auto rc = read_watermark(txn, meta, through); rc != 0)
+    return rc;
+  std::lock_guard guard{mu_};
+  if (through > last_seen_) // a read-only reader: another process flushed these
+    std::erase_if(delta_, [&](const auto& e) { return e.second <= through; });
+  auto from = std::max(last_seen_, through) + 1;
+  MDB_cursor* cur = nullptr;
+  if (auto rc = mdb_cursor_open(txn, log, &cur); rc != 0)
+    return rc;
+  auto start = format::u64be(from);
+  MDB_val key = as_val(start), val;
+  int rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+  for (; rc == 0; rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+    if (key.mv_size != 8) {
+      rc = MDB_CORRUPTED;
+      break;
+    }
+    auto seq = format::read_u64be(as_view(key));
+    std::string_view path, entry;
+    if (decode_log_value(as_view(val), seq, path, entry)) {
+      delta_.insert_or_assign(std::string(path), seq);
+    } else {
+      unattributed_.push_back(seq);
+      any_unattributed_.store(true, std::memory_order_release);
+    }
+    last_seen_ = seq;
+  }
+  if (rc == MDB_NOTFOUND) {
+    rc = 0;
+    MDB_val k, v;
+    int lrc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    if (lrc == 0 && k.mv_size == 8)
+      committed_next_ = format::read_u64be(as_view(k)) + 1;
+    else if (lrc != 0 && lrc != MDB_NOTFOUND)
+      rc = lrc;
+    committed_next_ = std::max(committed_next_, through + 1);
+    next_ = committed_next_;
+  }
+  mdb_cursor_close(cur);
+  return rc;
+}
+
+std::optional<std::uint64_t> object_index::find(std::string_view path) const {
+  std::lock_guard guard{mu_};
+  auto it = delta_.find(path);
+  if (it == delta_.end())
+    return std::nullopt;
+  return it->second;
+}
+
+std::vector<std::pair<std::string, std::uint64_t>>
+object_index::range(std::string_view prefix) const {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  std::lock_guard guard{mu_};
+  for (auto it = delta_.lower_bound(prefix); it != delta_.end() && it->first.starts_with(prefix);
+       ++it)
+    out.emplace_back(it->first, it->second);
+  return out;
+}
+
+std::vector<std::uint64_t> object_index::unattributed() const {
+  std::lock_guard guard{mu_};
+  return unattributed_;
+}
+
+std::size_t object_index::size() const {
+  std::lock_guard guard{mu_};
+  return delta_.size();
+}
+
+void object_index::begin_batch() {
+  staged_.clear();
+  staged_by_path_.clear();
+  next_ = committed_next_;
+}
+
+void object_index::roll_back(mark m) {
+  while (staged_.size() > m.staged) {
+    staged_by_path_.erase(staged_.back().first);
+    staged_.pop_back();
+  }
+  next_ = m.next;
+}
+
+std::optional<std::uint64_t> object_index::find_for_write(std::string_view path) const {
+  if (!staged_by_path_.empty())
+    if (auto it = staged_by_path_.find(std::string(path)); it != staged_by_path_.end())
+      return it->second;
+  // Only this thread changes the delta, so it reads it without the lock.
+  auto it = delta_.find(path);
+  if (it == delta_.end())
+    return std::nullopt;
+  return it->second;
+}
+
+std::uint64_t object_index::stage(std::string_view path) {
+  auto seq = next_++;
+  staged_.emplace_back(std::string(path), seq);
+  staged_by_path_.emplace(std::string(path), seq);
+  return seq;
+}
+
+int object_index::flush(MDB_txn* txn, MDB_dbi objects, MDB_dbi meta, std::size_t& written) {
+  written = 0;
+  std::vector<std::pair<std::string_view, std::uint64_t>> all;
+  all.reserve(delta_.size() + staged_.size());
+  for (auto& [path, seq] : delta_)
+    all.emplace_back(path, seq);
+  for (auto& [path, seq] : staged_)
+    all.emplace_back(path, seq);
+  std::sort(all.begin(), all.end());
+  MDB_cursor* cur = nullptr;
+  if (auto rc = mdb_cursor_open(txn, objects, &cur); rc != 0)
+    return rc;
+  for (auto& [path, seq] : all) {
+    auto v = format::u64be(seq);
+    MDB_val key = as_val(path), val = as_val(v);
+    // Write-once was checked when the object was written: a path here already is damage.
+    if (auto rc = mdb_cursor_put(cur, &key, &val, MDB_NOOVERWRITE); rc != 0) {
+      mdb_cursor_close(cur);
+      return rc == MDB_KEYEXIST ? MDB_CORRUPTED : rc;
+    }
+    ++written;
+  }
+  mdb_cursor_close(cur);
+  auto through = format::u64be(next_ - 1);
+  MDB_val k = as_val(objects_indexed_through_key), v = as_val(through);
+  return mdb_put(txn, meta, &k, &v, 0);
+}
+
+void object_index::committed(bool flushed) {
+  {
+    std::lock_guard guard{mu_};
+    if (flushed) {
+      delta_.clear();
+    } else {
+      for (auto& [path, seq] : staged_)
+        delta_.insert_or_assign(std::move(path), seq);
+    }
+    if (next_ > 1)
+      last_seen_ = std::max(last_seen_, next_ - 1);
+  }
+  staged_.clear();
+  staged_by_path_.clear();
+  committed_next_ = next_;
+}
+
+} // namespace fp::journal

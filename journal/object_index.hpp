@@ -1,0 +1,94 @@
+#pragma once
+
+// Internal to journal/: where objects are stored and how their paths are found.
+//
+// An object's entry is written to `object_log` under the next object seq (u64be keys put with
+// MDB_APPEND), so the objects of a commit fill pages one after another. Its path is kept in
+// memory (the delta) until a flush writes the delta to `objects` in bulk, path -> u64be seq,
+// in the transaction of the batch that brings the delta to
+// `options::object_index_flush_records`, together with the watermark
+// `objects_indexed_through` (every log entry up to it is in `objects`). Written per commit,
+// each object would dirty its own `objects` leaf and the branch pages above it: receipts,
+// whose paths are hashes, made most of an admission's commit that way.
+//
+// `objects` may also hold entries themselves (format 1 wrote them there); both are read.
+//
+// Readers look the path up in the delta before their read transaction begins: every object
+// committed before the read began is then in the delta copy or in `objects` as of the
+// transaction (the delta is emptied only after the flush that wrote it has committed).
+
+#include <lmdb.h>
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace fp::journal {
+
+/// An `object_log` value: u16le path length, the path, u64le XXH3-64 of the path seeded with
+/// the object seq, then the object entry (record_format.hpp).
+std::string encode_log_value(std::string_view path, std::uint64_t seq, std::string_view entry);
+/// Splits a log value; false when its lengths do not add up or its path fails the checksum.
+bool decode_log_value(std::string_view value, std::uint64_t seq, std::string_view& path,
+                      std::string_view& entry);
+/// The meta key of the watermark.
+inline constexpr std::string_view objects_indexed_through_key = "objects_indexed_through";
+
+class object_index {
+public:
+  /// Adds the log entries after the last one seen (or after the watermark) up to the end of
+  /// `txn` to the delta, and learns the next object seq. Used when opening, and by read-only
+  /// readers before each read. A log entry whose path cannot be read is remembered in
+  /// `unattributed()`: a path found nowhere may be that object, so such lookups fail closed.
+  int catch_up(MDB_txn* txn, MDB_dbi log, MDB_dbi meta);
+
+  /// The object seq the delta holds for `path`.
+  std::optional<std::uint64_t> find(std::string_view path) const;
+  /// The delta's paths starting with `prefix`, in path order, with their seqs.
+  std::vector<std::pair<std::string, std::uint64_t>> range(std::string_view prefix) const;
+  bool has_unattributed() const { return any_unattributed_.load(std::memory_order_acquire); }
+  std::vector<std::uint64_t> unattributed() const;
+  std::size_t size() const;
+
+  // -- writer thread only ----------------------------------------------------------------------
+
+  /// Starts a batch attempt: forgets what an earlier attempt staged.
+  void begin_batch();
+  /// What a nested transaction rolls back to when it aborts.
+  struct mark {
+    std::size_t staged = 0;
+    std::uint64_t next = 0;
+  };
+  mark now() const { return {staged_.size(), next_}; }
+  void roll_back(mark m);
+  /// The seq of `path` among this attempt's staged objects, then the delta.
+  std::optional<std::uint64_t> find_for_write(std::string_view path) const;
+  /// Assigns the next seq to `path` (its log entry is put by the caller).
+  std::uint64_t stage(std::string_view path);
+  bool flush_due(std::size_t records) const { return delta_.size() + staged_.size() >= records; }
+  /// Puts every delta and staged path into `objects` and sets the watermark; `written` is how
+  /// many paths it wrote.
+  int flush(MDB_txn* txn, MDB_dbi objects, MDB_dbi meta, std::size_t& written);
+  /// After the commit: the staged paths join the delta, or (`flushed`) the delta is emptied.
+  void committed(bool flushed);
+
+private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::uint64_t, std::less<>> delta_; ///< changed under mu_
+  std::uint64_t last_seen_ = 0;                             ///< highest log seq caught up
+  std::uint64_t next_ = 1;           ///< writer: the next seq of this attempt
+  std::uint64_t committed_next_ = 1; ///< writer: the next seq after the last commit
+  std::vector<std::pair<std::string, std::uint64_t>> staged_; ///< writer: this attempt's
+  std::unordered_map<std::string, std::uint64_t> staged_by_path_;
+  std::vector<std::uint64_t> unattributed_;
+  std::atomic<bool> any_unattributed_{false};
+};
+
+} // namespace fp::journal
