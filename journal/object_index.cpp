@@ -114,10 +114,13 @@ std::optional<std::uint64_t> object_index::find(std::string_view path) const {
 std::vector<std::pair<std::string, std::uint64_t>>
 object_index::range(std::string_view prefix) const {
   std::vector<std::pair<std::string, std::uint64_t>> out;
-  std::lock_guard guard{mu_};
-  for (auto it = delta_.lower_bound(prefix); it != delta_.end() && it->first.starts_with(prefix);
-       ++it)
-    out.emplace_back(it->first, it->second);
+  {
+    std::lock_guard guard{mu_};
+    for (auto& [path, seq] : delta_)
+      if (path.starts_with(prefix))
+        out.emplace_back(path, seq);
+  }
+  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -147,7 +150,7 @@ void object_index::roll_back(mark m) {
 
 std::optional<std::uint64_t> object_index::find_for_write(std::string_view path) const {
   if (!staged_by_path_.empty())
-    if (auto it = staged_by_path_.find(std::string(path)); it != staged_by_path_.end())
+    if (auto it = staged_by_path_.find(path); it != staged_by_path_.end())
       return it->second;
   // Only this thread changes the delta, so it reads it without the lock.
   auto it = delta_.find(path);
@@ -197,6 +200,7 @@ void object_index::committed(bool flushed) {
     if (flushed) {
       delta_.clear();
     } else {
+      delta_.reserve(delta_.size() + staged_.size());
       for (auto& [path, seq] : staged_)
         delta_.insert_or_assign(std::move(path), seq);
     }

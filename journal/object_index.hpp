@@ -21,7 +21,7 @@
 
 #include <atomic>
 #include <cstdint>
-#include <map>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -80,13 +80,22 @@ public:
   void committed(bool flushed);
 
 private:
+  /// Paths share long prefixes (`fraud-platform/{run}/ig/receipts/`): hashed, not ordered,
+  /// so a lookup compares one path, not a dozen prefixes; `range` and `flush` sort.
+  struct path_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  using path_map = std::unordered_map<std::string, std::uint64_t, path_hash, std::equal_to<>>;
   mutable std::mutex mu_;
-  std::map<std::string, std::uint64_t, std::less<>> delta_; ///< changed under mu_
-  std::uint64_t last_seen_ = 0;                             ///< highest log seq caught up
+  path_map delta_;                   ///< changed under mu_
+  std::uint64_t last_seen_ = 0;      ///< highest log seq caught up
   std::uint64_t next_ = 1;           ///< writer: the next seq of this attempt
   std::uint64_t committed_next_ = 1; ///< writer: the next seq after the last commit
   std::vector<std::pair<std::string, std::uint64_t>> staged_; ///< writer: this attempt's
-  std::unordered_map<std::string, std::uint64_t> staged_by_path_;
+  path_map staged_by_path_;
   std::vector<std::uint64_t> unattributed_;
   std::atomic<bool> any_unattributed_{false};
 };
