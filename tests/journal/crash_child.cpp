@@ -1,12 +1,13 @@
 // fp_journal_crash_child DIR: appends to the journal at DIR as fast as it can until it is
 // killed, and reports every acknowledged append on fd 3 (see crash_common.hpp).
 //
-// Six threads each own three streams. Each append is K events for one stream with
-// expected_seq = the stream's head, read with head_seq() at start-up, so a restarted child
-// resumes where the journal (not the child) says the stream ends. Any failure exits with
-// status 2 after printing the reason on stderr; the parent expects a death by SIGKILL.
+// Six threads each own three streams; a seventh puts objects (crash_common.hpp). Each append is K
+// events for one stream with expected_seq = the stream's head, read with head_seq() at start-up, so
+// a restarted child resumes where the journal (not the child) says the stream ends. Any failure
+// exits with status 2 after printing the reason on stderr; the parent expects a death by SIGKILL.
 
 #include "journal/journal.hpp"
+#include "journal/object_store.hpp"
 #include "tests/journal/crash_common.hpp"
 
 #include <cerrno>
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   options o;
   o.dir = argv[1];
   o.writer_id = "crash-child";
+  o.object_index_flush_records = crash::object_flush_records;
   auto opened = journal::open(o);
   if (!opened)
     die("open: " + opened.error().to_string());
@@ -83,6 +85,26 @@ int main(int argc, char** argv) {
       }
     });
   }
+  // Objects are put one at a time, so those in the store are 0..n-1: continue at n.
+  object_store store{j};
+  std::uint64_t next_object = 0;
+  if (auto n = store.list("crash/objects/", [](const fp::artifact_ref&) { return true; }); n)
+    next_object = *n;
+  else
+    die("list objects: " + n.error().to_string());
+  workers.emplace_back([&] {
+    for (auto n = next_object;; ++n) {
+      auto r = store.put(crash::object_path(n), crash::object_bytes(n), "crash.v1");
+      if (!r)
+        die("put object " + std::to_string(n) + ": " + r.error().to_string());
+      crash::ack_record rec;
+      rec.stream = crash::object_stream;
+      rec.first_seq = n;
+      rec.last_seq = n;
+      rec.check = rec.compute_check();
+      write_ack(rec);
+    }
+  });
   for (auto& w : workers)
     w.join();
 }

@@ -51,6 +51,18 @@ inline std::string payload_for(std::string_view pid, std::uint64_t seq) {
   return out;
 }
 
+/// One more thread puts objects, one at a time, numbered from 0; its acks name
+/// `object_stream` and carry the object's number in first_seq and last_seq.
+constexpr std::uint32_t object_stream = 0xffffffffu;
+/// Small, so that the object paths are flushed to `objects` many times during the test.
+constexpr std::size_t object_flush_records = 50;
+inline std::string object_path(std::uint64_t n) {
+  return "crash/objects/o-" + std::to_string(n);
+}
+inline std::string object_bytes(std::uint64_t n) {
+  return payload_for("object", n);
+}
+
 constexpr std::uint32_t ack_magic = 0x4b434146; // "FACK"
 
 /// One acknowledged append, written by the child only after `append()` returned success.

@@ -1,6 +1,7 @@
-// Crash test: a child process appends to the journal from several threads and is killed with
-// SIGKILL at a random moment, over and over; after every kill the journal must hold every
-// acknowledged event with its exact bytes, no half-written append, and pass verify().
+// Crash test: a child process appends to the journal from several threads, and puts objects
+// from another, and is killed with SIGKILL at a random moment, over and over; after every kill
+// the journal must hold every acknowledged event and object with its exact bytes, no
+// half-written append, and pass verify().
 //
 // Note: `kill -9` ends the process but leaves the kernel's page cache alive, so everything
 // the child wrote reaches the file even without an fsync. This test therefore proves that the
@@ -12,6 +13,7 @@
 // The seed is printed; set FP_CRASH_SEED to replay a run's kill times.
 
 #include "journal/journal.hpp"
+#include "journal/object_store.hpp"
 #include "journal/verify.hpp"
 #include "tests/journal/crash_common.hpp"
 
@@ -86,6 +88,7 @@ child_run run_child(const std::filesystem::path& dir, std::chrono::milliseconds 
 std::unique_ptr<journal> open_at(const std::filesystem::path& dir) {
   options o;
   o.dir = dir;
+  o.object_index_flush_records = crash::object_flush_records;
   auto j = journal::open(o);
   REQUIRE_MESSAGE(j.has_value(), (j ? "" : j.error().to_string()));
   return std::move(*j);
@@ -163,9 +166,31 @@ std::uint64_t check_journal(const journal& j, const std::vector<crash::ack_recor
   }
   CHECK(sum_heads == total);
 
-  // 4. Every ack ever received: its events are there, at exactly the acked seqs and globals.
+  // 4. Objects: 0..n-1, each with its exact bytes (the puts were one at a time).
+  object_store store{const_cast<journal&>(j)};
+  std::uint64_t objects = 0, bad_objects = 0;
+  auto listed = store.list("crash/objects/", [&](const fp::artifact_ref&) {
+    ++objects;
+    return true;
+  });
+  REQUIRE_MESSAGE(listed.has_value(), (listed ? "" : listed.error().to_string()));
+  for (std::uint64_t n = 0; n < objects; ++n) {
+    auto got = store.get(crash::object_path(n));
+    if (!got || *got != crash::object_bytes(n))
+      ++bad_objects;
+  }
+  CHECK_MESSAGE(bad_objects == 0,
+                bad_objects << " of " << objects << " objects are missing or wrong");
+
+  // 5. Every ack ever received: its events (or object) are there, at exactly the acked seqs
+  //    and globals.
   std::uint64_t missing = 0, mismatched = 0;
   for (auto& a : acks) {
+    if (a.stream == crash::object_stream) {
+      if (a.first_seq >= objects)
+        ++missing;
+      continue;
+    }
     if (a.stream >= static_cast<std::uint32_t>(crash::streams) ||
         a.last_seq - a.first_seq + 1 != crash::events_per_append ||
         a.last_global - a.first_global != a.last_seq - a.first_seq) {
@@ -181,7 +206,7 @@ std::uint64_t check_journal(const journal& j, const std::vector<crash::ack_recor
       if (g[seq - 1] != a.first_global + (seq - a.first_seq))
         ++mismatched;
   }
-  CHECK_MESSAGE(missing == 0, missing << " acked appends are missing after the kill");
+  CHECK_MESSAGE(missing == 0, missing << " acked appends or objects are missing after the kill");
   CHECK_MESSAGE(mismatched == 0, mismatched << " acked events have other seqs or globals");
   return total;
 }
@@ -224,7 +249,7 @@ TEST_CASE("kill -9 while appending: acked events survive, no append is half-writ
       ++rounds_with_acks;
     bool resumed = false;
     for (auto& a : run.acks)
-      resumed = resumed || a.first_seq > 1;
+      resumed = resumed || (a.stream != crash::object_stream && a.first_seq > 1);
     if (resumed && prev_total > 0)
       ++resumed_rounds;
     acks.insert(acks.end(), run.acks.begin(), run.acks.end());
@@ -241,12 +266,17 @@ TEST_CASE("kill -9 while appending: acked events survive, no append is half-writ
     j.reset();
   }
   auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::printf("crash test: %d rounds in %.1f s, %zu acked appends, %llu events, %d rounds with "
-              "acks, %d resumed, %zu cut ack records\n",
-              rounds, secs, acks.size(), static_cast<unsigned long long>(prev_total),
+  std::size_t append_acks = 0, object_acks = 0;
+  for (auto& a : acks)
+    (a.stream == crash::object_stream ? object_acks : append_acks)++;
+  std::printf("crash test: %d rounds in %.1f s, %zu acked appends, %zu acked objects, %llu events, "
+              "%d rounds with acks, %d resumed, %zu cut ack records\n",
+              rounds, secs, append_acks, object_acks, static_cast<unsigned long long>(prev_total),
               rounds_with_acks, resumed_rounds, partial_records);
   // Appending resumes after every kill: most rounds ack appends, continuing existing streams.
   CHECK(rounds_with_acks >= rounds / 2);
   CHECK(resumed_rounds >= 1);
-  CHECK(prev_total >= acks.size() * crash::events_per_append);
+  CHECK(prev_total >= append_acks * crash::events_per_append);
+  // Objects were put in most rounds too, and their paths flushed to `objects` many times.
+  CHECK(object_acks > 2 * crash::object_flush_records);
 }
