@@ -242,7 +242,7 @@ expected<std::unique_ptr<journal>> journal::open(options opts) {
   }
   if (auto rc = mdb_env_create(&p->env); rc != 0)
     return lmdb_error(rc, "mdb_env_create");
-  // The journal's five databases plus the named tables (tables.hpp).
+  // The journal's six databases plus the named tables (tables.hpp).
   mdb_env_set_maxdbs(p->env, static_cast<MDB_dbi>(6 + max_tables));
   mdb_env_set_maxreaders(p->env, 512);
   mdb_env_set_mapsize(p->env, o.initial_map_bytes);
