@@ -64,8 +64,10 @@ int object_index::catch_up(MDB_txn* txn, MDB_dbi log, MDB_dbi meta) {
   if (auto rc = read_watermark(txn, meta, through); rc != 0)
     return rc;
   std::lock_guard guard{mu_};
-  if (through > last_seen_) // a read-only reader: another process flushed these
+  if (through > through_seen_) { // a read-only reader: another process flushed these
     std::erase_if(delta_, [&](const auto& e) { return e.second <= through; });
+    through_seen_ = through;
+  }
   auto from = std::max(last_seen_, through) + 1;
   MDB_cursor* cur = nullptr;
   if (auto rc = mdb_cursor_open(txn, log, &cur); rc != 0)

@@ -92,6 +92,7 @@ private:
   mutable std::mutex mu_;
   path_map delta_;                   ///< changed under mu_
   std::uint64_t last_seen_ = 0;      ///< highest log seq caught up
+  std::uint64_t through_seen_ = 0;   ///< the watermark as of the last catch-up
   std::uint64_t next_ = 1;           ///< writer: the next seq of this attempt
   std::uint64_t committed_next_ = 1; ///< writer: the next seq after the last commit
   std::vector<std::pair<std::string, std::uint64_t>> staged_; ///< writer: this attempt's
