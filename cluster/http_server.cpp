@@ -181,6 +181,26 @@ bool answer_and_close(const httplib::Request& req, const http_response& r) {
 
 } // namespace
 
+namespace {
+
+/// Why the request target's path is not well percent-encoded ("" when it is): every '%' must
+/// start a two-hex-digit escape. cpp-httplib keeps a malformed one as it is, so "%zz" and a
+/// path that really contains "%zz" would mean the same thing.
+std::string path_encoding_problem(const httplib::Request& req) {
+  std::string_view t = req.target;
+  t = t.substr(0, t.find('?'));
+  auto hex = [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  };
+  for (std::size_t i = 0; i < t.size(); ++i)
+    if (t[i] == '%' && (i + 2 >= t.size() || !hex(t[i + 1]) || !hex(t[i + 2])))
+      return "path: malformed percent-encoding at byte " + std::to_string(i) +
+             " ('%' must be followed by two hex digits)";
+  return {};
+}
+
+} // namespace
+
 struct http_server::impl {
   http_server_options opts;
   std::vector<http_route> routes;
@@ -264,8 +284,13 @@ struct http_server::impl {
       }
       if (!opts.bearer_token ||
           (req.get_header_value_count("Authorization") == 1 &&
-           bearer_matches(req.get_header_value("Authorization"), *opts.bearer_token)))
+           bearer_matches(req.get_header_value("Authorization"), *opts.bearer_token))) {
+        if (auto why = path_encoding_problem(req); !why.empty()) {
+          write(error_response(400, "bad_path", why), res);
+          return httplib::Server::HandlerResponse::Handled;
+        }
         return httplib::Server::HandlerResponse::Unhandled;
+      }
       res.set_header("WWW-Authenticate", "Bearer realm=\"fp-" + opts.name + "\"");
       write(error_response(401, "unauthorized",
                            "this endpoint requires Authorization: Bearer <admin token>"),

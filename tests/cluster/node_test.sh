@@ -154,6 +154,8 @@ check "/healthz and /metrics ignore query parameters (probes and scrapers add th
   test "$(status_of "$ADMIN/healthz?probe=1"):$(status_of "$ADMIN/metrics?name[]=x")" = "200:200"
 bad "/admin/journal/counter%2Falpha?from=0" "from: must be an integer 1.."
 bad "/admin/journal/counter%2Falpha?limit=1&limit=2" "limit: given more than once"
+bad "/admin/journal/counter%2Falpha%zz" "path: malformed percent-encoding at byte 30"
+bad "/admin/entities/counter/alpha%4" "path: malformed percent-encoding at byte 29"
 check "an unknown type is 404" test "$(status_of "$ADMIN/admin/entities/widget")" = 404
 check "an unknown entity is 404" test "$(status_of "$ADMIN/admin/entities/counter/nobody")" = 404
 check "an empty stream is 404" test "$(status_of "$ADMIN/admin/journal/counter%2Fnobody")" = 404
