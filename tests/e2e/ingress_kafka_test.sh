@@ -57,7 +57,7 @@ export FP_BUS_BOOTSTRAP
 # -- the node: the dev profile, planes sr, ig, wsp ---------------------------------------------
 sed -e "s|^  data_dir: .*|  data_dir: $DATA|" \
     -e "s|^  oracle_root: .*|  oracle_root: $WORK/oracle_root|" \
-    -e 's|^    port: 8470 |    port: 0    |' -e 's|^    port: 8471 |    port: 0    |' \
+    -e 's|^    port: 8470 |    port: 0    |' -e 's|^    port: 8471$|    port: 0|' \
     -e 's|^  planes: .*|  planes: [sr, ig, wsp]|' \
     -e 's|^    resend_bp: 0 |    resend_bp: 500 |' \
     -e 's|^    speedup: 600 |    speedup: 100000 |' \
@@ -68,6 +68,8 @@ for want in "port: 0 .*# 0 = any" "planes: \[sr, ig, wsp\]" "resend_bp: 500" \
   "speedup: 100000" "cap_per_output: $CAP" "$SRC/schemas/" "$SRC/config/platform/"; do
   grep -q "$want" "$WORK/dev.yaml" || die "the dev profile no longer has the line the test edits to '$want'"
 done
+# Fixed ports would collide with tests running alongside: both must be 0 (any free port).
+[[ $(grep -c "^    port: 0 *\(#.*\)\?$" "$WORK/dev.yaml") == 2 ]] || die "the dev profile's ports are not both set to 0"
 mkdir -p "$DATA"
 "$FPNODE" --profile "$WORK/dev.yaml" --data "$DATA" >"$WORK/node.out" 2>"$WORK/node.err" &
 NODE_PID=$!

@@ -56,7 +56,7 @@ PH=$(field "$WORK/world.json" 'd["parameter_hash"]')
 # The dev profile, planes sr and ig, an ingress deadline of DEADLINE_MS.
 sed -e "s|^  data_dir: .*|  data_dir: $DATA|" \
     -e "s|^  oracle_root: .*|  oracle_root: $WORK/oracle_root|" \
-    -e 's|^    port: 8470 |    port: 0    |' -e 's|^    port: 8471 |    port: 0    |' \
+    -e 's|^    port: 8470 |    port: 0    |' -e 's|^    port: 8471$|    port: 0|' \
     -e 's|^  planes: .*|  planes: [sr, ig]|' \
     -e "s|^    request_timeout_ms: 30000  |    request_timeout_ms: $DEADLINE_MS   |" \
     -e "s|\.\./\.\./schemas/|$SRC/schemas/|" -e "s|\.\./platform/|$SRC/config/platform/|" \
@@ -65,6 +65,8 @@ for want in "planes: \[sr, ig\]" "request_timeout_ms: $DEADLINE_MS .*# an ingres
   "publish_timeout_ms: 10000" "$SRC/schemas/"; do
   grep -q "$want" "$WORK/dev.yaml" || die "the dev profile no longer has the line the test edits to '$want'"
 done
+# Fixed ports would collide with tests running alongside: both must be 0 (any free port).
+[[ $(grep -c "^    port: 0 *\(#.*\)\?$" "$WORK/dev.yaml") == 2 ]] || die "the dev profile's ports are not both set to 0"
 mkdir -p "$DATA"
 "$FPNODE" --profile "$WORK/dev.yaml" --data "$DATA" >"$WORK/node.out" 2>"$WORK/node.err" &
 NODE_PID=$!
