@@ -181,41 +181,55 @@ expected<std::string_view> entry_in_log(std::string_view path, std::uint64_t seq
 
 } // namespace
 
+namespace {
+
+/// The `object_log` entry of `path` at `seq` as of `txn`.
+expected<std::optional<std::string_view>> logged_entry(const journal::impl& j, MDB_txn* txn,
+                                                       std::string_view path, std::uint64_t seq) {
+  if (!j.has_object_log)
+    return damaged_log(path, seq, "is indexed, but the journal has no object_log");
+  auto k = format::u64be(seq);
+  MDB_val lk = as_val(k), lv;
+  int rc = mdb_get(txn, j.object_log, &lk, &lv);
+  if (rc == MDB_NOTFOUND)
+    return damaged_log(path, seq, "is indexed but missing");
+  if (rc != 0)
+    return lmdb_error(rc, "read object \"" + std::string(path) + "\"");
+  auto entry = entry_in_log(path, seq, as_view(lv));
+  if (!entry)
+    return std::move(entry).error();
+  return std::optional<std::string_view>{*entry};
+}
+
+/// The entry an `objects` value stands for: the value itself (written by format 1), or the
+/// `object_log` entry whose seq it holds.
+expected<std::optional<std::string_view>>
+indexed_entry(const journal::impl& j, MDB_txn* txn, std::string_view path, std::string_view value) {
+  if (value.size() != 8)
+    return std::optional<std::string_view>{value};
+  return logged_entry(j, txn, path, format::read_u64be(value));
+}
+
+} // namespace
+
 expected<std::optional<std::string_view>> find_object(const journal::impl& j, MDB_txn* txn,
                                                       std::string_view path,
                                                       std::optional<std::uint64_t> delta_seq) {
   MDB_val key = as_val(path), val;
-  std::optional<std::uint64_t> seq = delta_seq;
   int rc = mdb_get(txn, j.objects, &key, &val);
-  if (rc == 0) {
-    if (val.mv_size != 8) // an entry written by format 1
-      return std::optional<std::string_view>{as_view(val)};
-    seq = format::read_u64be(as_view(val));
-  } else if (rc != MDB_NOTFOUND) {
+  if (rc == 0)
+    return indexed_entry(j, txn, path, as_view(val));
+  if (rc != MDB_NOTFOUND)
     return lmdb_error(rc, "read object \"" + std::string(path) + "\"");
-  }
-  if (!seq) {
-    // A damaged log entry not yet indexed may be this path's: fail closed.
-    if (j.objidx.has_unattributed())
-      return error{errc::corrupt, "journal: object \"" + std::string(path) +
-                                      "\": not indexed, and object_log entry " +
-                                      std::to_string(j.objidx.unattributed().front()) +
-                                      " is damaged (it may be this object)"};
-    return std::optional<std::string_view>{};
-  }
-  if (!j.has_object_log)
-    return damaged_log(path, *seq, "is indexed, but the journal has no object_log");
-  auto k = format::u64be(*seq);
-  MDB_val lk = as_val(k), lv;
-  rc = mdb_get(txn, j.object_log, &lk, &lv);
-  if (rc == MDB_NOTFOUND)
-    return damaged_log(path, *seq, "is indexed but missing");
-  if (rc != 0)
-    return lmdb_error(rc, "read object \"" + std::string(path) + "\"");
-  auto entry = entry_in_log(path, *seq, as_view(lv));
-  if (!entry)
-    return std::move(entry).error();
-  return std::optional<std::string_view>{*entry};
+  if (delta_seq)
+    return logged_entry(j, txn, path, *delta_seq);
+  // A damaged log entry not yet indexed may be this path's: fail closed.
+  if (j.objidx.has_unattributed())
+    return error{errc::corrupt, "journal: object \"" + std::string(path) +
+                                    "\": not indexed, and object_log entry " +
+                                    std::to_string(j.objidx.unattributed().front()) +
+                                    " is damaged (it may be this object)"};
+  return std::optional<std::string_view>{};
 }
 
 expected<std::string> write_object(journal::impl& j, txn_context& tx, std::string_view path,
@@ -464,20 +478,20 @@ object_store::list(std::string_view prefix,
     if (!from_tree && !from_delta)
       break;
     std::string path;
-    std::optional<std::uint64_t> seq;
+    expected<std::optional<std::string_view>> found = std::optional<std::string_view>{};
     if (from_tree && (!from_delta || as_view(key) <= delta[d].first)) {
       path = std::string(as_view(key));
       if (from_delta && delta[d].first == path)
         ++d;
+      found = indexed_entry(j, txn.get(), path, as_view(val));
       rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
       if (rc == 0 && !as_view(key).starts_with(prefix))
         rc = MDB_NOTFOUND;
     } else {
       path = delta[d].first;
-      seq = delta[d].second;
+      found = logged_entry(j, txn.get(), path, delta[d].second);
       ++d;
     }
-    auto found = find_object(j, txn.get(), path, seq);
     entry e;
     if (found && *found && !decode_entry(**found, e))
       found = error{errc::corrupt, "journal: object \"" + path + "\": entry fails its checksum"};
