@@ -2,6 +2,7 @@
 
 #include "journal/lmdb_val.hpp"
 #include "journal/record_format.hpp"
+#include "journal/stream_index.hpp"
 
 #define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
@@ -16,20 +17,6 @@ constexpr std::size_t path_len_bytes = 2, path_sum_bytes = 8;
 
 std::uint64_t path_sum(std::string_view path, std::uint64_t seq) {
   return XXH3_64bits_withSeed(path.data(), path.size(), seq);
-}
-
-int read_watermark(MDB_txn* txn, MDB_dbi meta, std::uint64_t& out) {
-  out = 0;
-  MDB_val k = as_val(objects_indexed_through_key), v;
-  int rc = mdb_get(txn, meta, &k, &v);
-  if (rc == MDB_NOTFOUND)
-    return 0;
-  if (rc != 0)
-    return rc;
-  if (v.mv_size != 8)
-    return MDB_CORRUPTED;
-  out = format::read_u64be(as_view(v));
-  return 0;
 }
 
 } // namespace
@@ -61,7 +48,7 @@ bool decode_log_value(std::string_view value, std::uint64_t seq, std::string_vie
 
 int object_index::catch_up(MDB_txn* txn, MDB_dbi log, MDB_dbi meta) {
   std::uint64_t through = 0;
-  if (auto rc = read_watermark(txn, meta, through); rc != 0)
+  if (auto rc = read_watermark(txn, meta, objects_indexed_through_key, through); rc != 0)
     return rc;
   std::lock_guard guard{mu_};
   if (through > through_seen_) { // a read-only reader: another process flushed these

@@ -187,6 +187,15 @@ std::string receipt_path(int i) {
   return "fraud-platform/p/ig/receipts/r" + std::to_string(1000 + i) + ".json";
 }
 
+std::unique_ptr<journal> open_read_only(const std::filesystem::path& dir) {
+  options o;
+  o.dir = dir;
+  o.read_only = true;
+  auto opened = journal::open(o);
+  REQUIRE(opened);
+  return std::move(*opened);
+}
+
 /// Raw LMDB access to a closed journal's environment.
 struct raw_env {
   MDB_env* env = nullptr;
@@ -354,16 +363,12 @@ TEST_CASE("objects: a format-1 journal's objects stay readable and write-once") 
     REQUIRE(mdb_drop(raw.txn, log, 1) == 0);
     raw.put(meta, "format", std::string(1, '\1'));
   }
-  options ro;
-  ro.dir = f.dir;
-  ro.read_only = true;
   {
-    auto reader = journal::open(ro);
-    REQUIRE(reader);
-    object_store store{**reader};
+    auto reader = open_read_only(f.dir);
+    object_store store{*reader};
     CHECK(store.get(receipt_path(1)).value() == "old one");
     CHECK(listed(store, "") == std::vector{receipt_path(1), receipt_path(2)});
-    auto report = verify(**reader);
+    auto report = verify(*reader);
     REQUIRE(report);
     CHECK(report->ok());
   }
@@ -434,12 +439,8 @@ TEST_CASE("objects: a read-only journal sees objects written after it was opened
   store_fixture f(256 << 10, 3);
   object_store writer{*f.j};
   REQUIRE(writer.put(receipt_path(1), "one"));
-  options ro;
-  ro.dir = f.dir;
-  ro.read_only = true;
-  auto reader = journal::open(ro);
-  REQUIRE(reader);
-  object_store store{**reader};
+  auto reader = open_read_only(f.dir);
+  object_store store{*reader};
   CHECK(store.get(receipt_path(1)).value() == "one");
   for (int i = 2; i <= 7; ++i) // the writer flushes its paths at 3 and 6
     REQUIRE(writer.put(receipt_path(i), "n" + std::to_string(i)));
@@ -447,7 +448,7 @@ TEST_CASE("objects: a read-only journal sees objects written after it was opened
   for (int i = 2; i <= 7; ++i)
     CHECK(store.get(receipt_path(i)).value() == "n" + std::to_string(i));
   CHECK(listed(store, "").size() == 7);
-  auto report = verify(**reader);
+  auto report = verify(*reader);
   REQUIRE(report);
   CHECK(report->ok());
 }

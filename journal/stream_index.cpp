@@ -9,8 +9,8 @@
 
 namespace fp::journal {
 
-int stream_index::indexed_through(MDB_txn* txn, MDB_dbi meta, std::uint64_t& out) {
-  auto k = as_val(format::indexed_through_key);
+int read_watermark(MDB_txn* txn, MDB_dbi meta, std::string_view key, std::uint64_t& out) {
+  auto k = as_val(key);
   MDB_val v;
   out = 0;
   auto rc = mdb_get(txn, meta, &k, &v);
@@ -22,6 +22,10 @@ int stream_index::indexed_through(MDB_txn* txn, MDB_dbi meta, std::uint64_t& out
     return MDB_CORRUPTED;
   out = format::read_u64be(as_view(v));
   return 0;
+}
+
+int stream_index::indexed_through(MDB_txn* txn, MDB_dbi meta, std::uint64_t& out) {
+  return read_watermark(txn, meta, format::indexed_through_key, out);
 }
 
 int stream_index::flushed_head(MDB_txn* txn, MDB_dbi streams, std::string_view pid,

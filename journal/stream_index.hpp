@@ -35,6 +35,10 @@
 
 namespace fp::journal {
 
+/// A u64be watermark in `meta` under `key` as of `txn` (0 when absent); MDB_CORRUPTED when
+/// its value is not 8 bytes.
+int read_watermark(MDB_txn* txn, MDB_dbi meta, std::string_view key, std::uint64_t& out);
+
 struct index_entry {
   std::uint64_t seq = 0;
   std::uint64_t global = 0;

@@ -73,26 +73,8 @@ PRID=platform_20260201T224449Z
 # -- events from the world's rows ---------------------------------------------------------
 # make_event OUT OUTPUT_ID LINE [PY-EDIT-ON-e]: the envelope WSP would send for that row.
 make_event() {
-  "$PY" - "$1" "$WORLD" "$2" "$3" "$MF" "$PH" "$PRID" "${SRID:-$(printf 'a%.0s' {1..64})}" "${4-}" <<'PYEOF'
-import hashlib, json, struct, sys
-out, world, output, line, mf, ph, prid, srid, edit = sys.argv[1:]
-types = {"s3_event_stream_with_fraud_6B": ["flow_id", "event_seq"],
-         "arrival_events_5B": ["merchant_id", "arrival_seq"]}
-row = json.loads(open(f"{world}/outputs/{output}/part-00000.jsonl").readlines()[int(line)])
-def H(*parts):
-    h = hashlib.sha256()
-    for p in parts:
-        b = p.encode()
-        h.update(struct.pack(">Q", len(b)) + b)
-    return h.hexdigest()
-e = {"event_id": H(mf, output, *[str(row[k]) for k in types[output]]), "event_type": output,
-     "schema_version": "v1", "ts_utc": row["ts_utc"], "platform_run_id": prid,
-     "scenario_run_id": srid, "scenario_id": "baseline_v1", "manifest_fingerprint": mf,
-     "parameter_hash": ph, "seed": 7, "payload": row}
-if edit:
-    exec(edit)
-open(out, "w").write(json.dumps(e) if not isinstance(e, str) else e)
-PYEOF
+  "$PY" "$(dirname "$0")/world_event.py" "$1" "$WORLD" "$2" "$3" "$MF" "$PH" "$PRID" \
+    "${SRID:-$(printf 'a%.0s' {1..64})}" 7 ${4+"$4"}
 }
 T=s3_event_stream_with_fraud_6B
 make_event "$WORK/early.json" $T 0

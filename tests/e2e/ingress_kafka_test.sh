@@ -31,13 +31,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-die() {
-  echo "not ok - $*"
-  for f in broker.err node.out node.err; do
-    [[ -s $WORK/$f ]] && { echo "    --- $f"; tail -n 40 "$WORK/$f" | sed 's/^/    /'; }
-  done
-  exit 1
-}
+source "$SRC/tests/e2e/kafka_node_lib.sh"
 
 # -- secrets: generated per run, passed through the environment only --------------------------
 key=k-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
@@ -55,34 +49,15 @@ export FP_BUS_BOOTSTRAP
   die "fp world generate failed"
 
 # -- the node: the dev profile, planes sr, ig, wsp ---------------------------------------------
-sed -e "s|^  data_dir: .*|  data_dir: $DATA|" \
-    -e "s|^  oracle_root: .*|  oracle_root: $WORK/oracle_root|" \
-    -e 's|^    port: 8470 |    port: 0    |' -e 's|^    port: 8471$|    port: 0|' \
+dev_profile "$WORK/dev.yaml" \
     -e 's|^  planes: .*|  planes: [sr, ig, wsp]|' \
     -e 's|^    resend_bp: 0 |    resend_bp: 500 |' \
     -e 's|^    speedup: 600 |    speedup: 100000 |' \
-    -e "s|^    cap_per_output: 0 |    cap_per_output: $CAP |" \
-    -e "s|\.\./\.\./schemas/|$SRC/schemas/|" -e "s|\.\./platform/|$SRC/config/platform/|" \
-    "$SRC/config/profiles/dev.yaml" >"$WORK/dev.yaml"
-for want in "port: 0 .*# 0 = any" "planes: \[sr, ig, wsp\]" "resend_bp: 500" \
-  "speedup: 100000" "cap_per_output: $CAP" "$SRC/schemas/" "$SRC/config/platform/"; do
+    -e "s|^    cap_per_output: 0 |    cap_per_output: $CAP |"
+for want in "planes: \[sr, ig, wsp\]" "resend_bp: 500" "speedup: 100000" "cap_per_output: $CAP"; do
   grep -q "$want" "$WORK/dev.yaml" || die "the dev profile no longer has the line the test edits to '$want'"
 done
-# Fixed ports would collide with tests running alongside: both must be 0 (any free port).
-[[ $(grep -c "^    port: 0 *\(#.*\)\?$" "$WORK/dev.yaml") == 2 ]] || die "the dev profile's ports are not both set to 0"
-mkdir -p "$DATA"
-"$FPNODE" --profile "$WORK/dev.yaml" --data "$DATA" >"$WORK/node.out" 2>"$WORK/node.err" &
-NODE_PID=$!
-for _ in $(seq 300); do
-  [[ -s $DATA/fpnode.ports.json ]] && break
-  kill -0 "$NODE_PID" 2>/dev/null || break
-  sleep 0.1
-done
-[[ -s $DATA/fpnode.ports.json ]] || die "fpnode did not start"
-port_of() { "$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" \
-  "$DATA/fpnode.ports.json" "$1"; }
-ADMIN=http://127.0.0.1:$(port_of admin)
-INGRESS=http://127.0.0.1:$(port_of ingress)
+start_node "$WORK/dev.yaml"
 grep -q "; bus kafka at $FP_BUS_BOOTSTRAP; " "$WORK/node.out" ||
   die "fpnode did not log the Kafka bus it joined"
 echo "ok   - fpnode runs the dev profile (planes sr, ig, wsp) on the Kafka bus at fp devbroker"

@@ -29,13 +29,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-die() {
-  echo "not ok - $*"
-  for f in broker.err node.out node.err; do
-    [[ -s $WORK/$f ]] && { echo "    --- $f"; tail -n 40 "$WORK/$f" | sed 's/^/    /'; }
-  done
-  exit 1
-}
+source "$SRC/tests/e2e/kafka_node_lib.sh"
 
 key=k-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 TOKEN=tok-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
@@ -54,32 +48,14 @@ MF=$(field "$WORK/world.json" 'd["manifest_fingerprint"]')
 PH=$(field "$WORK/world.json" 'd["parameter_hash"]')
 
 # The dev profile, planes sr and ig, an ingress deadline of DEADLINE_MS.
-sed -e "s|^  data_dir: .*|  data_dir: $DATA|" \
-    -e "s|^  oracle_root: .*|  oracle_root: $WORK/oracle_root|" \
-    -e 's|^    port: 8470 |    port: 0    |' -e 's|^    port: 8471$|    port: 0|' \
+dev_profile "$WORK/dev.yaml" \
     -e 's|^  planes: .*|  planes: [sr, ig]|' \
-    -e "s|^    request_timeout_ms: 30000  |    request_timeout_ms: $DEADLINE_MS   |" \
-    -e "s|\.\./\.\./schemas/|$SRC/schemas/|" -e "s|\.\./platform/|$SRC/config/platform/|" \
-    "$SRC/config/profiles/dev.yaml" >"$WORK/dev.yaml"
+    -e "s|^    request_timeout_ms: 30000  |    request_timeout_ms: $DEADLINE_MS   |"
 for want in "planes: \[sr, ig\]" "request_timeout_ms: $DEADLINE_MS .*# an ingress command" \
-  "publish_timeout_ms: 10000" "$SRC/schemas/"; do
+  "publish_timeout_ms: 10000"; do
   grep -q "$want" "$WORK/dev.yaml" || die "the dev profile no longer has the line the test edits to '$want'"
 done
-# Fixed ports would collide with tests running alongside: both must be 0 (any free port).
-[[ $(grep -c "^    port: 0 *\(#.*\)\?$" "$WORK/dev.yaml") == 2 ]] || die "the dev profile's ports are not both set to 0"
-mkdir -p "$DATA"
-"$FPNODE" --profile "$WORK/dev.yaml" --data "$DATA" >"$WORK/node.out" 2>"$WORK/node.err" &
-NODE_PID=$!
-for _ in $(seq 300); do
-  [[ -s $DATA/fpnode.ports.json ]] && break
-  kill -0 "$NODE_PID" 2>/dev/null || break
-  sleep 0.1
-done
-[[ -s $DATA/fpnode.ports.json ]] || die "fpnode did not start"
-port_of() { "$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" \
-  "$DATA/fpnode.ports.json" "$1"; }
-ADMIN=http://127.0.0.1:$(port_of admin)
-INGRESS=http://127.0.0.1:$(port_of ingress)
+start_node "$WORK/dev.yaml"
 
 "$FP" sr run --node "$INGRESS" --seed "$SEED" >"$WORK/sr_run.json" 2>"$WORK/sr_run.err" ||
   { cat "$WORK/sr_run.err"; die "fp sr run failed"; }
@@ -95,29 +71,12 @@ done
 echo "ok   - fpnode (sr, ig) on the Kafka bus at fp devbroker; $PRID READY"
 
 # Events of the run: rows of the sealed world's event stream, as WSP would send them.
-"$PY" - "$WORLD" "$MF" "$PH" "$PRID" "$SRID" "$SEED" "$WORK" <<'PYEOF' || die "building events failed"
-import hashlib, json, struct, sys
-world, mf, ph, prid, srid, seed, work = sys.argv[1:]
-output = "s3_event_stream_with_fraud_6B"
-rows = open(f"{world}/outputs/{output}/part-00000.jsonl").readlines()
-def H(*parts):
-    h = hashlib.sha256()
-    for p in parts:
-        b = p.encode()
-        h.update(struct.pack(">Q", len(b)) + b)
-    return h.hexdigest()
-events = []
-for line in range(4):
-    row = json.loads(rows[line])
-    events.append({"event_id": H(mf, output, str(row["flow_id"]), str(row["event_seq"])),
-                   "event_type": output, "schema_version": "v1", "ts_utc": row["ts_utc"],
-                   "platform_run_id": prid, "scenario_run_id": srid, "scenario_id": "baseline_v1",
-                   "manifest_fingerprint": mf, "parameter_hash": ph, "seed": int(seed),
-                   "payload": row})
-for i, e in enumerate(events):
-    open(f"{work}/e{i}.json", "w").write(json.dumps(e))
-open(f"{work}/batch.json", "w").write(json.dumps(events[2:]))
-PYEOF
+for i in 0 1 2 3; do
+  "$PY" "$SRC/tests/e2e/world_event.py" "$WORK/e$i.json" "$WORLD" s3_event_stream_with_fraud_6B \
+    "$i" "$MF" "$PH" "$PRID" "$SRID" "$SEED" || die "building event $i failed"
+done
+"$PY" -c 'import json,sys; print(json.dumps([json.load(open(f)) for f in sys.argv[2:]]), file=open(sys.argv[1], "w"))' \
+  "$WORK/batch.json" "$WORK/e2.json" "$WORK/e3.json" || die "building the batch failed"
 
 post() { # post PATH BODY_FILE OUT_FILE -> HTTP status
   curl -s -o "$3" -w '%{http_code}' -X POST -H "X-API-Key: $key" \
