@@ -184,8 +184,12 @@ struct gate::impl {
   void finish(const request_ptr& r, ingest_result res) {
     release(r->dedupe);
     --in_flight;
-    if (r->done)
-      r->done(std::move(res));
+    // Moved out: the callback and what it holds (the caller's reply path) go once it ran, so
+    // nothing of the request outlives its outcome.
+    auto done = std::move(r->done);
+    r->done = nullptr;
+    if (done)
+      done(std::move(res));
   }
 
   // -- results ----------------------------------------------------------------------------------
@@ -781,8 +785,8 @@ void gate::admit(expected<checked_event> ev, std::function<void(ingest_result)> 
   r->ev = std::move(*ev);
   r->received_at = format_utc(m.now_ns());
   r->attempt = m.boot + ":" + std::to_string(++m.attempts);
-  r->done = [this, r, done = std::move(done)](ingest_result res) {
-    impl_->count(r->tuple, [&](run_counters& c) {
+  r->done = [this, tuple = r->tuple, done = std::move(done)](ingest_result res) {
+    impl_->count(tuple, [&](run_counters& c) {
       if (res.status == 200 && res.decision == "DUPLICATE")
         ++c.duplicate;
       if (res.status == 422 || res.status == 409) {

@@ -572,6 +572,26 @@ TEST_CASE("a publish unanswered past publish_timeout is PUBLISH_AMBIGUOUS, then 
   g.stop();
 }
 
+TEST_CASE("nothing of a request outlives its outcome: the caller's callback is released") {
+  node n;
+  n.start_gate();
+  REQUIRE(n.g->open_run(test_run()).has_value());
+  // One admission, one duplicate, one quarantine: each path lets go of the callback (and so
+  // of everything the request held) once it answered.
+  auto bad = traffic("ev-q");
+  bad.erase("seed"); // MISSING_PIN
+  for (const auto& body : {schemas::canonical(traffic("ev-held")),
+                           schemas::canonical(traffic("ev-held")), schemas::canonical(bad)}) {
+    auto sentinel = std::make_shared<int>(0);
+    auto answer = std::make_shared<std::promise<ingest_result>>();
+    auto f = answer->get_future();
+    n.g->ingest(body, [sentinel, answer](ingest_result r) { answer->set_value(std::move(r)); });
+    REQUIRE(f.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    CHECK(f.get().status != 503);
+    CHECK(eventually([&] { return sentinel.use_count() == 1; }));
+  }
+}
+
 TEST_CASE("a receipt write that fails keeps eb_ref and payload_hash and marks the tuple") {
   node n;
   n.start_gate();
