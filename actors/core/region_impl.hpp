@@ -119,6 +119,13 @@ struct hosted_entity {
   }
 };
 
+/// Empties an entity's pending events and gives their buffer back: a vector keeps its
+/// capacity when cleared, and every live entity would hold its last command's events' worth.
+template <class Def>
+void drop_pending(hosted_entity<Def>& e) {
+  std::vector<typename Def::event>{}.swap(e.pending);
+}
+
 /// Journal acknowledgements on their way to a shard: the writer thread adds them and wakes the
 /// shard once per burst, so one commit costs a shard one message, not one per entity.
 template <class Def>
@@ -574,7 +581,7 @@ void on_persisted(shard_actor<Def>* self, hosted_entity<Def>& e,
     // The journal refused or failed the append: nothing of it is durable. Reload so memory
     // can never run ahead of the journal, and tell the caller why.
     st.shared->counters.persist_failures++;
-    e.pending.clear();
+    drop_pending(e);
     e.ph = phase::ready;
     if (p)
       p->answer(entity_error(e, errc::persist_failed, res.error().to_string()));
@@ -594,14 +601,14 @@ void on_persisted(shard_actor<Def>* self, hosted_entity<Def>& e,
     auto what = what_of(std::current_exception());
     if (p)
       p->answer(entity_error(e, errc::crashed, "events persisted, then the entity threw: " + what));
-    e.pending.clear();
+    drop_pending(e);
     e.ph = phase::ready;
     crash(self, e, what);
     return;
   }
   st.shared->counters.events_persisted += e.pending.size();
   e.since_snapshot += e.pending.size();
-  e.pending.clear();
+  drop_pending(e);
   e.seq = res->last_seq;
   e.ph = phase::ready;
   succeeded(e);
@@ -669,7 +676,7 @@ void crash(shard_actor<Def>* self, hosted_entity<Def>& e, const std::string& wha
   for (auto& p : e.stash)
     redo.push_back(std::move(p));
   e.stash = std::move(redo);
-  e.pending.clear();
+  drop_pending(e);
   e.s = typename Def::state{};
   e.seq = 0;
   // A new incarnation: timers of the old one are ignored.
