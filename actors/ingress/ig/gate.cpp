@@ -2,6 +2,7 @@
 
 #include "actors/core/region.hpp"
 #include "actors/core/runtime.hpp"
+#include "actors/core/small_queue.hpp"
 #include "actors/ingress/ig/errc.hpp"
 #include "actors/ingress/ig/run_entity.hpp"
 #include "actors/ingress/ig/tuple_entity.hpp"
@@ -17,7 +18,6 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <future>
 #include <mutex>
 #include <set>
@@ -108,7 +108,8 @@ struct gate::impl {
   std::atomic<std::uint64_t> publish_failures_recent{0};
 
   mutable std::mutex slots_mu;
-  std::unordered_map<std::string, std::deque<std::function<void()>>> slots;
+  /// Requests waiting for a tuple's slot (small_queue: nothing allocated while none waits).
+  std::unordered_map<std::string, actors::detail::small_queue<std::function<void()>>> slots;
 
   mutable std::mutex ends_mu;
   std::map<std::pair<std::string, std::int32_t>, std::int64_t> ends; ///< known end offsets
@@ -285,8 +286,8 @@ struct gate::impl {
         }
         return finish(r, failure(x.error()));
       }
-      r->state = x->state;
-      r->d = x->d;
+      r->state = std::move(x->state);
+      r->d = std::move(x->d);
       switch (x->outcome) {
       case tuple_outcome::publish:
         return publish(r);
@@ -343,8 +344,8 @@ struct gate::impl {
                       [this, r, then = std::move(then)](expected<tuple_reply> x) mutable {
                         if (!x)
                           return finish(r, failure(x.error()));
-                        r->state = x->state;
-                        r->d = x->d;
+                        r->state = std::move(x->state);
+                        r->d = std::move(x->d);
                         write_receipt(r, [then = std::move(then)](bool) { then(); });
                       });
         });
@@ -522,7 +523,7 @@ struct gate::impl {
       tuples.send(r->dedupe, std::move(c), [this, r](expected<tuple_reply> x) {
         if (!x)
           return finish(r, failure(x.error()));
-        r->state = x->state;
+        r->state = std::move(x->state);
         count(r->tuple, [](run_counters& c) { ++c.admitted; });
         finish(r, admitted_result(*r, false));
       });
@@ -540,7 +541,7 @@ struct gate::impl {
       if (r->state.status == publish_status::in_flight &&
           x->state.status == publish_status::ambiguous && !r->counted_ambiguous.exchange(true))
         count(r->tuple, [](run_counters& c) { ++c.publish_ambiguous; });
-      r->state = x->state;
+      r->state = std::move(x->state);
       if (r->state.status == publish_status::admitted) {
         r->d = r->state.admission;
         return finish(r, admitted_result(*r, false));
@@ -626,7 +627,7 @@ struct gate::impl {
       tuples.send(r->dedupe, std::move(c), [this, r](expected<tuple_reply> x) {
         if (!x)
           return finish(r, failure(x.error()));
-        r->state = x->state;
+        r->state = std::move(x->state);
         backfill(r, 0);
       });
     });
