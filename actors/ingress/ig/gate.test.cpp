@@ -580,14 +580,23 @@ TEST_CASE("nothing of a request outlives its outcome: the caller's callback is r
   // of everything the request held) once it answered.
   auto bad = traffic("ev-q");
   bad.erase("seed"); // MISSING_PIN
-  for (const auto& body : {schemas::canonical(traffic("ev-held")),
-                           schemas::canonical(traffic("ev-held")), schemas::canonical(bad)}) {
+  struct sent {
+    std::string body;
+    int status;
+    std::string decision;
+  };
+  const std::vector<sent> sends{{schemas::canonical(traffic("ev-held")), 200, "ADMITTED"},
+                                {schemas::canonical(traffic("ev-held")), 200, "DUPLICATE"},
+                                {schemas::canonical(bad), 422, "QUARANTINE"}};
+  for (const auto& s : sends) {
     auto sentinel = std::make_shared<int>(0);
     auto answer = std::make_shared<std::promise<ingest_result>>();
     auto f = answer->get_future();
-    n.g->ingest(body, [sentinel, answer](ingest_result r) { answer->set_value(std::move(r)); });
+    n.g->ingest(s.body, [sentinel, answer](ingest_result r) { answer->set_value(std::move(r)); });
     REQUIRE(f.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
-    CHECK(f.get().status != 503);
+    auto r = f.get();
+    CHECK_MESSAGE(r.status == s.status, r.body);
+    CHECK(r.json()["decision"] == s.decision);
     CHECK(eventually([&] { return sentinel.use_count() == 1; }));
   }
 }
