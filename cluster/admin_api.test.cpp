@@ -8,6 +8,9 @@
 #include "journal/errc.hpp"
 
 #include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <ctime>
 #include <httplib.h>
 #include <msgpack.hpp>
 
@@ -231,6 +234,31 @@ TEST_CASE_FIXTURE(fixture, "metrics name every family with HELP and TYPE") {
   CHECK(m.body.find("fp_journal_events_appended_total 3\n") != std::string::npos);
   CHECK(m.body.find("fp_http_requests_total{server=\"admin\",code=\"200\"} 3\n") !=
         std::string::npos);
+}
+
+TEST_CASE_FIXTURE(fixture, "metrics: the process's CPU, memory and file descriptors") {
+  auto body = get("/metrics").body;
+  auto value = [&](const std::string& name) -> double {
+    auto at = body.find("\n" + name + " ");
+    REQUIRE_MESSAGE(at != std::string::npos, name);
+    return std::strtod(body.c_str() + at + name.size() + 2, nullptr);
+  };
+  CHECK(body.find("# TYPE process_cpu_seconds_total counter\n") != std::string::npos);
+  CHECK(body.find("# TYPE process_resident_memory_bytes gauge\n") != std::string::npos);
+  CHECK(body.find("# TYPE fp_node_resident_anon_bytes gauge\n") != std::string::npos);
+  CHECK(value("process_cpu_seconds_total") >= 0);
+  auto rss = value("process_resident_memory_bytes");
+  auto anon = value("fp_node_resident_anon_bytes");
+  CHECK(anon > 0);
+  CHECK(anon <= rss);
+  CHECK(value("process_virtual_memory_bytes") >= rss);
+  CHECK(value("process_open_fds") >= 3);
+  CHECK(value("process_max_fds") >= value("process_open_fds"));
+  // Started within the last day, by this machine's clock.
+  auto now = static_cast<double>(std::time(nullptr));
+  auto started = value("process_start_time_seconds");
+  CHECK(started <= now + 1);
+  CHECK(started > now - 86400);
 }
 
 TEST_CASE_FIXTURE(fixture, "over HTTP: 405 for other methods, 401 without the token, 413") {

@@ -1,10 +1,23 @@
 // The node's Prometheus metrics (DESIGN.md section 6): entity runtime counters per type
-// (`fp_core_*`), journal counters (`fp_journal_*`), HTTP requests (`fp_http_*`) and the event
-// bus (`fp_bus_*`).
+// (`fp_core_*`), journal counters (`fp_journal_*`), HTTP requests (`fp_http_*`), the event
+// bus (`fp_bus_*`), and the process itself (the conventional `process_*` families every
+// Prometheus client exports, plus `fp_node_resident_anon_bytes`).
 
 #include "cluster/admin_api.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
 
 namespace fp::cluster {
 
@@ -132,6 +145,81 @@ void append_bus_metrics(const bus_status& b, std::vector<metric_family>& out) {
                    {sample(labels, static_cast<double>(b.stats.*m.field))}});
 }
 
+/// The whole of a small /proc file ("" when it cannot be read).
+std::string read_proc(const char* path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// The number after `key` on its line of /proc/self/status, in kB (nullopt if absent).
+std::optional<double> status_kb(const std::string& status, std::string_view key) {
+  auto at = status.find(std::string("\n") + std::string(key) + ":");
+  if (at == std::string::npos)
+    return std::nullopt;
+  at += key.size() + 2;
+  while (at < status.size() && (status[at] == ' ' || status[at] == '\t'))
+    ++at;
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(status.data() + at, status.data() + status.size(), v);
+  if (ec != std::errc{})
+    return std::nullopt;
+  return static_cast<double>(v);
+}
+
+/// The process's CPU time, memory and file descriptors, read from /proc/self; a family whose
+/// source cannot be read is left out rather than reported as 0.
+void append_process_metrics(std::vector<metric_family>& out) {
+  auto gauge = [&](const char* name, const char* help, double v) {
+    out.push_back({name, help, metric_type::gauge, {sample({}, v)}});
+  };
+  const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  // /proc/self/stat: fields after the command name (in parentheses, which may hold spaces).
+  auto stat = read_proc("/proc/self/stat");
+  if (auto close = stat.rfind(')'); close != std::string::npos && ticks > 0) {
+    std::istringstream fields(stat.substr(close + 2));
+    std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
+    // f[0] is field 3 (state): utime is field 14, stime 15, starttime 22, vsize 23.
+    if (f.size() > 20) {
+      double utime = std::strtod(f[11].c_str(), nullptr);
+      double stime = std::strtod(f[12].c_str(), nullptr);
+      out.push_back({"process_cpu_seconds_total",
+                     "User and system CPU time the node has used, in seconds",
+                     metric_type::counter,
+                     {sample({}, (utime + stime) / ticks)}});
+      gauge("process_virtual_memory_bytes", "Virtual memory size in bytes",
+            std::strtod(f[20].c_str(), nullptr));
+      auto boot = read_proc("/proc/stat");
+      if (auto at = boot.find("\nbtime "); at != std::string::npos)
+        gauge("process_start_time_seconds",
+              "Start time of the node since the Unix epoch, in seconds",
+              std::strtod(boot.c_str() + at + 7, nullptr) +
+                  std::strtod(f[19].c_str(), nullptr) / ticks);
+    }
+  }
+  auto status = read_proc("/proc/self/status");
+  if (auto rss = status_kb(status, "VmRSS"))
+    gauge("process_resident_memory_bytes",
+          "Resident memory in bytes (includes the journal's memory-mapped file pages)",
+          *rss * 1024);
+  if (auto anon = status_kb(status, "RssAnon"))
+    gauge("fp_node_resident_anon_bytes",
+          "Anonymous resident memory in bytes (RssAnon: the heap and stacks, without the "
+          "journal's mapped file pages): what live entities and requests hold",
+          *anon * 1024);
+  std::error_code ec;
+  std::size_t fds = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    ++fds;
+  if (!ec && fds > 0)
+    gauge("process_open_fds", "Open file descriptors", static_cast<double>(fds));
+  if (rlimit lim{}; ::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+    gauge("process_max_fds", "The limit on open file descriptors",
+          static_cast<double>(lim.rlim_cur));
+}
+
 } // namespace
 
 std::vector<metric_family> node_metrics(const node_view& node) {
@@ -194,6 +282,7 @@ std::vector<metric_family> node_metrics(const node_view& node) {
   append_bus_metrics(node.bus(), out);
   for (auto& f : node.plane_metrics())
     out.push_back(std::move(f));
+  append_process_metrics(out);
   return out;
 }
 
