@@ -177,7 +177,8 @@ void append_process_metrics(std::vector<metric_family>& out) {
   const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
   // /proc/self/stat: fields after the command name (in parentheses, which may hold spaces).
   auto stat = read_proc("/proc/self/stat");
-  if (auto close = stat.rfind(')'); close != std::string::npos && ticks > 0) {
+  if (auto close = stat.rfind(')');
+      close != std::string::npos && close + 2 <= stat.size() && ticks > 0) {
     std::istringstream fields(stat.substr(close + 2));
     std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
     // f[0] is field 3 (state): utime is field 14, stime 15, starttime 22, vsize 23.
