@@ -445,7 +445,8 @@ void journal::impl::process(std::vector<request>& batch) {
   auto& staged = staged_buf;
   bool flushed = false;
   std::size_t flushed_entries = 0;
-  bool objects_flushed = false;
+  bool objects_flushed = false; ///< a chunk of the object index flush is in this commit
+  bool objects_flush_finished = false;
   std::size_t objects_flushed_entries = 0;
   // Each stream's slot is a few cache misses away once the streams are many: hash the batch's
   // persistence ids once and load their slots together.
@@ -468,6 +469,7 @@ void journal::impl::process(std::vector<request>& batch) {
     objidx.begin_batch();
     flushed = false;
     objects_flushed = false;
+    objects_flush_finished = false;
     // Appends earlier in this attempt are not in the index yet: their slots carry the head
     // as of this attempt (a retried batch starts a new attempt, so stale heads are ignored).
     auto attempt = ++batch_attempt;
@@ -612,7 +614,9 @@ void journal::impl::process(std::vector<request>& batch) {
         }
       }
       if (objidx.flush_due(opts.object_index_flush_records)) {
-        if (auto frc = objidx.flush(txn, objects, meta, objects_flushed_entries); frc != 0)
+        if (auto frc = objidx.flush(txn, objects, meta, opts.object_index_flush_records,
+                                    objects_flushed_entries, objects_flush_finished);
+            frc != 0)
           throw batch_abort{frc, "flush the object index"};
         objects_flushed = true;
       }
@@ -656,11 +660,11 @@ void journal::impl::process(std::vector<request>& batch) {
   }
   // The indexes learn the batch before any caller hears of it, so what was acked is readable.
   index.add(staged);
-  objidx.committed(objects_flushed);
-  if (objects_flushed) {
-    stat.object_index_flushes++;
+  objidx.committed(objects_flushed, objects_flush_finished);
+  if (objects_flushed)
     stat.object_index_entries_flushed += objects_flushed_entries;
-  }
+  if (objects_flush_finished)
+    stat.object_index_flushes++;
   if (flushed) {
     index.clear_through(next_global - 1);
     stat.index_flushes++;

@@ -127,6 +127,7 @@ void object_index::begin_batch() {
   staged_.clear();
   staged_by_path_.clear();
   next_ = committed_next_;
+  flush_next_ = flush_done_;
 }
 
 void object_index::roll_back(mark m) {
@@ -155,46 +156,73 @@ std::uint64_t object_index::stage(std::string_view path) {
   return seq;
 }
 
-int object_index::flush(MDB_txn* txn, MDB_dbi objects, MDB_dbi meta, std::size_t& written) {
+int object_index::flush(MDB_txn* txn, MDB_dbi objects, MDB_dbi meta, std::size_t records,
+                        std::size_t& written, bool& finished) {
   written = 0;
-  std::vector<std::pair<std::string_view, std::uint64_t>> all;
-  all.reserve(delta_.size() + staged_.size());
-  for (auto& [path, seq] : delta_)
-    all.emplace_back(path, seq);
-  for (auto& [path, seq] : staged_)
-    all.emplace_back(path, seq);
-  std::sort(all.begin(), all.end());
+  finished = false;
+  if (flushing_.empty()) {
+    // Committed paths only: this attempt's staged ones may still be rolled back, and the
+    // watermark must not pass a log entry the flush did not take.
+    if (delta_.empty())
+      return 0;
+    flushing_.reserve(delta_.size());
+    for (auto& [path, seq] : delta_)
+      flushing_.emplace_back(path, seq);
+    std::sort(flushing_.begin(), flushing_.end());
+    flush_through_ = committed_next_ - 1;
+    flush_done_ = flush_next_ = 0;
+  }
+  // Small enough to add little to any one commit, and at least twice what this commit adds,
+  // so that a flush outruns the paths arriving while it runs.
+  auto chunk =
+      std::max<std::size_t>({1, (records + flush_chunks - 1) / flush_chunks, 2 * staged_.size()});
+  auto end = std::min(flushing_.size(), flush_done_ + chunk);
   MDB_cursor* cur = nullptr;
   if (auto rc = mdb_cursor_open(txn, objects, &cur); rc != 0)
     return rc;
-  for (auto& [path, seq] : all) {
+  for (auto i = flush_done_; i < end; ++i) {
+    auto& [path, seq] = flushing_[i];
     auto v = format::u64be(seq);
     MDB_val key = as_val(path), val = as_val(v);
-    // Write-once was checked when the object was written: a path here already is damage.
     if (auto rc = mdb_cursor_put(cur, &key, &val, MDB_NOOVERWRITE); rc != 0) {
-      mdb_cursor_close(cur);
-      return rc == MDB_KEYEXIST ? MDB_CORRUPTED : rc;
+      // Written by a flush a crash cut short: the same seq again is fine. Anything else is
+      // damage (write-once was checked when the object was written).
+      bool same = rc == MDB_KEYEXIST && as_view(val) == std::string_view(v);
+      if (!same) {
+        mdb_cursor_close(cur);
+        return rc == MDB_KEYEXIST ? MDB_CORRUPTED : rc;
+      }
     }
     ++written;
   }
   mdb_cursor_close(cur);
-  auto through = format::u64be(next_ - 1);
+  flush_next_ = end;
+  if (end < flushing_.size())
+    return 0;
+  finished = true;
+  auto through = format::u64be(flush_through_);
   MDB_val k = as_val(objects_indexed_through_key), v = as_val(through);
   return mdb_put(txn, meta, &k, &v, 0);
 }
 
-void object_index::committed(bool flushed) {
+void object_index::committed(bool flushed, bool finished) {
   {
     std::lock_guard guard{mu_};
-    if (flushed) {
-      delta_.clear();
-    } else {
-      delta_.reserve(delta_.size() + staged_.size());
-      for (auto& [path, seq] : staged_)
-        delta_.insert_or_assign(std::move(path), seq);
-    }
+    if (finished)
+      std::erase_if(delta_, [&](const auto& e) { return e.second <= flush_through_; });
+    delta_.reserve(delta_.size() + staged_.size());
+    for (auto& [path, seq] : staged_)
+      delta_.insert_or_assign(std::move(path), seq);
     if (next_ > 1)
       last_seen_ = std::max(last_seen_, next_ - 1);
+    if (finished)
+      through_seen_ = std::max(through_seen_, flush_through_);
+  }
+  if (flushed)
+    flush_done_ = flush_next_;
+  if (finished) {
+    std::vector<std::pair<std::string, std::uint64_t>>{}.swap(flushing_);
+    flush_done_ = flush_next_ = 0;
   }
   staged_.clear();
   staged_by_path_.clear();

@@ -4,11 +4,14 @@
 //
 // An object's entry is written to `object_log` under the next object seq (u64be keys put with
 // MDB_APPEND), so the objects of a commit fill pages one after another. Its path is kept in
-// memory (the delta) until a flush writes the delta to `objects` in bulk, path -> u64be seq,
-// in the transaction of the batch that brings the delta to
-// `options::object_index_flush_records`, together with the watermark
-// `objects_indexed_through` (every log entry up to it is in `objects`). Written per commit,
-// each object would dirty its own `objects` leaf and the branch pages above it: receipts,
+// memory (the delta) until a flush writes the delta to `objects` in bulk, path -> u64be seq.
+// A flush begins in the batch that brings the delta to `options::object_index_flush_records`
+// and is spread, in path order, over the next commits (`flush_chunks` of them, fewer when
+// commits carry many objects); the last chunk sets the
+// watermark `objects_indexed_through` (every log entry up to it is in `objects`), and only then
+// does the delta let go of those paths. Until then a path may be in both, with the same seq
+// (also after a crash in the middle of a flush: the next flush writes it again). Written per
+// commit, each object would dirty its own `objects` leaf and the branch pages above it: receipts,
 // whose paths are hashes, made most of an admission's commit that way.
 //
 // `objects` may also hold entries themselves (format 1 wrote them there); both are read.
@@ -72,12 +75,23 @@ public:
   std::optional<std::uint64_t> find_for_write(std::string_view path) const;
   /// Assigns the next seq to `path` (its log entry is put by the caller).
   std::uint64_t stage(std::string_view path);
-  bool flush_due(std::size_t records) const { return delta_.size() + staged_.size() >= records; }
-  /// Puts every delta and staged path into `objects` and sets the watermark; `written` is how
-  /// many paths it wrote.
-  int flush(MDB_txn* txn, MDB_dbi objects, MDB_dbi meta, std::size_t& written);
-  /// After the commit: the staged paths join the delta, or (`flushed`) the delta is emptied.
-  void committed(bool flushed);
+  /// A flush is under way, or the paths held (delta and staged) reached `records`.
+  bool flush_due(std::size_t records) const {
+    return !flushing_.empty() || delta_.size() + staged_.size() >= records;
+  }
+  /// Writes the next chunk of a flush into `objects`: the first call of a flush takes the
+  /// delta (committed paths only), sorted, and each commit then writes the next
+  /// `ceil(records / flush_chunks)` of them in path order (or twice the paths the commit adds,
+  /// if that is more), so no one commit carries them all.
+  /// The chunk that ends the flush sets the watermark to the newest seq it took (`finished`).
+  /// `written` is how many paths this call wrote.
+  int flush(MDB_txn* txn, MDB_dbi objects, MDB_dbi meta, std::size_t records, std::size_t& written,
+            bool& finished);
+  /// After the commit: the staged paths join the delta; a chunk written (`flushed`) counts as
+  /// done, and once the flush `finished`, the delta lets go of the paths it took.
+  void committed(bool flushed, bool finished);
+  /// The commits a flush is spread over.
+  static constexpr std::size_t flush_chunks = 64;
 
 private:
   /// Paths share long prefixes (`fraud-platform/{run}/ig/receipts/`): hashed, not ordered,
@@ -97,6 +111,12 @@ private:
   std::uint64_t committed_next_ = 1; ///< writer: the next seq after the last commit
   std::vector<std::pair<std::string, std::uint64_t>> staged_; ///< writer: this attempt's
   path_map staged_by_path_;
+  /// writer: the flush under way (the delta as it began, sorted), how far its committed chunks
+  /// reach, how far this attempt's chunk reaches, and the watermark its last chunk sets.
+  std::vector<std::pair<std::string, std::uint64_t>> flushing_;
+  std::size_t flush_done_ = 0;
+  std::size_t flush_next_ = 0;
+  std::uint64_t flush_through_ = 0;
   std::vector<std::uint64_t> unattributed_;
   std::atomic<bool> any_unattributed_{false};
 };

@@ -8,6 +8,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -249,7 +251,8 @@ TEST_CASE("objects: paths are found before and after the index flush, and after 
     paths.push_back(receipt_path(9 - i));
     REQUIRE(store.put(paths.back(), "receipt " + std::to_string(9 - i), "r.v1"));
   }
-  // 4 and 8 paths were flushed; the last 2 are in the delta.
+  // A flush begins once 4 paths are held and writes two a commit (twice what each commit
+  // adds): the flushes of seqs 1-3 and 4-6 ended, the one of 7-9 has written two paths.
   CHECK(f.j->stats().object_index_flushes == 2);
   CHECK(f.j->stats().object_index_entries_flushed == 8);
   auto check_all = [&](const object_store& store) {
@@ -285,11 +288,24 @@ TEST_CASE("objects: paths are found before and after the index flush, and after 
     auto log = raw.db(format::object_log_db), objects = raw.db(format::objects_db),
          meta = raw.db(format::meta_db);
     CHECK(raw.entries(log) == 10);
-    CHECK(raw.entries(objects) == 8);
-    CHECK(raw.get(objects, receipt_path(9)) == format::u64be(1));
-    CHECK(raw.get(objects, receipt_path(2)) == format::u64be(8));
-    CHECK_FALSE(raw.get(objects, receipt_path(0)));
-    CHECK(raw.get(meta, "objects_indexed_through") == format::u64be(8));
+    // receipt_path(i) was written as object seq 10 - i. Every path in `objects` points at its
+    // own entry, and every entry up to the watermark has its path there.
+    auto through = raw.get(meta, "objects_indexed_through");
+    REQUIRE(through);
+    auto w = format::read_u64be(*through);
+    CHECK(w >= 6);
+    std::uint64_t indexed = 0;
+    for (int i = 0; i < 10; ++i) {
+      std::uint64_t seq = 10 - i;
+      auto got = raw.get(objects, receipt_path(i));
+      if (got) {
+        ++indexed;
+        CHECK(*got == format::u64be(seq));
+      }
+      if (seq <= w)
+        CHECK_MESSAGE(got, receipt_path(i));
+    }
+    CHECK(raw.entries(objects) == indexed);
     CHECK(raw.get(meta, "format") == std::string(1, '\2'));
   }
 }
@@ -435,6 +451,73 @@ TEST_CASE("objects: a damaged object_log entry fails closed and verify names it"
   CHECK(report->first_problem->where == "object_log entry 2");
 }
 
+TEST_CASE("objects: a flush is spread over commits, and every path is found and listed once") {
+  store_fixture f(256 << 10, 16); // a flush begins at 16 paths and writes 2 a commit (twice
+                                  // what each commit adds)
+  object_store store{*f.j};
+  int written = 0;
+  auto check_all = [&] {
+    for (int i = 0; i < written; ++i)
+      CHECK(store.get(receipt_path(i)).value() == "n" + std::to_string(i));
+    auto all = listed(store, "");
+    CHECK(all.size() == static_cast<std::size_t>(written));
+    CHECK(std::adjacent_find(all.begin(), all.end()) == all.end());
+    auto report = verify(*f.j);
+    REQUIRE(report);
+    CHECK(report->ok());
+    CHECK(report->objects == static_cast<std::uint64_t>(written));
+  };
+  for (; written < 16; ++written)
+    REQUIRE(store.put(receipt_path(written), "n" + std::to_string(written)));
+  // The 16th commit began the flush of the 15 committed before it and wrote 2 of them.
+  CHECK(f.j->stats().object_index_flushes == 0);
+  CHECK(f.j->stats().object_index_entries_flushed == 2);
+  check_all();
+  for (int step = 1; step <= 6; ++step) {
+    REQUIRE(store.put(receipt_path(written), "n" + std::to_string(written)));
+    ++written;
+    CHECK(f.j->stats().object_index_entries_flushed == 2 + 2 * static_cast<std::uint64_t>(step));
+    CHECK(f.j->stats().object_index_flushes == 0);
+    check_all(); // paths written to `objects` and still held in memory are listed once
+  }
+  REQUIRE(store.put(receipt_path(written), "n" + std::to_string(written)));
+  ++written;
+  CHECK(f.j->stats().object_index_flushes == 1); // the 8th chunk: the last path, the watermark
+  CHECK(f.j->stats().object_index_entries_flushed == 15);
+  check_all();
+}
+
+TEST_CASE("objects: a flush cut short by a stop is written again after the reopen") {
+  store_fixture f(256 << 10, 16);
+  {
+    object_store store{*f.j};
+    for (int i = 0; i < 20; ++i) // the flush of the first 15 has written 2 + 4 x 2 paths
+      REQUIRE(store.put(receipt_path(i), "n" + std::to_string(i)));
+    CHECK(f.j->stats().object_index_flushes == 0);
+    CHECK(f.j->stats().object_index_entries_flushed == 10);
+  }
+  f.reopen(256 << 10, 16); // its progress was in memory only: the watermark did not move
+  object_store store{*f.j};
+  auto check_all = [&](int n) {
+    for (int i = 0; i < n; ++i)
+      CHECK(store.get(receipt_path(i)).value() == "n" + std::to_string(i));
+    auto all = listed(store, "");
+    CHECK(all.size() == static_cast<std::size_t>(n));
+    CHECK(std::adjacent_find(all.begin(), all.end()) == all.end());
+    auto report = verify(*f.j);
+    REQUIRE(report);
+    CHECK(report->ok());
+  };
+  check_all(20);
+  CHECK(store.put(receipt_path(3), "other").error() == errc::object_conflict);
+  // The next flush takes all 20 again, the 10 already in `objects` among them (same seqs).
+  for (int i = 20; i < 32; ++i)
+    REQUIRE(store.put(receipt_path(i), "n" + std::to_string(i)));
+  CHECK(f.j->stats().object_index_flushes >= 1);
+  CHECK(f.j->stats().checksum_failures == 0);
+  check_all(32);
+}
+
 TEST_CASE("objects: a read-only journal sees objects written after it was opened") {
   store_fixture f(256 << 10, 3);
   object_store writer{*f.j};
@@ -442,9 +525,9 @@ TEST_CASE("objects: a read-only journal sees objects written after it was opened
   auto reader = open_read_only(f.dir);
   object_store store{*reader};
   CHECK(store.get(receipt_path(1)).value() == "one");
-  for (int i = 2; i <= 7; ++i) // the writer flushes its paths at 3 and 6
+  for (int i = 2; i <= 7; ++i) // the writer flushes two paths at 3, 5 and 7
     REQUIRE(writer.put(receipt_path(i), "n" + std::to_string(i)));
-  CHECK(f.j->stats().object_index_flushes == 2);
+  CHECK(f.j->stats().object_index_flushes == 3);
   for (int i = 2; i <= 7; ++i)
     CHECK(store.get(receipt_path(i)).value() == "n" + std::to_string(i));
   CHECK(listed(store, "").size() == 7);
