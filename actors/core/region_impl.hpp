@@ -73,6 +73,7 @@ using recover_atom = caf::atom_constant<caf::atom("fp_recov")>;
 using permit_atom = caf::atom_constant<caf::atom("fp_permit")>;
 using restart_atom = caf::atom_constant<caf::atom("fp_restart")>;
 using tick_atom = caf::atom_constant<caf::atom("fp_tick")>;
+using idle_atom = caf::atom_constant<caf::atom("fp_idle")>;
 using acks_atom = caf::atom_constant<caf::atom("fp_acks")>;
 using stop_atom = caf::atom_constant<caf::atom("fp_stop")>;
 using flush_atom = caf::atom_constant<caf::atom("fp_flush")>;
@@ -286,6 +287,33 @@ template <class Def>
 void passivate(shard_state<Def>& st, hosted_entity<Def>& e) {
   st.shared->counters.passivated++;
   drop(st, e);
+}
+
+/// Idle entities a shard passivates before it turns to its mailbox again: a tick that finds
+/// tens of thousands idle (a burst of new keys a passivation period ago) would otherwise hold
+/// every command to that shard for as long as it takes to drop them all.
+inline constexpr std::size_t passivations_per_turn = 512;
+
+/// Passivates entities idle for `passivate_after`, oldest first, at most
+/// `passivations_per_turn`; true when more idle ones remain.
+template <class Def>
+bool passivate_idle(shard_state<Def>& st) {
+  auto now = std::chrono::steady_clock::now();
+  auto idle = st.shared->opts.passivate_after;
+  std::size_t done = 0;
+  for (auto* e = st.oldest; e != nullptr;) {
+    if (now - e->last_active < idle)
+      return false; // the rest were used more recently
+    if (done == passivations_per_turn)
+      return true;
+    auto* next = e->newer;
+    if (can_passivate(*e)) {
+      passivate(st, *e);
+      ++done;
+    }
+    e = next;
+  }
+  return false;
 }
 
 // -- recovery ---------------------------------------------------------------------------------
@@ -856,18 +884,14 @@ caf::behavior shard_behavior(shard_actor<Def>* self, std::shared_ptr<region_stat
       },
       [self](tick_atom) {
         auto& s = self->state;
-        auto now = std::chrono::steady_clock::now();
-        auto idle = s.shared->opts.passivate_after;
-        for (auto* e = s.oldest; e != nullptr;) {
-          if (now - e->last_active < idle)
-            break; // the rest were used more recently
-          auto* next = e->newer;
-          if (can_passivate(*e))
-            passivate(s, *e);
-          e = next;
-        }
-        auto next = std::max(std::chrono::milliseconds(20), idle / 4);
+        if (passivate_idle(s))
+          self->send(self, idle_atom::value);
+        auto next = std::max(std::chrono::milliseconds(20), s.shared->opts.passivate_after / 4);
         self->delayed_send(self, next, tick_atom::value);
+      },
+      [self](idle_atom) { // the rest of a tick's idle entities, after the commands that came
+        if (passivate_idle(self->state))
+          self->send(self, idle_atom::value);
       },
   };
 }

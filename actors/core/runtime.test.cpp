@@ -186,6 +186,23 @@ TEST_CASE("idle entities passivate and come back from the journal") {
   CHECK(f.view().lifecycle().recovered == 3);
 }
 
+TEST_CASE("a tick with more idle entities than one turn passivates them all, a turn at a time") {
+  actors::entity_options o;
+  o.shards = 1;
+  o.passivate_after = 100ms;
+  node_fixture f{o};
+  REQUIRE(f.counters.ask("kept", add(7)));
+  const int n = 3 * 512 + 17; // over three turns' worth (passivations_per_turn, region_impl.hpp)
+  for (int i = 0; i < n; ++i)
+    REQUIRE(f.counters.ask("idle" + std::to_string(i), counter_command{counter_op::get}));
+  REQUIRE(eventually(
+      [&] { return f.view().lifecycle().passivated == static_cast<std::uint64_t>(n + 1); }));
+  CHECK(f.view().counts().live == 0);
+  auto r = f.counters.ask("kept", add(1)); // and the shard still serves, from the journal
+  REQUIRE(r);
+  CHECK(r->value == 8);
+}
+
 TEST_CASE("beyond max_live the least recently used entities passivate") {
   actors::entity_options o;
   o.shards = 1;
