@@ -9,7 +9,6 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -187,6 +186,20 @@ std::vector<std::string> listed(const object_store& store, std::string_view pref
 
 std::string receipt_path(int i) {
   return "fraud-platform/p/ig/receipts/r" + std::to_string(1000 + i) + ".json";
+}
+
+/// Objects 0..n-1 ("n0", "n1", ... under receipt_path) read back, are listed once each, and
+/// verify; returns the objects verify counted.
+std::uint64_t check_numbered(const object_store& store, const journal& j, int n) {
+  for (int i = 0; i < n; ++i)
+    CHECK(store.get(receipt_path(i)).value() == "n" + std::to_string(i));
+  auto all = listed(store, "");
+  CHECK(all.size() == static_cast<std::size_t>(n));
+  CHECK(std::adjacent_find(all.begin(), all.end()) == all.end());
+  auto report = verify(j);
+  REQUIRE(report);
+  CHECK(report->ok());
+  return report->objects;
 }
 
 std::unique_ptr<journal> open_read_only(const std::filesystem::path& dir) {
@@ -457,15 +470,7 @@ TEST_CASE("objects: a flush is spread over commits, and every path is found and 
   object_store store{*f.j};
   int written = 0;
   auto check_all = [&] {
-    for (int i = 0; i < written; ++i)
-      CHECK(store.get(receipt_path(i)).value() == "n" + std::to_string(i));
-    auto all = listed(store, "");
-    CHECK(all.size() == static_cast<std::size_t>(written));
-    CHECK(std::adjacent_find(all.begin(), all.end()) == all.end());
-    auto report = verify(*f.j);
-    REQUIRE(report);
-    CHECK(report->ok());
-    CHECK(report->objects == static_cast<std::uint64_t>(written));
+    CHECK(check_numbered(store, *f.j, written) == static_cast<std::uint64_t>(written));
   };
   for (; written < 16; ++written)
     REQUIRE(store.put(receipt_path(written), "n" + std::to_string(written)));
@@ -498,24 +503,14 @@ TEST_CASE("objects: a flush cut short by a stop is written again after the reope
   }
   f.reopen(256 << 10, 16); // its progress was in memory only: the watermark did not move
   object_store store{*f.j};
-  auto check_all = [&](int n) {
-    for (int i = 0; i < n; ++i)
-      CHECK(store.get(receipt_path(i)).value() == "n" + std::to_string(i));
-    auto all = listed(store, "");
-    CHECK(all.size() == static_cast<std::size_t>(n));
-    CHECK(std::adjacent_find(all.begin(), all.end()) == all.end());
-    auto report = verify(*f.j);
-    REQUIRE(report);
-    CHECK(report->ok());
-  };
-  check_all(20);
+  check_numbered(store, *f.j, 20);
   CHECK(store.put(receipt_path(3), "other").error() == errc::object_conflict);
   // The next flush takes all 20 again, the 10 already in `objects` among them (same seqs).
   for (int i = 20; i < 32; ++i)
     REQUIRE(store.put(receipt_path(i), "n" + std::to_string(i)));
   CHECK(f.j->stats().object_index_flushes >= 1);
   CHECK(f.j->stats().checksum_failures == 0);
-  check_all(32);
+  check_numbered(store, *f.j, 32);
 }
 
 TEST_CASE("objects: a read-only journal sees objects written after it was opened") {
