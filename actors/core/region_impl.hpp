@@ -21,6 +21,7 @@
 // - packet: a command with its reply callback. It is answered exactly once; one that is
 //   destroyed unanswered answers `stopped`, so no command is ever dropped silently.
 
+#include "actors/core/entity_table.hpp"
 #include "actors/core/errc.hpp"
 #include "actors/core/region.hpp"
 #include "actors/core/region_state.hpp"
@@ -38,7 +39,6 @@
 #include <exception>
 #include <mutex>
 #include <optional>
-#include <unordered_map>
 
 namespace fp::actors::detail {
 
@@ -169,7 +169,7 @@ struct shard_state : region_state::status_source {
   std::shared_ptr<region_state> shared;
   /// The shard alone reads and writes it; inserts and erases also hold `dir_mu`, so the
   /// inspection view can walk it (visit) from another thread.
-  std::unordered_map<std::string, hosted_entity<Def>> entities;
+  entity_table<hosted_entity<Def>> entities;
   mutable std::mutex dir_mu;
   hosted_entity<Def>* newest = nullptr; ///< LRU ends
   hosted_entity<Def>* oldest = nullptr;
@@ -199,8 +199,9 @@ struct shard_state : region_state::status_source {
   }
   void visit(const std::function<void(const std::string&, entity_status)>& fn) const override {
     std::lock_guard guard{dir_mu};
-    for (auto& [key, e] : entities)
+    entities.for_each([&](const std::string& key, const hosted_entity<Def>& e) {
       fn(key, status_of(e.ph.load(std::memory_order_relaxed)));
+    });
   }
 };
 
@@ -432,15 +433,19 @@ void run_recoveries(shard_actor<Def>* self, std::uint32_t held) {
     gate.release(held);
     return;
   }
+  if (held > want) {
+    gate.release(held - want); // more than this shard waits for: the next waiter's
+    held = want;
+  }
   if (held < want) {
     caf::actor me = caf::actor_cast<caf::actor>(self);
-    std::function<void()> wake;
+    std::function<void(std::uint32_t)> wake;
     if (held == 0)
-      wake = [me] { caf::anon_send(me, permit_atom::value); };
+      wake = [me](std::uint32_t n) { caf::anon_send(me, permit_atom::value, n); };
     held += gate.acquire(want - held, wake);
   }
   if (held == 0) {
-    st.waiting_permit = true; // `wake` brings one
+    st.waiting_permit = true; // `wake` brings some
     return;
   }
   struct permits {
@@ -741,14 +746,14 @@ void forward(shard_actor<Def>* self, const packet_ptr<Def>& p) {
                                        "\": the node is shutting down"});
     return;
   }
-  auto it = st.entities.find(p->key);
-  if (it == st.entities.end()) {
+  auto* n = st.entities.find(p->key);
+  if (n == nullptr) {
     {
       std::lock_guard guard{st.dir_mu};
-      it = st.entities.try_emplace(p->key).first;
+      n = st.entities.try_emplace(p->key).first;
     }
-    auto& e = it->second;
-    e.key = &it->first;
+    auto& e = n->value;
+    e.key = &n->key;
     e.incarnation = st.next_incarnation++;
     lru_push_newest(st, e);
     e.stash.push_back(p);
@@ -765,7 +770,7 @@ void forward(shard_actor<Def>* self, const packet_ptr<Def>& p) {
     }
     return;
   }
-  auto& e = it->second;
+  auto& e = n->value;
   touch(st, e);
   if (e.serving() && e.stash.empty()) {
     handle_command(self, e, p);
@@ -854,19 +859,19 @@ caf::behavior shard_behavior(shard_actor<Def>* self, std::shared_ptr<region_stat
         self->state.recovery_scheduled = false;
         run_recoveries(self, 0);
       },
-      [self](permit_atom) {
+      [self](permit_atom, std::uint32_t n) {
         hosting h{self};
         self->state.waiting_permit = false;
-        run_recoveries(self, 1);
+        run_recoveries(self, n);
       },
       [self](restart_atom, const std::string& key, std::uint64_t incarnation) {
         hosting h{self};
         auto& s = self->state;
-        auto it = s.entities.find(key);
-        if (s.stopping || it == s.entities.end() || it->second.incarnation != incarnation ||
-            it->second.ph != phase::restarting)
+        auto* n = s.entities.find(key);
+        if (s.stopping || n == nullptr || n->value.incarnation != incarnation ||
+            n->value.ph != phase::restarting)
           return;
-        queue_recovery(self, it->second);
+        queue_recovery(self, n->value);
       },
       [self](stop_atom) {
         hosting h{self};
@@ -875,9 +880,10 @@ caf::behavior shard_behavior(shard_actor<Def>* self, std::shared_ptr<region_stat
         // Entities without an append in flight go now; their waiting commands answer `stopped`.
         s.to_recover.clear();
         std::vector<hosted_entity<Def>*> idle;
-        for (auto& [key, e] : s.entities)
+        s.entities.for_each([&](const std::string&, hosted_entity<Def>& e) {
           if (e.ph != phase::persisting)
             idle.push_back(&e);
+        });
         for (auto* e : idle)
           drop(s, *e);
         quit_if_idle(self);

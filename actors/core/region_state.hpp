@@ -3,6 +3,7 @@
 // Internal to actors/: what a region's shard and entity actors share with each other and with
 // the inspection view, without templates. Lives as long as the region (shared_ptr).
 
+#include "actors/core/recovery_gate.hpp"
 #include "actors/core/runtime_impl.hpp"
 
 #include <nlohmann/json_fwd.hpp>

@@ -1085,9 +1085,9 @@ void bench_memory(const config& cfg, const fs::path& root) {
     j["heap_bytes_per_entity"] = round_to(per_live_heap, 1);
     j["sizeof_counter_state"] = sizeof(fp::testkit::counter_state);
     j["sizeof_hosted_entity"] = sizeof(hosted);
-    // The shard's map node (key string + entity) and the region's status entry (key string +
-    // incarnation + status) are the other per-entity structures.
-    j["sizeof_shard_map_value"] = sizeof(std::pair<const std::string, hosted>);
+    // The shard's table node (key string + entity), and its slot (hash + pointer, the table at
+    // most half full), are the other per-entity structures.
+    j["sizeof_shard_table_node"] = sizeof(fa::detail::entity_table<hosted>::node);
     j["empty_deque_heap_bytes"] = empty_deque_heap_bytes();
     j["measure"] = "RssAnon delta after returning free pages, entities touched by one get each";
     emit(j);
