@@ -367,32 +367,42 @@ void journal::impl::run_writer() {
       queue_cv.wait(lock, [&] { return stopping || !queue.empty(); });
       if (queue.empty())
         return; // stopping, and everything queued has been written
-      if (opts.adaptive_linger && last_acked > 1 && queue.size() < last_acked && !stopping &&
-          last_work < last_commit_time / 4) {
-        // More callers were active than have come back: keep the commit open while they keep
-        // arriving (each new request extends the wait by a short gap), within a budget of half
-        // the last commit's duration, so the fsync is shared instead of split.
+      // In a closed loop the callers of the last commit come back, and join those that queued
+      // while it synced: that many are expected.
+      auto expected_back = last_acked + queued_during_commit;
+      if (linger_rest > 0) {
+        --linger_rest;
+      } else if (opts.adaptive_linger && last_acked > 1 && queue.size() < expected_back &&
+                 !stopping && last_work < last_commit_time / 2) {
+        // Fewer are back than are expected: keep the commit open while they keep arriving
+        // (each new request extends the wait by a short gap, 40 us), so that one fsync serves
+        // them all instead of two in turn.
         //
-        // Merging the callers into one commit pays only if they all come back sooner than a
-        // commit's fixed cost (its fsyncs, about the last commit's duration); otherwise two
-        // commits in turn keep both the writer and the callers busy. The writer cannot see the
-        // callers' turnaround, so it uses its own work on the last batch as the measure: a
-        // caller spends more per request than the writer does (it builds, encodes and answers),
-        // taken as twice as much, over twice the last batch's requests (the other half may
-        // still be on its way). With many in flight the writer is the bottleneck and does not
-        // wait: the stragglers join the next commit, which starts as soon as this one ends.
+        // That pays only if they all come back sooner than a commit lasts; otherwise two
+        // commits in turn keep both the writer and the callers busy, and waiting only adds to
+        // each. So the budget is the last commit's duration, and a wait that runs it out before
+        // everyone is back rests the lingering for `linger_rest_commits` commits, after which
+        // it is tried again. A writer whose own work on the last batch took half its commit's
+        // duration or more is the bottleneck and does not wait either: the stragglers join the
+        // next commit, which starts as soon as this one ends.
         using namespace std::chrono;
         auto deadline =
-            steady_clock::now() + std::min<nanoseconds>(last_commit_time / 2, microseconds(2000));
+            steady_clock::now() + std::min<nanoseconds>(last_commit_time, microseconds(2000));
         auto seen = queue.size();
         // Everyone is back: commit now rather than wait out one more gap.
-        while (!stopping && queued_records < opts.max_batch_records && queue.size() < last_acked) {
-          auto until = std::min(deadline, steady_clock::now() + microseconds(100));
+        while (!stopping && queued_records < opts.max_batch_records &&
+               queue.size() < expected_back) {
+          auto until = std::min(deadline, steady_clock::now() + microseconds(40));
           queue_cv.wait_until(lock, until, [&] {
             return stopping || queue.size() > seen || queued_records >= opts.max_batch_records;
           });
-          if (queue.size() == seen || steady_clock::now() >= deadline)
+          if (queue.size() == seen)
+            break; // a gap with no arrival: nobody else is coming soon
+          if (steady_clock::now() >= deadline) {
+            if (queue.size() < expected_back)
+              linger_rest = linger_rest_commits;
             break;
+          }
           seen = queue.size();
         }
       }
@@ -632,6 +642,10 @@ void journal::impl::process(std::vector<request>& batch) {
       auto commit_start = std::chrono::steady_clock::now();
       rc = mdb_txn_commit(txn); // the fsync: durable when this returns 0
       last_commit_time = std::chrono::steady_clock::now() - commit_start;
+      {
+        std::lock_guard guard{queue_mu};
+        queued_during_commit = queue.size();
+      }
       txn = nullptr;
       if (rc != 0)
         throw batch_abort{rc, what};

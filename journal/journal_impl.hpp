@@ -89,8 +89,11 @@ struct journal::impl {
   bool stopping = false;
   std::thread writer;
 
-  std::uint64_t next_global = 1;                // writer thread only
-  std::size_t last_acked = 0;                   // writer thread only: requests in last commit
+  std::uint64_t next_global = 1;        // writer thread only
+  std::size_t last_acked = 0;           // writer thread only: requests in last commit
+  std::size_t queued_during_commit = 0; // writer thread only: queued as it synced
+  std::size_t linger_rest = 0; // writer thread only: commits left without the adaptive linger
+  static constexpr std::size_t linger_rest_commits = 64;
   std::chrono::nanoseconds last_commit_time{0}; // writer thread only
   std::chrono::nanoseconds last_work{0};        // writer thread only: the last batch, commit aside
   stream_index index;
