@@ -73,7 +73,7 @@ struct entity_options {
   std::uint32_t max_crashes = 3;                     ///< crashes on one command -> quarantine
   std::chrono::milliseconds backoff_min{10};         ///< first restart delay, doubled per crash
   std::chrono::milliseconds backoff_max{5'000};
-  std::uint32_t max_concurrent_recoveries = 64; ///< per region
+  std::uint32_t max_concurrent_recoveries = 256; ///< per region
 };
 
 /// What an entity's status is, as the admin API shows it.

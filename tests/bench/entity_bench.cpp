@@ -223,7 +223,7 @@ fa::entity_options region_options(std::uint64_t entities) {
   fa::entity_options o;
   o.max_live = std::max<std::uint64_t>(o.max_live, 2 * entities);
   o.passivate_after = std::chrono::hours(1);
-  return o; // snapshot_every 100, max_concurrent_recoveries 64, 8 shards, 64 partitions
+  return o; // snapshot_every 100, max_concurrent_recoveries 256, 8 shards, 64 partitions
 }
 
 // -- closed loops of commands through entity_client -------------------------------------------
