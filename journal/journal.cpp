@@ -453,7 +453,8 @@ void journal::impl::process(std::vector<request>& batch) {
   std::vector<append_result> appended(batch.size());
   std::vector<std::string> stored_entries(batch.size());
   auto& staged = staged_buf;
-  bool flushed = false;
+  bool flushed = false; ///< a chunk of the stream index flush is in this commit
+  bool index_flush_finished = false;
   std::size_t flushed_entries = 0;
   bool objects_flushed = false; ///< a chunk of the object index flush is in this commit
   bool objects_flush_finished = false;
@@ -477,7 +478,9 @@ void journal::impl::process(std::vector<request>& batch) {
     auto first_global = next_global;
     staged.clear();
     objidx.begin_batch();
+    index.begin_batch();
     flushed = false;
+    index_flush_finished = false;
     objects_flushed = false;
     objects_flush_finished = false;
     // Appends earlier in this attempt are not in the index yet: their slots carry the head
@@ -630,13 +633,14 @@ void journal::impl::process(std::vector<request>& batch) {
           throw batch_abort{frc, "flush the object index"};
         objects_flushed = true;
       }
-      if (!staged.empty() &&
+      if ((!staged.empty() || index.flushing()) &&
           index.flush_due(staged.size(), opts.index_flush_records, opts.index_flush_per_stream,
                           opts.index_max_delta_records)) {
-        if (auto frc = index.flush(txn, streams, meta, staged, next_global - 1); frc != 0)
+        if (auto frc = index.flush(txn, streams, meta, staged.size(), flushed_entries,
+                                   index_flush_finished);
+            frc != 0)
           throw batch_abort{frc, "flush the stream index"};
         flushed = true;
-        flushed_entries = index.size() + staged.size();
       }
       what = "commit";
       auto commit_start = std::chrono::steady_clock::now();
@@ -679,11 +683,11 @@ void journal::impl::process(std::vector<request>& batch) {
     stat.object_index_entries_flushed += objects_flushed_entries;
   if (objects_flush_finished)
     stat.object_index_flushes++;
-  if (flushed) {
-    index.clear_through(next_global - 1);
-    stat.index_flushes++;
+  index.committed(flushed, index_flush_finished);
+  if (flushed)
     stat.index_entries_flushed += flushed_entries;
-  }
+  if (index_flush_finished)
+    stat.index_flushes++;
   last_acked = batch.size();
   observe_commit(std::chrono::duration<double>(last_commit_time).count(), batch.size());
   auto commit_id = ++stat.commits;

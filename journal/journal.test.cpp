@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <thread>
 #include <unistd.h>
 
@@ -606,6 +607,38 @@ TEST_CASE("index runs: a stream appended to across many flushes extends its last
   REQUIRE(again->append("a", 200, {ev("e", "201")}));
 }
 
+namespace {
+
+/// Every stream in `heads` reads back exactly seqs 1..head in order, once each, from its first
+/// event and from its last; list_streams names each once with that head; verify agrees.
+void check_streams(const journal& j, const std::map<std::string, std::uint64_t>& heads) {
+  for (auto& [pid, head] : heads) {
+    CHECK_MESSAGE(*j.head_seq(pid) == head, pid);
+    std::uint64_t next = 1;
+    auto n = j.read_entity(pid, 1, [&](const record_view& r) {
+      CHECK_MESSAGE(r.seq == next, pid);
+      ++next;
+      return true;
+    });
+    REQUIRE(n);
+    CHECK_MESSAGE(*n == head, pid);
+    auto tail = j.read_entity(pid, head, [](const record_view&) { return true; });
+    REQUIRE(tail);
+    CHECK_MESSAGE(*tail == 1, pid);
+  }
+  std::map<std::string, std::uint64_t> listed;
+  (void)j.list_streams([&](std::string_view pid, std::uint64_t head) {
+    CHECK_MESSAGE(listed.emplace(std::string(pid), head).second, "listed twice: " << pid);
+    return true;
+  });
+  CHECK(listed == heads);
+  auto report = verify(j);
+  REQUIRE(report);
+  CHECK(report->ok());
+}
+
+} // namespace
+
 TEST_CASE("index flushes wait for several entries per stream, up to index_max_delta_records") {
   temp_dir dir;
   options o;
@@ -613,46 +646,94 @@ TEST_CASE("index flushes wait for several entries per stream, up to index_max_de
   o.index_flush_per_stream = 4;
   o.index_max_delta_records = 64;
   std::vector<std::string> pids;
+  std::map<std::string, std::uint64_t> heads;
   {
     auto j = open_at(dir.path, o);
-    // Two streams: the 8th entry is 4 per stream, so it flushes.
+    // Two streams: the 8th entry is 4 per stream, so that commit flushes what was committed
+    // before it (7 entries), both streams in one chunk (a chunk is at least twice the entries
+    // the commit adds); the 8th stays in memory.
     for (int i = 0; i < 8; ++i) {
       CHECK(j->stats().index_flushes == 0);
       auto pid = std::string(i % 2 ? "a" : "b");
       REQUIRE(j->append(pid, *j->head_seq(pid), {ev("e", std::to_string(i))}));
+      heads[pid]++;
     }
     CHECK(j->stats().index_flushes == 1);
-    CHECK(j->stats().index_entries_flushed == 8);
-    // 64 new streams, one entry each: under 4 per stream, so nothing flushes until the delta
-    // holds index_max_delta_records.
-    for (int i = 0; i < 64; ++i) {
-      CHECK(j->stats().index_flushes == 1);
+    CHECK(j->stats().index_entries_flushed == 7);
+    // New streams, one entry each: under 4 per stream, so no flush begins until the delta
+    // (1 entry left over, plus the new ones) and the commit's entry reach
+    // index_max_delta_records: at the 63rd new stream.
+    for (int i = 0; i < 63; ++i) {
+      CHECK(j->stats().index_entries_flushed == 7);
       pids.push_back("many/" + std::to_string(i));
       REQUIRE(j->append(pids.back(), 0, {ev("e", pids.back())}));
+      heads[pids.back()] = 1;
+    }
+    // That flush took the 63 committed streams ("a" and 62 new ones) and writes two a commit.
+    CHECK(j->stats().index_entries_flushed == 7 + 2);
+    CHECK(j->stats().index_flushes == 1);
+    // Midway, with entries in `streams` above the watermark: every read sees each event once.
+    for (int i = 0; i < 5; ++i) {
+      REQUIRE(j->append(pids[i], 1, {ev("e", "second")}));
+      heads[pids[i]] = 2;
+    }
+    CHECK(j->stats().index_entries_flushed == 7 + 2 * 6);
+    check_streams(*j, heads);
+    // 32 commits in all finish it; then the watermark moves and the delta lets go.
+    for (int i = 0; i < 32 - 6; ++i) {
+      CHECK(j->stats().index_flushes == 1);
+      REQUIRE(j->append("tail", static_cast<std::uint64_t>(i), {ev("e", "t")}));
+      heads["tail"] = static_cast<std::uint64_t>(i + 1);
     }
     CHECK(j->stats().index_flushes == 2);
-    CHECK(j->stats().index_entries_flushed == 72);
-    // A few more stay in memory; reads see both parts, and verify agrees with the log.
-    for (int i = 0; i < 5; ++i)
-      REQUIRE(j->append(pids[i], 1, {ev("e", "second")}));
-    CHECK(j->stats().index_flushes == 2);
+    CHECK(j->stats().index_entries_flushed == 7 + 63);
     CHECK(*j->head_seq("a") == 4);
-    CHECK(*j->head_seq(pids[0]) == 2);
-    CHECK(*j->head_seq(pids[63]) == 1);
-    auto report = verify(*j);
-    REQUIRE(report);
-    CHECK(report->ok());
+    check_streams(*j, heads);
   }
   auto j = open_at(dir.path, o); // the unflushed tail is indexed again from the log
   CHECK(*j->head_seq("b") == 4);
   CHECK(*j->head_seq(pids[4]) == 2);
   CHECK(*j->head_seq(pids[5]) == 1);
-  std::uint64_t streams = 0;
-  (void)j->list_streams([&](std::string_view, std::uint64_t) {
-    ++streams;
-    return true;
-  });
-  CHECK(streams == 66);
+  check_streams(*j, heads);
+  CHECK(heads.size() == 2 + 63 + 1);
+}
+
+TEST_CASE("a stream index flush cut short by a stop is finished after the reopen") {
+  temp_dir dir;
+  options o;
+  o.index_flush_records = 32;
+  o.index_flush_per_stream = 0; // flush at index_flush_records, whatever the streams
+  o.index_max_delta_records = 1024;
+  std::map<std::string, std::uint64_t> heads;
+  auto append = [&](journal& j, const std::string& pid) {
+    REQUIRE(j.append(pid, heads[pid], {ev("e", pid + "/" + std::to_string(heads[pid]))}));
+    heads[pid]++;
+  };
+  {
+    auto j = open_at(dir.path, o);
+    // 40 streams: the flush begins at the 32nd entry with the 31 committed before it, two a
+    // commit, so 9 commits in, 18 are in `streams` and 13 are not.
+    for (int i = 0; i < 40; ++i)
+      append(*j, "s/" + std::to_string(i));
+    CHECK(j->stats().index_flushes == 0);
+    CHECK(j->stats().index_entries_flushed == 18);
+    check_streams(*j, heads);
+  } // stopped midway: the watermark is where the last finished flush left it (none)
+  {
+    auto j = open_at(dir.path, o);
+    check_streams(*j, heads);
+    // The next flush writes those streams again: entries already there are skipped, and a
+    // stream whose last run is there is extended past it (second events for 20 of them).
+    for (int i = 0; i < 20; ++i)
+      append(*j, "s/" + std::to_string(i));
+    for (int i = 0; i < 80 && j->stats().index_flushes == 0; ++i)
+      append(*j, "tail");
+    CHECK(j->stats().index_flushes >= 1);
+    CHECK(j->stats().checksum_failures == 0);
+    check_streams(*j, heads);
+  }
+  auto j = open_at(dir.path, o);
+  check_streams(*j, heads);
 }
 
 TEST_CASE("heads stay right when the writer forgets streams beyond cached_streams") {

@@ -58,6 +58,43 @@ int stream_index::flushed_head(MDB_txn* txn, MDB_dbi streams, std::string_view p
   return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+namespace {
+
+/// The seq of `pid`'s newest entry in `streams` as of `txn` whose global seq is below `global`
+/// (0 when none). Entries above the watermark may be there (a flush in chunks writes them
+/// before it moves the watermark), so the last run is not simply the head.
+int flushed_seq_before(MDB_txn* txn, MDB_dbi streams, std::string_view pid, std::uint64_t global,
+                       std::uint64_t& out) {
+  out = 0;
+  MDB_cursor* cur = nullptr;
+  if (auto rc = mdb_cursor_open(txn, streams, &cur); rc != 0)
+    return rc;
+  auto probe = format::stream_key(pid, UINT64_MAX);
+  auto key = as_val(probe);
+  MDB_val val;
+  auto rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+  rc = rc == 0              ? mdb_cursor_get(cur, &key, &val, MDB_PREV)
+       : rc == MDB_NOTFOUND ? mdb_cursor_get(cur, &key, &val, MDB_LAST)
+                            : rc;
+  for (; rc == 0; rc = mdb_cursor_get(cur, &key, &val, MDB_PREV)) {
+    std::string_view found;
+    std::uint64_t first = 0;
+    auto n = format::run_length(val.mv_size);
+    if (!format::parse_stream_key(as_view(key), found, first) || found != pid || n == 0)
+      break;
+    for (auto i = n; i-- > 0;)
+      if (format::read_u64be(as_view(val).substr(8 * i, 8)) < global) {
+        out = first + i;
+        mdb_cursor_close(cur);
+        return 0;
+      }
+  }
+  mdb_cursor_close(cur);
+  return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+}
+
+} // namespace
+
 std::uint64_t slot_table::hash(std::string_view pid) {
   return XXH3_64bits(pid.data(), pid.size());
 }
@@ -158,7 +195,7 @@ int stream_index::catch_up(MDB_txn* txn, MDB_dbi events, MDB_dbi streams, MDB_db
     if (seq == 0) { // damaged: a stream's records are consecutive in global order
       std::uint64_t flushed = 0;
       if (s.delta.empty())
-        (void)flushed_head(txn, streams, pid, flushed);
+        (void)flushed_seq_before(txn, streams, pid, global, flushed);
       seq = (s.delta.empty() ? flushed : s.delta.back().seq) + 1;
     }
     s.delta.push_back({seq, global});
@@ -267,6 +304,8 @@ stream_slot* stream_index::writer_slot(MDB_txn* txn, MDB_dbi streams, std::strin
 bool stream_index::flush_due(std::size_t staged, std::size_t records, std::size_t per_stream,
                              std::size_t max_records) const {
   // Writer thread only, like flush(): it is the only one changing count_ and dirty_.
+  if (!flushing_.empty())
+    return true;
   auto entries = count_ + staged;
   if (entries < records)
     return false;
@@ -327,59 +366,76 @@ void stream_index::sort_by_pid() {
   flush_prefix_ = shared_prefix(order_.front()->pid, order_.back()->pid);
 }
 
-int stream_index::flush(MDB_txn* txn, MDB_dbi streams, MDB_dbi meta,
-                        const std::vector<staged_entry>& batch, std::uint64_t through) {
-  // Only the writer changes slots, so reading them here needs no lock. Every stream with
-  // entries, in key order, so neighbouring puts land on the same leaf pages.
-  auto mark = ++flush_marks_;
-  order_.clear();
-  for (auto* s : dirty_) {
-    s->flush_mark = mark;
-    order_.push_back(s);
+void stream_index::begin_batch() {
+  flush_next_ = flush_done_;
+}
+
+int stream_index::flush(MDB_txn* txn, MDB_dbi streams, MDB_dbi meta, std::size_t staged,
+                        std::size_t& written, bool& finished) {
+  // Only the writer changes slots, so reading them here needs no lock.
+  written = 0;
+  finished = false;
+  if (flushing_.empty()) {
+    // The committed delta as it is now: every stream with entries, in key order, so that
+    // neighbouring puts land on the same leaf pages. This attempt's entries are not in it
+    // (it may still be rolled back); the watermark is the newest committed event.
+    if (dirty_.empty())
+      return 0;
+    order_.assign(dirty_.begin(), dirty_.end());
+    sort_by_pid();
+    flushing_.swap(order_);
+    flush_through_ = last_seen_;
+    flush_done_ = flush_next_ = 0;
   }
-  extra_.clear();
-  for (auto& b : batch) {
-    extra_.emplace_back(b.slot, b.e);
-    if (b.slot->flush_mark != mark) {
-      b.slot->flush_mark = mark;
-      order_.push_back(b.slot);
-    }
-  }
-  sort_by_pid();
-  // A batch's entries per slot stay in seq order (stable), behind the slot's delta.
-  std::stable_sort(extra_.begin(), extra_.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  // Small enough to add little to any one commit, and at least twice the streams this commit
+  // touches, so that a flush outruns the streams arriving while it runs.
+  auto chunk =
+      std::max<std::size_t>({1, (flushing_.size() + flush_chunks - 1) / flush_chunks, 2 * staged});
+  auto end = std::min(flushing_.size(), flush_done_ + chunk);
   MDB_cursor* cur = nullptr;
   if (auto rc = mdb_cursor_open(txn, streams, &cur); rc != 0)
     return rc;
   std::string key, value;
   std::vector<index_entry> merged;
   auto put_runs = [&](const stream_slot& s) -> int {
-    std::size_t i = 0;
-    // Extend the stream's last run when it ends just before the first new seq: a stream
-    // appended to a few events per flush then keeps one entry per 128 events, not one per
-    // flush, so `streams` (and the pages a flush rewrites) stays small.
-    key.assign(s.pid);
-    key.push_back('\0');
-    key += format::u64be(merged.front().seq);
-    MDB_val k = as_val(key), v;
+    // The stream's last entry in `streams`: what it already holds (a flush that a crash cut
+    // short may have written some of these entries; the same ones again are skipped, any
+    // other value there is damage), and the run the new entries may extend.
+    auto probe = format::stream_key(s.pid, UINT64_MAX);
+    MDB_val k = as_val(probe), v;
     int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    if (rc == 0 && as_view(k) == key)
-      return MDB_KEYEXIST; // write-once: never extend over an entry that is already there
     if (rc == 0 || rc == MDB_NOTFOUND)
       rc = mdb_cursor_get(cur, &k, &v, rc == 0 ? MDB_PREV : MDB_LAST);
     if (rc != 0 && rc != MDB_NOTFOUND)
       return rc;
     std::string_view kpid;
     std::uint64_t first = 0;
-    auto n = rc == 0 ? format::run_length(v.mv_size) : 0;
-    if (n > 0 && n < format::max_index_run && format::parse_stream_key(as_view(k), kpid, first) &&
-        kpid == s.pid && first + n == merged.front().seq) {
+    std::size_t n = 0;
+    if (rc == 0 && format::parse_stream_key(as_view(k), kpid, first) && kpid == s.pid) {
+      n = format::run_length(v.mv_size);
+      if (n == 0)
+        return MDB_CORRUPTED;
+    }
+    std::size_t i = 0;
+    for (; i < merged.size() && n > 0 && merged[i].seq < first + n; ++i) {
+      // Already there: only the last run is checked (an earlier one would mean a flush wrote
+      // more than a run of this stream and then stopped; verify checks every entry).
+      if (merged[i].seq >= first &&
+          format::read_u64be(as_view(v).substr(8 * (merged[i].seq - first), 8)) != merged[i].global)
+        return MDB_KEYEXIST; // write-once: never a different global for a seq
+    }
+    if (i == merged.size())
+      return 0;
+    // Extend the stream's last run when it ends just before the first new seq: a stream
+    // appended to a few events per flush then keeps one entry per 128 events, not one per
+    // flush, so `streams` (and the pages a flush rewrites) stays small.
+    if (n > 0 && n < format::max_index_run && first + n == merged[i].seq) {
       key.assign(as_view(k)); // copied: the put below moves the page's bytes
       value.assign(as_view(v));
       for (; i < merged.size() && n < format::max_index_run && merged[i].seq == first + n; ++i) {
         value += format::u64be(merged[i].global);
         ++n;
+        ++written;
       }
       auto kv = as_val(key);
       auto gv = as_val(value);
@@ -396,6 +452,7 @@ int stream_index::flush(MDB_txn* txn, MDB_dbi streams, MDB_dbi meta,
         ++i;
         ++m;
       }
+      written += m;
       key.assign(s.pid);
       key.push_back('\0');
       key += format::u64be(run_first);
@@ -406,12 +463,15 @@ int stream_index::flush(MDB_txn* txn, MDB_dbi streams, MDB_dbi meta,
     }
     return 0;
   };
-  for (auto* s : order_) {
-    merged.assign(s->delta.begin(), s->delta.end());
-    auto it = std::lower_bound(extra_.begin(), extra_.end(), s,
-                               [](const auto& x, const stream_slot* p) { return x.first < p; });
-    for (; it != extra_.end() && it->first == s; ++it)
-      merged.push_back(it->second);
+  for (auto i = flush_done_; i < end; ++i) {
+    auto* s = flushing_[i];
+    // The entries the flush took: those up to its watermark (later ones wait for the next).
+    merged.clear();
+    for (auto& e : s->delta) {
+      if (e.global > flush_through_)
+        break;
+      merged.push_back(e);
+    }
     if (merged.empty())
       continue;
     if (auto rc = put_runs(*s); rc != 0) {
@@ -420,10 +480,24 @@ int stream_index::flush(MDB_txn* txn, MDB_dbi streams, MDB_dbi meta,
     }
   }
   mdb_cursor_close(cur);
-  auto t = format::u64be(through);
+  flush_next_ = end;
+  if (end < flushing_.size())
+    return 0;
+  finished = true;
+  auto t = format::u64be(flush_through_);
   auto k = as_val(format::indexed_through_key);
   auto v = as_val(t);
   return mdb_put(txn, meta, &k, &v, 0);
+}
+
+void stream_index::committed(bool flushed, bool finished) {
+  if (flushed)
+    flush_done_ = flush_next_;
+  if (finished) {
+    clear_through(flush_through_);
+    std::vector<stream_slot*>{}.swap(flushing_);
+    flush_done_ = flush_next_ = 0;
+  }
 }
 
 void stream_index::add(const std::vector<staged_entry>& batch) {

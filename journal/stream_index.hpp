@@ -4,15 +4,18 @@
 //
 // Events are the truth and are written in global order, so a commit appends to one place.
 // The per-stream index is a projection of them, kept current in memory (the delta) and written
-// to the `streams` database in bulk (a flush, see flush_due), in the same transaction as the
-// batch that triggers it, together with the watermark `indexed_through` (every event up to it
-// is in `streams`). Writing it per commit would dirty one B-tree leaf per stream touched: with
-// 256 entities per commit that is ~1 MiB of pages for ~75 KiB of events. For the same reason a
-// flush waits until the streams it holds have several entries each.
+// to the `streams` database in bulk (a flush, see flush_due), a slice of its streams per commit
+// from the batch that triggers it on; the slice that ends it sets the watermark
+// `indexed_through` (every event up to it is in `streams`). Writing it per commit would dirty
+// one B-tree leaf per stream touched: with 256 entities per commit that is ~1 MiB of pages for
+// ~75 KiB of events. For the same reason a flush waits until the streams it holds have several
+// entries each.
 //
 // Readers combine `streams` as of their transaction with the delta entries above that
-// transaction's watermark. The delta is copied before the transaction begins, so every
-// entry committed before the read started is in one of the two.
+// transaction's watermark, a stream's entries from `streams` first and then the delta's with
+// later seqs (a flush under way has put some above the watermark; the delta keeps them until
+// it ends). The delta is copied before the transaction begins, so every entry committed
+// before the read started is in one of the two.
 //
 // Each stream the writer has seen has one slot: its head, its delta entries and the writer's
 // per-batch scratch, found by one hash lookup per append. Slots of streams that are neither in
@@ -138,17 +141,34 @@ public:
                            int& rc);
   /// Writer: brings the slots of the streams hashed in `hashes` into cache (see slot_table).
   void warm(const std::vector<std::uint64_t>& hashes) const;
-  /// Writer: whether the batch staging `staged` entries should flush: the delta plus the batch
-  /// hold at least `records` entries and `per_stream` per stream in the delta, or `max_records`.
+  /// Writer: whether the batch staging `staged` entries should flush: a flush is under way, or
+  /// the delta plus the batch hold at least `records` entries and `per_stream` per stream in
+  /// the delta, or `max_records`.
   bool flush_due(std::size_t staged, std::size_t records, std::size_t per_stream,
                  std::size_t max_records) const;
-  /// Writer: puts every delta entry plus `batch` into `streams` and sets the watermark. A
-  /// stream's new entries first extend its last run there (up to `max_index_run`).
-  int flush(MDB_txn* txn, MDB_dbi streams, MDB_dbi meta, const std::vector<staged_entry>& batch,
-            std::uint64_t through);
-  /// Writer, after a commit: remember `batch`, or forget everything a flush wrote.
+  /// Writer: starts a batch attempt (a flush's chunk of an earlier attempt is forgotten).
+  void begin_batch();
+  /// Writer: a flush is under way.
+  bool flushing() const { return !flushing_.empty(); }
+  /// Writer: writes the next chunk of a flush into `streams`. The first call of a flush takes
+  /// the committed delta's streams, sorted by id, and the newest committed event as its
+  /// watermark; each commit then writes the entries up to that watermark of the next
+  /// `ceil(streams / flush_chunks)` streams (or twice the entries the commit adds, `staged`,
+  /// if that is more), so no one commit carries them all. A stream's new entries first extend
+  /// its last run there (up to `max_index_run`); entries already there (a flush a crash cut
+  /// short) are skipped. The chunk that ends the flush sets `indexed_through` (`finished`).
+  /// `written` is how many entries this call wrote.
+  int flush(MDB_txn* txn, MDB_dbi streams, MDB_dbi meta, std::size_t staged, std::size_t& written,
+            bool& finished);
+  /// Writer, after the commit: a chunk written (`flushed`) counts as done; once the flush
+  /// `finished`, the delta lets go of what it took.
+  void committed(bool flushed, bool finished);
+  /// Writer, after a commit: the batch's entries join the delta.
   void add(const std::vector<staged_entry>& batch);
+  /// Forgets every delta entry up to `through` (they are in `streams`).
   void clear_through(std::uint64_t through);
+  /// The commits a flush is spread over.
+  static constexpr std::size_t flush_chunks = 64;
 
   /// Slots kept beyond the delta's (their streams' heads need no B-tree search).
   void set_max_slots(std::size_t n) { max_slots_ = n; }
@@ -172,7 +192,12 @@ private:
   // Writer scratch reused by every flush.
   std::vector<stream_slot*> order_;
   std::vector<std::pair<std::uint64_t, stream_slot*>> keyed_; ///< sort key (sort_by_pid), slot
-  std::vector<std::pair<stream_slot*, index_entry>> extra_;
+  /// Writer: the flush under way (its streams, sorted; their slots stay until it ends), how far
+  /// its committed chunks reach, how far this attempt's chunk reaches, and its watermark.
+  std::vector<stream_slot*> flushing_;
+  std::size_t flush_done_ = 0;
+  std::size_t flush_next_ = 0;
+  std::uint64_t flush_through_ = 0;
   /// Writer: bytes every id shared at the last flush (none yet: learnt at the first).
   std::size_t flush_prefix_ = std::numeric_limits<std::size_t>::max();
 };
