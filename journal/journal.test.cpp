@@ -7,8 +7,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <cstdio>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <thread>
 #include <unistd.h>
 
@@ -730,6 +733,65 @@ TEST_CASE("a stream index flush cut short by a stop is finished after the reopen
       append(*j, "tail");
     CHECK(j->stats().index_flushes >= 1);
     CHECK(j->stats().checksum_failures == 0);
+    check_streams(*j, heads);
+  }
+  auto j = open_at(dir.path, o);
+  check_streams(*j, heads);
+}
+
+TEST_CASE("a flush over many streams is sorted aside and written in slices, and forgets them") {
+  // 20,000 streams of one event: the flush's sort runs on another thread (from 16,384 streams
+  // on), and the streams it wrote are forgotten a chunk per commit beyond cached_streams.
+  temp_dir dir;
+  options o;
+  o.index_flush_records = 20000;
+  o.index_flush_per_stream = 0;
+  o.index_max_delta_records = 1u << 20;
+  o.cached_streams = 4096;
+  std::map<std::string, std::uint64_t> heads;
+  {
+    auto j = open_at(dir.path, o);
+    std::mutex mu;
+    std::condition_variable cv;
+    int in_flight = 0;
+    std::string failure;
+    auto append = [&](const std::string& pid, std::uint64_t head) {
+      {
+        std::unique_lock lock{mu};
+        cv.wait(lock, [&] { return in_flight < 256; });
+        ++in_flight;
+      }
+      j->append_async(pid, head, {ev("e", pid)}, [&](fp::expected<append_result> r) {
+        std::lock_guard lock{mu};
+        if (!r && failure.empty())
+          failure = r.error().to_string();
+        --in_flight;
+        cv.notify_all();
+      });
+    };
+    auto drain = [&] {
+      std::unique_lock lock{mu};
+      cv.wait(lock, [&] { return in_flight == 0; });
+    };
+    char name[32];
+    for (int i = 0; i < 20000; ++i) {
+      std::snprintf(name, sizeof name, "bulk/%05d", i);
+      append(name, 0);
+      heads[name] = 1;
+    }
+    drain();
+    // More appends, one stream each, until the flush has ended.
+    for (int i = 0; i < 200000 && j->stats().index_flushes == 0; ++i) {
+      std::snprintf(name, sizeof name, "more/%06d", i);
+      append(name, 0);
+      heads[name] = 1;
+      if (i % 256 == 255)
+        drain();
+    }
+    drain();
+    REQUIRE(failure.empty());
+    CHECK(j->stats().index_flushes == 1);
+    CHECK(j->stats().index_entries_flushed >= 16384); // one flush, large enough to sort aside
     check_streams(*j, heads);
   }
   auto j = open_at(dir.path, o);

@@ -156,6 +156,30 @@ stream_slot& slot_table::insert(std::string_view pid, std::uint64_t h) {
   return ref;
 }
 
+bool slot_table::erase(const stream_slot* s) {
+  if (buckets_.empty())
+    return false;
+  auto mask = buckets_.size() - 1;
+  auto i = hash(s->pid) & mask;
+  for (; buckets_[i].slot.get() != s; i = (i + 1) & mask)
+    if (!buckets_[i].slot)
+      return false;
+  buckets_[i].slot.reset();
+  // Backward shift: pull later members of the run into the hole when their home bucket is not
+  // cyclically in (hole, their bucket], so every lookup still meets them before an empty one.
+  for (auto j = (i + 1) & mask; buckets_[j].slot; j = (j + 1) & mask) {
+    auto home = buckets_[j].hash & mask;
+    bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+    if (!stays) {
+      buckets_[i] = std::move(buckets_[j]);
+      i = j;
+    }
+  }
+  buckets_[i] = bucket{};
+  --size_;
+  return true;
+}
+
 stream_slot& stream_index::slot_locked(std::string_view pid) {
   auto h = slot_table::hash(pid);
   if (auto* s = slots_.find(pid, h))
@@ -304,7 +328,7 @@ stream_slot* stream_index::writer_slot(MDB_txn* txn, MDB_dbi streams, std::strin
 bool stream_index::flush_due(std::size_t staged, std::size_t records, std::size_t per_stream,
                              std::size_t max_records) const {
   // Writer thread only, like flush(): it is the only one changing count_ and dirty_.
-  if (!flushing_.empty())
+  if (flushing())
     return true;
   auto entries = count_ + staged;
   if (entries < records)
@@ -332,38 +356,40 @@ std::size_t shared_prefix(std::string_view a, std::string_view b) {
 
 } // namespace
 
-void stream_index::sort_by_pid() {
+static std::size_t sort_slots(std::vector<stream_slot*>& order, std::size_t prefix_hint) {
   // The ids of one entity type share a prefix ("counter/…"): compared whole, every comparison
   // walks it, two cache misses away (the slots and their ids). Sort instead by the eight bytes
   // past the prefix that the ids shared at the last flush, and compare whole ids only on ties.
   // Each id is checked against that prefix once; if one does not have it, the keys are made
   // again from the prefix all of them share.
-  if (order_.size() < 2)
-    return;
-  std::string_view first = order_.front()->pid;
-  auto prefix = std::min(flush_prefix_, first.size());
+  if (order.size() < 2)
+    return prefix_hint;
+  std::vector<std::pair<std::uint64_t, stream_slot*>> keyed;
+  keyed.reserve(order.size());
+  std::string_view first = order.front()->pid;
+  auto prefix = std::min(prefix_hint, first.size());
   auto fill = [&] {
-    keyed_.clear();
-    for (auto* s : order_) {
+    keyed.clear();
+    for (auto* s : order) {
       std::string_view pid = s->pid;
       if (pid.size() < prefix || pid.compare(0, prefix, first, 0, prefix) != 0)
         return false;
-      keyed_.emplace_back(key_after(pid, prefix), s);
+      keyed.emplace_back(key_after(pid, prefix), s);
     }
     return true;
   };
   if (!fill()) {
-    for (auto* s : order_)
+    for (auto* s : order)
       prefix = std::min(prefix, shared_prefix(first, s->pid));
     fill();
   }
-  std::sort(keyed_.begin(), keyed_.end(), [](const auto& a, const auto& b) {
+  std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first < b.first : a.second->pid < b.second->pid;
   });
-  for (std::size_t i = 0; i < keyed_.size(); ++i)
-    order_[i] = keyed_[i].second;
+  for (std::size_t i = 0; i < keyed.size(); ++i)
+    order[i] = keyed[i].second;
   // What every id shares is what the smallest and the largest share.
-  flush_prefix_ = shared_prefix(order_.front()->pid, order_.back()->pid);
+  return shared_prefix(order.front()->pid, order.back()->pid);
 }
 
 void stream_index::begin_batch() {
@@ -379,12 +405,32 @@ int stream_index::flush(MDB_txn* txn, MDB_dbi streams, MDB_dbi meta, std::size_t
     // The committed delta as it is now: every stream with entries, in key order, so that
     // neighbouring puts land on the same leaf pages. This attempt's entries are not in it
     // (it may still be rolled back); the watermark is the newest committed event.
-    if (dirty_.empty())
-      return 0;
-    order_.assign(dirty_.begin(), dirty_.end());
-    sort_by_pid();
-    flushing_.swap(order_);
-    flush_through_ = last_seen_;
+    if (!sorting_.valid()) {
+      if (dirty_.empty())
+        return 0;
+      std::vector<stream_slot*> order(dirty_.begin(), dirty_.end());
+      sort_through_ = last_seen_;
+      if (order.size() >= background_sort_streams) {
+        // Sorting half a million ids took a tenth of a second: on another thread, while the
+        // commits go on; the flush begins with the first commit after it is done. The slots
+        // stay (they have entries, and no flush is under way to drop them).
+        sorting_ = std::async(std::launch::async,
+                              [order = std::move(order), hint = flush_prefix_]() mutable {
+                                auto prefix = sort_slots(order, hint);
+                                return std::make_pair(std::move(order), prefix);
+                              });
+        return 0;
+      }
+      flush_prefix_ = sort_slots(order, flush_prefix_);
+      flushing_ = std::move(order);
+    } else {
+      if (sorting_.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+        return 0;
+      auto [order, prefix] = sorting_.get();
+      flushing_ = std::move(order);
+      flush_prefix_ = prefix;
+    }
+    flush_through_ = sort_through_;
     flush_done_ = flush_next_ = 0;
   }
   // Small enough to add little to any one commit, and at least twice the streams this commit
@@ -494,9 +540,41 @@ void stream_index::committed(bool flushed, bool finished) {
   if (flushed)
     flush_done_ = flush_next_;
   if (finished) {
-    clear_through(flush_through_);
+    std::lock_guard guard{mu_};
+    drop_through_locked(flush_through_);
+    ++generation_;
+    // Beyond max_slots, the streams this flush wrote that nobody appended to since it began
+    // are forgotten, a chunk per commit (freeing hundreds of thousands at once held the
+    // writer for a fifth of a second).
+    if (slots_.size() > max_slots_) {
+      evicting_ = std::move(flushing_);
+      evict_pos_ = 0;
+    }
     std::vector<stream_slot*>{}.swap(flushing_);
     flush_done_ = flush_next_ = 0;
+  }
+  if (!evicting_.empty())
+    evict_some();
+}
+
+void stream_index::evict_some() {
+  std::lock_guard guard{mu_};
+  if (slots_.size() > 4 * max_slots_) {
+    // Far over (streams the flushes never took, say): all at once, as a backstop.
+    std::vector<stream_slot*>{}.swap(evicting_);
+    evict_pos_ = 0;
+    evict_locked();
+    return;
+  }
+  auto end = std::min(evicting_.size(), evict_pos_ + evict_chunk);
+  for (; evict_pos_ < end && slots_.size() > max_slots_ / 2; ++evict_pos_) {
+    auto* s = evicting_[evict_pos_];
+    if (!s->dirty) // appended to since: it is in the delta, and stays
+      slots_.erase(s);
+  }
+  if (evict_pos_ >= evicting_.size() || slots_.size() <= max_slots_ / 2) {
+    std::vector<stream_slot*>{}.swap(evicting_);
+    evict_pos_ = 0;
   }
 }
 
@@ -514,13 +592,6 @@ void stream_index::add(const std::vector<staged_entry>& batch) {
     last_seen_ = std::max(last_seen_, b.e.global);
   }
   count_ += batch.size();
-}
-
-void stream_index::clear_through(std::uint64_t through) {
-  std::lock_guard guard{mu_};
-  drop_through_locked(through);
-  ++generation_;
-  evict_locked();
 }
 
 void stream_index::drop_through_locked(std::uint64_t through) {

@@ -27,6 +27,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -58,7 +59,6 @@ struct stream_slot {
   std::uint64_t batch_head = 0;   ///< writer: head including that attempt's appends
   std::vector<index_entry> delta; ///< committed, not yet in `streams`, in seq order
   std::uint64_t touched = 0;      ///< flush generation of its last append
-  std::uint64_t flush_mark = 0;   ///< writer: the flush that last collected it
   bool dirty = false;             ///< listed in the index's streams with a delta
 };
 
@@ -78,6 +78,8 @@ public:
   std::uint64_t load_pid(std::uint64_t h) const;
   /// Adds a slot for `pid`, which must not be in the table.
   stream_slot& insert(std::string_view pid, std::uint64_t h);
+  /// Drops the slot `s` (destroying it); false when it is not in the table.
+  bool erase(const stream_slot* s);
   /// Drops the slots for which `drop` is true.
   template <class Pred>
   void erase_if(Pred drop) {
@@ -148,8 +150,8 @@ public:
                  std::size_t max_records) const;
   /// Writer: starts a batch attempt (a flush's chunk of an earlier attempt is forgotten).
   void begin_batch();
-  /// Writer: a flush is under way.
-  bool flushing() const { return !flushing_.empty(); }
+  /// Writer: a flush is under way (or its streams are being sorted).
+  bool flushing() const { return !flushing_.empty() || sorting_.valid(); }
   /// Writer: writes the next chunk of a flush into `streams`. The first call of a flush takes
   /// the committed delta's streams, sorted by id, and the newest committed event as its
   /// watermark; each commit then writes the entries up to that watermark of the next
@@ -161,12 +163,11 @@ public:
   int flush(MDB_txn* txn, MDB_dbi streams, MDB_dbi meta, std::size_t staged, std::size_t& written,
             bool& finished);
   /// Writer, after the commit: a chunk written (`flushed`) counts as done; once the flush
-  /// `finished`, the delta lets go of what it took.
+  /// `finished`, the delta lets go of what it took. Then, beyond `max_slots`, the next chunk of
+  /// the finished flush's streams not appended to since are forgotten.
   void committed(bool flushed, bool finished);
   /// Writer, after a commit: the batch's entries join the delta.
   void add(const std::vector<staged_entry>& batch);
-  /// Forgets every delta entry up to `through` (they are in `streams`).
-  void clear_through(std::uint64_t through);
   /// The commits a flush is spread over.
   static constexpr std::size_t flush_chunks = 64;
 
@@ -175,9 +176,9 @@ public:
 
 private:
   stream_slot& slot_locked(std::string_view pid);
-  void sort_by_pid(); ///< order_ by persistence id (writer, flush)
   void drop_through_locked(std::uint64_t through);
   void evict_locked();
+  void evict_some(); ///< writer: the next chunk of `evicting_`
 
   mutable std::mutex mu_;
   slot_table slots_;
@@ -185,19 +186,24 @@ private:
   std::size_t count_ = 0;           ///< delta entries
   std::uint64_t last_seen_ = 0;     ///< highest global seq added to the delta
   std::uint64_t generation_ = 1;    ///< flushes so far, plus one
-  std::uint64_t flush_marks_ = 0;   ///< writer: flush attempts so far
   std::size_t max_slots_ = 1u << 18;
   std::vector<std::uint64_t> unattributed_;
   std::atomic<bool> any_unattributed_{false}; ///< !unattributed_.empty(), read without mu_
-  // Writer scratch reused by every flush.
-  std::vector<stream_slot*> order_;
-  std::vector<std::pair<std::uint64_t, stream_slot*>> keyed_; ///< sort key (sort_by_pid), slot
   /// Writer: the flush under way (its streams, sorted; their slots stay until it ends), how far
   /// its committed chunks reach, how far this attempt's chunk reaches, and its watermark.
   std::vector<stream_slot*> flushing_;
   std::size_t flush_done_ = 0;
   std::size_t flush_next_ = 0;
   std::uint64_t flush_through_ = 0;
+  /// Writer: streams of the last finished flush that may be forgotten, and how far it got.
+  std::vector<stream_slot*> evicting_;
+  std::size_t evict_pos_ = 0;
+  static constexpr std::size_t evict_chunk = 8192;
+  /// Writer: a flush's streams being sorted on another thread (from this many on), and the
+  /// watermark that flush will set. After the slots, so it is destroyed (joined) before them.
+  static constexpr std::size_t background_sort_streams = 16384;
+  std::uint64_t sort_through_ = 0;
+  std::future<std::pair<std::vector<stream_slot*>, std::size_t>> sorting_;
   /// Writer: bytes every id shared at the last flush (none yet: learnt at the first).
   std::size_t flush_prefix_ = std::numeric_limits<std::size_t>::max();
 };
