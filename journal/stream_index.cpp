@@ -4,6 +4,7 @@
 #include "journal/record_format.hpp"
 
 #include <algorithm>
+#include <system_error>
 
 #include <xxhash.h>
 
@@ -413,13 +414,18 @@ int stream_index::flush(MDB_txn* txn, MDB_dbi streams, MDB_dbi meta, std::size_t
       if (order.size() >= background_sort_streams) {
         // Sorting half a million ids took a tenth of a second: on another thread, while the
         // commits go on; the flush begins with the first commit after it is done. The slots
-        // stay (they have entries, and no flush is under way to drop them).
-        sorting_ = std::async(std::launch::async,
-                              [order = std::move(order), hint = flush_prefix_]() mutable {
-                                auto prefix = sort_slots(order, hint);
-                                return std::make_pair(std::move(order), prefix);
-                              });
-        return 0;
+        // stay (they have entries, and no flush is under way to drop them). Without a thread
+        // to be had, the sort runs here.
+        try {
+          auto hint = flush_prefix_;
+          auto task = [order, hint]() mutable {
+            auto prefix = sort_slots(order, hint);
+            return std::make_pair(std::move(order), prefix);
+          };
+          sorting_ = std::async(std::launch::async, std::move(task));
+          return 0;
+        } catch (const std::system_error&) {
+        }
       }
       flush_prefix_ = sort_slots(order, flush_prefix_);
       flushing_ = std::move(order);
