@@ -375,7 +375,7 @@ void journal::impl::run_writer() {
       } else if (opts.adaptive_linger && last_acked > 1 && queue.size() < expected_back &&
                  !stopping && last_work < last_commit_time / 2) {
         // Fewer are back than are expected: keep the commit open while they keep arriving
-        // (each new request extends the wait by a short gap, 40 us), so that one fsync serves
+        // (each new request extends the wait by a short gap, 20 us), so that one fsync serves
         // them all instead of two in turn.
         //
         // That pays only if they all come back sooner than a commit lasts; otherwise two
@@ -392,7 +392,7 @@ void journal::impl::run_writer() {
         // Everyone is back: commit now rather than wait out one more gap.
         while (!stopping && queued_records < opts.max_batch_records &&
                queue.size() < expected_back) {
-          auto until = std::min(deadline, steady_clock::now() + microseconds(40));
+          auto until = std::min(deadline, steady_clock::now() + microseconds(20));
           queue_cv.wait_until(lock, until, [&] {
             return stopping || queue.size() > seen || queued_records >= opts.max_batch_records;
           });
