@@ -29,20 +29,31 @@ int stream_index::indexed_through(MDB_txn* txn, MDB_dbi meta, std::uint64_t& out
   return read_watermark(txn, meta, format::indexed_through_key, out);
 }
 
+namespace {
+
+/// Puts `cur` on the last key before `pid`'s end: `pid`'s last entry when it has one (the
+/// caller checks the key's stream). MDB_NOTFOUND when `streams` has nothing there.
+int seek_last_of(MDB_cursor* cur, std::string_view pid, MDB_val& key, MDB_val& val) {
+  auto probe = format::stream_key(pid, UINT64_MAX);
+  key = as_val(probe);
+  auto rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+  if (rc == 0)
+    return mdb_cursor_get(cur, &key, &val, MDB_PREV);
+  if (rc == MDB_NOTFOUND)
+    return mdb_cursor_get(cur, &key, &val, MDB_LAST);
+  return rc;
+}
+
+} // namespace
+
 int stream_index::flushed_head(MDB_txn* txn, MDB_dbi streams, std::string_view pid,
                                std::uint64_t& head) {
   head = 0;
   MDB_cursor* cur = nullptr;
   if (auto rc = mdb_cursor_open(txn, streams, &cur); rc != 0)
     return rc;
-  auto probe = format::stream_key(pid, UINT64_MAX);
-  auto key = as_val(probe);
-  MDB_val val;
-  auto rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-  if (rc == 0)
-    rc = mdb_cursor_get(cur, &key, &val, MDB_PREV);
-  else if (rc == MDB_NOTFOUND)
-    rc = mdb_cursor_get(cur, &key, &val, MDB_LAST);
+  MDB_val key, val;
+  auto rc = seek_last_of(cur, pid, key, val);
   if (rc == 0) {
     std::string_view found_pid;
     std::uint64_t seq = 0;
@@ -70,13 +81,8 @@ int flushed_seq_before(MDB_txn* txn, MDB_dbi streams, std::string_view pid, std:
   MDB_cursor* cur = nullptr;
   if (auto rc = mdb_cursor_open(txn, streams, &cur); rc != 0)
     return rc;
-  auto probe = format::stream_key(pid, UINT64_MAX);
-  auto key = as_val(probe);
-  MDB_val val;
-  auto rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-  rc = rc == 0              ? mdb_cursor_get(cur, &key, &val, MDB_PREV)
-       : rc == MDB_NOTFOUND ? mdb_cursor_get(cur, &key, &val, MDB_LAST)
-                            : rc;
+  MDB_val key, val;
+  auto rc = seek_last_of(cur, pid, key, val);
   for (; rc == 0; rc = mdb_cursor_get(cur, &key, &val, MDB_PREV)) {
     std::string_view found;
     std::uint64_t first = 0;
@@ -453,11 +459,8 @@ int stream_index::flush(MDB_txn* txn, MDB_dbi streams, MDB_dbi meta, std::size_t
     // The stream's last entry in `streams`: what it already holds (a flush that a crash cut
     // short may have written some of these entries; the same ones again are skipped, any
     // other value there is damage), and the run the new entries may extend.
-    auto probe = format::stream_key(s.pid, UINT64_MAX);
-    MDB_val k = as_val(probe), v;
-    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    if (rc == 0 || rc == MDB_NOTFOUND)
-      rc = mdb_cursor_get(cur, &k, &v, rc == 0 ? MDB_PREV : MDB_LAST);
+    MDB_val k, v;
+    int rc = seek_last_of(cur, s.pid, k, v);
     if (rc != 0 && rc != MDB_NOTFOUND)
       return rc;
     std::string_view kpid;
