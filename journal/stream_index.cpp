@@ -403,48 +403,53 @@ void stream_index::begin_batch() {
   flush_next_ = flush_done_;
 }
 
+bool stream_index::take_flush() {
+  // The committed delta as it is now: every stream with entries, in key order, so that
+  // neighbouring puts land on the same leaf pages. This attempt's entries are not in it (it
+  // may still be rolled back); the watermark is the newest committed event.
+  if (!flushing_.empty())
+    return true;
+  if (sorting_.valid()) {
+    if (sorting_.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+      return false;
+    auto [order, prefix] = sorting_.get();
+    flushing_ = std::move(order);
+    flush_prefix_ = prefix;
+  } else {
+    if (dirty_.empty())
+      return false;
+    std::vector<stream_slot*> order(dirty_.begin(), dirty_.end());
+    sort_through_ = last_seen_;
+    if (order.size() >= background_sort_streams) {
+      // Sorting half a million ids took a tenth of a second: on another thread, while the
+      // commits go on; the flush begins with the first commit after it is done. The slots
+      // stay (they have entries, and no flush is under way to drop them). Without a thread
+      // to be had, the sort runs here.
+      try {
+        auto task = [order, hint = flush_prefix_]() mutable {
+          auto prefix = sort_slots(order, hint);
+          return std::make_pair(std::move(order), prefix);
+        };
+        sorting_ = std::async(std::launch::async, std::move(task));
+        return false;
+      } catch (const std::system_error&) {
+      }
+    }
+    flush_prefix_ = sort_slots(order, flush_prefix_);
+    flushing_ = std::move(order);
+  }
+  flush_through_ = sort_through_;
+  flush_done_ = flush_next_ = 0;
+  return true;
+}
+
 int stream_index::flush(MDB_txn* txn, MDB_dbi streams, MDB_dbi meta, std::size_t staged,
                         std::size_t& written, bool& finished) {
   // Only the writer changes slots, so reading them here needs no lock.
   written = 0;
   finished = false;
-  if (flushing_.empty()) {
-    // The committed delta as it is now: every stream with entries, in key order, so that
-    // neighbouring puts land on the same leaf pages. This attempt's entries are not in it
-    // (it may still be rolled back); the watermark is the newest committed event.
-    if (!sorting_.valid()) {
-      if (dirty_.empty())
-        return 0;
-      std::vector<stream_slot*> order(dirty_.begin(), dirty_.end());
-      sort_through_ = last_seen_;
-      if (order.size() >= background_sort_streams) {
-        // Sorting half a million ids took a tenth of a second: on another thread, while the
-        // commits go on; the flush begins with the first commit after it is done. The slots
-        // stay (they have entries, and no flush is under way to drop them). Without a thread
-        // to be had, the sort runs here.
-        try {
-          auto hint = flush_prefix_;
-          auto task = [order, hint]() mutable {
-            auto prefix = sort_slots(order, hint);
-            return std::make_pair(std::move(order), prefix);
-          };
-          sorting_ = std::async(std::launch::async, std::move(task));
-          return 0;
-        } catch (const std::system_error&) {
-        }
-      }
-      flush_prefix_ = sort_slots(order, flush_prefix_);
-      flushing_ = std::move(order);
-    } else {
-      if (sorting_.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
-        return 0;
-      auto [order, prefix] = sorting_.get();
-      flushing_ = std::move(order);
-      flush_prefix_ = prefix;
-    }
-    flush_through_ = sort_through_;
-    flush_done_ = flush_next_ = 0;
-  }
+  if (!take_flush())
+    return 0;
   // Small enough to add little to any one commit, and at least twice the streams this commit
   // touches, so that a flush outruns the streams arriving while it runs.
   auto chunk =

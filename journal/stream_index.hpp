@@ -179,6 +179,8 @@ private:
   void drop_through_locked(std::uint64_t through);
   void evict_locked();
   void evict_some(); ///< writer: the next chunk of `evicting_`
+  /// Writer: whether a flush is under way, starting one (or its sort) from the delta if not.
+  bool take_flush();
 
   mutable std::mutex mu_;
   slot_table slots_;
