@@ -210,7 +210,9 @@ void object_index::committed(bool flushed, bool finished) {
     std::lock_guard guard{mu_};
     if (finished)
       std::erase_if(delta_, [&](const auto& e) { return e.second <= flush_through_; });
-    delta_.reserve(delta_.size() + staged_.size());
+    // No reserve() here: a reserve to the exact size picks the next prime bucket count, so
+    // commits that each add a few paths rehash the whole delta every few commits (the paths'
+    // hashes are not cached); growing on its own, the table doubles.
     for (auto& [path, seq] : staged_)
       delta_.insert_or_assign(std::move(path), seq);
     if (next_ > 1)
