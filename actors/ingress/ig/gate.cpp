@@ -265,7 +265,6 @@ struct gate::impl {
     c.op = tuple_op::receive;
     c.tuple = r->tuple;
     c.d = new_decision(*r);
-    c.d.evidence_ref = evidence_path(r->tuple, ev.body_sha256, r->received_at);
     c.route.topic = ev.topic;
     c.route.key = ev.key;
     {
@@ -324,6 +323,8 @@ struct gate::impl {
   /// every quarantine, only once its evidence is written.
   void mismatch(const request_ptr& r) {
     quarantine_reason q{r->d.reason, r->d.field, r->d.message};
+    // Named here, not on every receive: only a quarantine has evidence.
+    r->d.evidence_ref = evidence_path(r->tuple, r->ev->body_sha256, r->received_at);
     record_quarantine(r, q, r->d, [this, r] { anomaly(r); });
   }
 
