@@ -177,6 +177,359 @@ private:
   std::optional<fp::error> error_;
 };
 
+// -- the fast path ---------------------------------------------------------------------------
+
+/// A one-pass parser for documents `strict_handler` would accept: it builds the same DOM
+/// (object keys in a std::map, non-negative integers unsigned, negative ones signed, the rest
+/// doubles) without the SAX lexer's copy of every token. It gives up (nullopt) at the first
+/// thing it does not take — malformed text, a duplicate key, a number out of range, a byte
+/// order mark, nesting near the limit — and the caller parses again with the SAX parser, which
+/// says what is wrong. So it decides no refusal and writes no message of its own.
+class fast_parser {
+public:
+  explicit fast_parser(std::string_view text)
+      : p_(text.data())
+      , end_(text.data() + text.size()) {}
+
+  std::optional<json> parse() {
+    json out;
+    if (!value(out, 0))
+      return std::nullopt;
+    ws();
+    if (p_ != end_)
+      return std::nullopt;
+    return out;
+  }
+
+private:
+  void ws() {
+    while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t'))
+      ++p_;
+  }
+
+  bool literal(std::string_view word) {
+    if (static_cast<std::size_t>(end_ - p_) < word.size() ||
+        std::string_view(p_, word.size()) != word)
+      return false;
+    p_ += word.size();
+    return true;
+  }
+
+  bool value(json& out, std::size_t depth) {
+    ws();
+    if (p_ == end_)
+      return false;
+    switch (*p_) {
+    case '{':
+      return object(out, depth + 1);
+    case '[':
+      return array(out, depth + 1);
+    case '"': {
+      std::string s;
+      if (!string(s))
+        return false;
+      out = json(std::move(s));
+      return true;
+    }
+    case 't':
+      out = json(true);
+      return literal("true");
+    case 'f':
+      out = json(false);
+      return literal("false");
+    case 'n':
+      out = json(nullptr);
+      return literal("null");
+    default:
+      return number(out);
+    }
+  }
+
+  bool object(json& out, std::size_t depth) {
+    if (depth >= max_json_depth - 1)
+      return false;
+    ++p_; // {
+    out = json::object();
+    auto& members = out.get_ref<json::object_t&>();
+    ws();
+    if (p_ != end_ && *p_ == '}') {
+      ++p_;
+      return true;
+    }
+    while (true) {
+      ws();
+      if (p_ == end_ || *p_ != '"')
+        return false;
+      std::string key;
+      if (!string(key))
+        return false;
+      ws();
+      if (p_ == end_ || *p_ != ':')
+        return false;
+      ++p_;
+      json v;
+      if (!value(v, depth))
+        return false;
+      if (!members.emplace(std::move(key), std::move(v)).second)
+        return false; // a duplicate key
+      ws();
+      if (p_ == end_)
+        return false;
+      if (*p_ == '}') {
+        ++p_;
+        return true;
+      }
+      if (*p_ != ',')
+        return false;
+      ++p_;
+    }
+  }
+
+  bool array(json& out, std::size_t depth) {
+    if (depth >= max_json_depth - 1)
+      return false;
+    ++p_; // [
+    out = json::array();
+    auto& items = out.get_ref<json::array_t&>();
+    ws();
+    if (p_ != end_ && *p_ == ']') {
+      ++p_;
+      return true;
+    }
+    while (true) {
+      items.emplace_back();
+      if (!value(items.back(), depth))
+        return false;
+      ws();
+      if (p_ == end_)
+        return false;
+      if (*p_ == ']') {
+        ++p_;
+        return true;
+      }
+      if (*p_ != ',')
+        return false;
+      ++p_;
+    }
+  }
+
+  static int hex(char c) {
+    if (c >= '0' && c <= '9')
+      return c - '0';
+    if (c >= 'a' && c <= 'f')
+      return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+      return c - 'A' + 10;
+    return -1;
+  }
+
+  bool u4(std::uint32_t& cp) {
+    if (end_ - p_ < 4)
+      return false;
+    cp = 0;
+    for (int i = 0; i < 4; ++i) {
+      int h = hex(p_[i]);
+      if (h < 0)
+        return false;
+      cp = cp << 4 | static_cast<std::uint32_t>(h);
+    }
+    p_ += 4;
+    return true;
+  }
+
+  static void put_utf8(std::string& out, std::uint32_t cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xc0 | cp >> 6);
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xe0 | cp >> 12);
+      out += static_cast<char>(0x80 | (cp >> 6 & 0x3f));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else {
+      out += static_cast<char>(0xf0 | cp >> 18);
+      out += static_cast<char>(0x80 | (cp >> 12 & 0x3f));
+      out += static_cast<char>(0x80 | (cp >> 6 & 0x3f));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    }
+  }
+
+  /// A well-formed UTF-8 sequence of 2 to 4 bytes at p_ (RFC 3629: no overlong forms, no
+  /// surrogates, nothing above U+10FFFF); its length, or 0.
+  std::size_t utf8_length() const {
+    auto b = [&](std::ptrdiff_t i) {
+      return p_ + i < end_ ? static_cast<unsigned char>(p_[i]) : 0u;
+    };
+    auto cont = [&](std::ptrdiff_t i, unsigned lo = 0x80, unsigned hi = 0xbf) {
+      return b(i) >= lo && b(i) <= hi;
+    };
+    unsigned c = b(0);
+    if (c >= 0xc2 && c <= 0xdf)
+      return cont(1) ? 2 : 0;
+    if (c == 0xe0)
+      return cont(1, 0xa0) && cont(2) ? 3 : 0;
+    if ((c >= 0xe1 && c <= 0xec) || c == 0xee || c == 0xef)
+      return cont(1) && cont(2) ? 3 : 0;
+    if (c == 0xed)
+      return cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;
+    if (c == 0xf0)
+      return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+    if (c >= 0xf1 && c <= 0xf3)
+      return cont(1) && cont(2) && cont(3) ? 4 : 0;
+    if (c == 0xf4)
+      return cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
+    return 0;
+  }
+
+  bool string(std::string& out) {
+    ++p_; // "
+    while (true) {
+      // The plain run up to a quote, a backslash, a control character or a non-ASCII byte.
+      const char* run = p_;
+      while (p_ != end_) {
+        auto c = static_cast<unsigned char>(*p_);
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
+          break;
+        ++p_;
+      }
+      out.append(run, static_cast<std::size_t>(p_ - run));
+      if (p_ == end_)
+        return false;
+      auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        ++p_;
+        return true;
+      }
+      if (c < 0x20)
+        return false;
+      if (c >= 0x80) {
+        auto n = utf8_length();
+        if (n == 0)
+          return false;
+        out.append(p_, n);
+        p_ += n;
+        continue;
+      }
+      // A backslash.
+      if (++p_ == end_)
+        return false;
+      char e = *p_++;
+      switch (e) {
+      case '"':
+        out += '"';
+        break;
+      case '\\':
+        out += '\\';
+        break;
+      case '/':
+        out += '/';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'u': {
+        std::uint32_t cp = 0;
+        if (!u4(cp))
+          return false;
+        if (cp >= 0xdc00 && cp <= 0xdfff)
+          return false; // a low surrogate first
+        if (cp >= 0xd800 && cp <= 0xdbff) {
+          std::uint32_t low = 0;
+          if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u')
+            return false;
+          p_ += 2;
+          if (!u4(low) || low < 0xdc00 || low > 0xdfff)
+            return false;
+          cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+        }
+        put_utf8(out, cp);
+        break;
+      }
+      default:
+        return false;
+      }
+    }
+  }
+
+  bool number(json& out) {
+    const char* start = p_;
+    bool negative = false;
+    if (p_ != end_ && *p_ == '-') {
+      negative = true;
+      ++p_;
+    }
+    auto digit = [&] { return p_ != end_ && *p_ >= '0' && *p_ <= '9'; };
+    if (!digit())
+      return false;
+    if (*p_ == '0') {
+      ++p_;
+    } else {
+      while (digit())
+        ++p_;
+    }
+    bool integral = true;
+    if (p_ != end_ && *p_ == '.') {
+      integral = false;
+      ++p_;
+      if (!digit())
+        return false;
+      while (digit())
+        ++p_;
+    }
+    if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
+      integral = false;
+      ++p_;
+      if (p_ != end_ && (*p_ == '+' || *p_ == '-'))
+        ++p_;
+      if (!digit())
+        return false;
+      while (digit())
+        ++p_;
+    }
+    std::string_view token(start, static_cast<std::size_t>(p_ - start));
+    if (integral) {
+      auto digits = token.substr(negative ? 1 : 0);
+      if (digits.size() > 16) // beyond 2^53 for sure, or close: the SAX parser decides
+        return false;
+      std::uint64_t v = 0;
+      for (char d : digits)
+        v = v * 10 + static_cast<std::uint64_t>(d - '0');
+      if (v > static_cast<std::uint64_t>(max_json_integer))
+        return false;
+      if (negative)
+        out = json(static_cast<json::number_integer_t>(-static_cast<std::int64_t>(v)));
+      else
+        out = json(static_cast<json::number_unsigned_t>(v));
+      return true;
+    }
+    double d = 0;
+    auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), d);
+    if (ec != std::errc() || end != token.data() + token.size() || !std::isfinite(d))
+      return false;
+    if (d == 0 && token.substr(0, token.find_first_of("eE")).find_first_of("123456789") !=
+                      std::string_view::npos)
+      return false; // underflow: the SAX parser refuses it
+    out = json(d);
+    return true;
+  }
+
+  const char* p_;
+  const char* end_;
+};
+
 // -- canonical writer ----------------------------------------------------------------------
 
 std::u16string to_utf16(std::string_view s) {
@@ -341,7 +694,17 @@ expected<void> check_numbers(const json& v, const std::string& path) {
 
 } // namespace
 
+std::optional<nlohmann::json> detail::parse_fast(std::string_view text) {
+  return fast_parser(text).parse();
+}
+
 expected<nlohmann::json> parse_strict(std::string_view text, std::string_view root) {
+  if (auto fast = fast_parser(text).parse())
+    return std::move(*fast);
+  return detail::parse_sax(text, root);
+}
+
+expected<nlohmann::json> detail::parse_sax(std::string_view text, std::string_view root) {
   strict_handler handler(text, root);
   bool ok = false;
   try {

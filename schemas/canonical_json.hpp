@@ -26,6 +26,13 @@ inline constexpr std::size_t max_json_depth = 128;
 /// gives `envelope.payload.a: duplicate key "a"`.
 expected<nlohmann::json> parse_strict(std::string_view text, std::string_view root = "json");
 
+namespace detail {
+/// `parse_strict`'s two halves, for tests: the one-pass parser (a document it takes, or
+/// nullopt for anything it leaves to the other) and the SAX parser that names every refusal.
+std::optional<nlohmann::json> parse_fast(std::string_view text);
+expected<nlohmann::json> parse_sax(std::string_view text, std::string_view root = "json");
+} // namespace detail
+
 /// RFC 8785 (JCS) text of `value`: no whitespace, keys sorted by UTF-16 code units, strings
 /// escaped per JCS, numbers as ECMAScript's Number.prototype.toString writes them. Assumes
 /// `value` obeys `parse_strict`'s rules (use `canonical_checked` when it was built in code);

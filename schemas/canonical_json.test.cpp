@@ -233,3 +233,141 @@ TEST_CASE("integers: exact digits up to 2^53, the nearest double beyond (code-bu
         "18446744073709552000");
   CHECK(canonical(nlohmann::json(std::int64_t{-9007199254740993})) == "-9007199254740992");
 }
+
+namespace {
+
+/// Same value and the same types all the way down (an unsigned 0 is not a signed 0).
+bool same_dom(const nlohmann::json& a, const nlohmann::json& b) {
+  if (a.type() != b.type() || a.size() != b.size())
+    return false;
+  if (a.is_object()) {
+    for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib)
+      if (ia.key() != ib.key() || !same_dom(*ia, *ib))
+        return false;
+    return true;
+  }
+  if (a.is_array()) {
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (!same_dom(a[i], b[i]))
+        return false;
+    return true;
+  }
+  if (a.is_number_float())
+    return std::bit_cast<std::uint64_t>(a.get<double>()) ==
+           std::bit_cast<std::uint64_t>(b.get<double>());
+  return a == b;
+}
+
+} // namespace
+
+TEST_CASE("parse_strict's one-pass parser builds what the SAX parser builds, or leaves it") {
+  const std::vector<std::string> valid = {
+      R"({"event_id":"evt_1","payload":{"amount":12.5,"n":-3,"z":0,"neg0":-0,"big":9007199254740992,"nbig":-9007199254740992}})",
+      R"([1,2.0,-2.5e-3,1E5,1e+2,0.1,123456789.123456789,5e-324,1.7976931348623157e308])",
+      R"(  {"a" : [ true , false , null ] , "b" : { } , "c" : [ ] }  )",
+      "{\"s\":\"plain \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u0000 \\u00e9 \\u20ac \\ud83d\\ude00\"}",
+      "{\"utf8\":\"\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xed\x9f\xbf \xee\x80\x80 "
+      "\xf4\x8f\xbf\xbf \x7f\"}",
+      R"("a string")",
+      "42",
+      "-1",
+      "null",
+      "\t\r\n true \n",
+      R"({"":"","a":{"a":{"a":[[[[{}]]]]}}})",
+  };
+  for (const auto& t : valid) {
+    INFO("text " << t);
+    auto fast = detail::parse_fast(t);
+    auto sax = detail::parse_sax(t);
+    REQUIRE(sax.has_value());
+    REQUIRE(fast.has_value());
+    CHECK(same_dom(*fast, *sax));
+    auto both = parse_strict(t);
+    REQUIRE(both.has_value());
+    CHECK(same_dom(*both, *sax));
+  }
+  // Left to the SAX parser: every refusal (it names the field and the rule), and the byte order
+  // mark nlohmann skips.
+  const std::vector<std::string> left = {
+      "",
+      " ",
+      "{",
+      "{\"a\":1,\"a\":2}",
+      "{\"a\":1,}",
+      "[1,]",
+      "[01]",
+      "1.",
+      ".5",
+      "-",
+      "+1",
+      "1e",
+      "1e400",
+      "-1e400",
+      "1e-400",
+      "9007199254740993",
+      "-9007199254740993",
+      "12345678901234567890",
+      "NaN",
+      "-Infinity",
+      "tru",
+      "truex",
+      "[true false]",
+      "\"\\x\"",
+      "\"\\u12\"",
+      "\"\\ud800\"",
+      "\"\\udc00\"",
+      "\"\\ud800\\u0041\"",
+      "\"tab\tinside\"",
+      "\"\xc0\xaf\"",
+      "\"\xe0\x80\xaf\"",
+      "\"\xed\xa0\x80\"",
+      "\"\xf4\x90\x80\x80\"",
+      "\"\xff\"",
+      "\"unterminated",
+      "{\"a\" 1}",
+      "{1:2}",
+      "\xef\xbb\xbf{}",
+      "{} {}",
+  };
+  for (const auto& t : left) {
+    INFO("text " << t);
+    CHECK_FALSE(detail::parse_fast(t).has_value());
+    auto strict = parse_strict(t);
+    auto sax = detail::parse_sax(t);
+    REQUIRE(strict.has_value() == sax.has_value());
+    if (!sax)
+      CHECK(strict.error().to_string() == sax.error().to_string());
+  }
+  // Nesting at and past the limit: the answer is the SAX parser's.
+  for (std::size_t depth : {max_json_depth - 2, max_json_depth, max_json_depth + 1}) {
+    std::string t = std::string(depth, '[') + std::string(depth, ']');
+    auto strict = parse_strict(t);
+    auto sax = detail::parse_sax(t);
+    CHECK(strict.has_value() == sax.has_value());
+  }
+  // One-byte mutations of a document: whatever the one-pass parser takes, the SAX parser takes
+  // the same.
+  std::string doc = valid[0];
+  std::uint32_t x = 12345;
+  std::size_t taken = 0;
+  const std::string bytes = "{}[]\":,.-+eE0123456789 \\u\x80\xc3";
+  for (int i = 0; i < 4000; ++i) {
+    x = x * 1103515245u + 12345u;
+    std::string t = doc;
+    std::size_t at = (x >> 8) % t.size();
+    char c = bytes[(x >> 20) % bytes.size()];
+    if (x & 1)
+      t[at] = c;
+    else
+      t.insert(t.begin() + static_cast<long>(at), c);
+    auto fast = detail::parse_fast(t);
+    auto sax = detail::parse_sax(t);
+    if (fast) {
+      ++taken;
+      INFO("text " << t);
+      REQUIRE(sax.has_value());
+      CHECK(same_dom(*fast, *sax));
+    }
+  }
+  CHECK(taken > 100);
+}
