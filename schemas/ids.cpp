@@ -2,6 +2,8 @@
 
 #include "schemas/errc.hpp"
 
+#include <array>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -13,9 +15,20 @@ bool is_digit(char c) noexcept {
   return c >= '0' && c <= '9';
 }
 
+/// The path-safe bytes: `[A-Za-z0-9._:=-]` (bit 0), and the same without '=' (bit 1).
+constexpr std::array<std::uint8_t, 256> id_chars = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    bool base = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '_' || c == ':' || c == '-';
+    t[static_cast<std::size_t>(c)] =
+        static_cast<std::uint8_t>((base || c == '=' ? 1 : 0) | (base ? 2 : 0));
+  }
+  return t;
+}();
+
 bool id_char(char c, bool allow_equals) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '.' || c == '_' ||
-         c == ':' || c == '-' || (allow_equals && c == '=');
+  return (id_chars[static_cast<unsigned char>(c)] & (allow_equals ? 1 : 2)) != 0;
 }
 
 /// The number in `s[pos, pos + len)` when every character there is a digit, else -1.

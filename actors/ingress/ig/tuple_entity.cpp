@@ -310,7 +310,18 @@ void tuple_def::apply(state& s, const event& e) {
 
 tuple_reply tuple_def::reply_for(const state& s, const command& c) {
   tuple_reply r;
-  r.state = s;
+  // Every answer copies the state: all of it but the latest decision (which `r.d` carries when
+  // it is this command's) and the receipts still pending, which no caller reads.
+  r.state.tuple = s.tuple;
+  r.state.status = s.status;
+  r.state.admission = s.admission;
+  r.state.route = s.route;
+  r.state.eb_ref = s.eb_ref;
+  r.state.admission_receipt = s.admission_receipt;
+  r.state.decisions = s.decisions;
+  r.state.duplicates = s.duplicates;
+  r.state.quarantines = s.quarantines;
+  r.state.last_outcome = s.last_outcome;
   if (c.op == tuple_op::receive || c.op == tuple_op::quarantine) {
     if (!c.d.attempt.empty() && s.last.attempt == c.d.attempt) {
       r.outcome = s.last_outcome;

@@ -73,8 +73,8 @@ struct tuple_command {
 
 struct tuple_reply {
   tuple_outcome outcome = tuple_outcome::noop;
-  decision d; ///< the decision this command took (receive, quarantine)
-  tuple_state state;
+  decision d;        ///< the decision this command took (receive, quarantine)
+  tuple_state state; ///< without `last` and `pending`
 };
 
 struct tuple_def {
