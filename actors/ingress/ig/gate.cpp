@@ -39,11 +39,27 @@ std::string format_utc(std::int64_t ns) {
   std::time_t t = static_cast<std::time_t>(secs);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(frac));
-  return buf;
+  int year = tm.tm_year + 1900;
+  if (frac < 0 || year < 0 || year > 9999) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", year, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(frac));
+    return buf;
+  }
+  // Every request is stamped: digits by hand, as the format above writes them.
+  char out[31] = "0000-00-00T00:00:00.000000000Z";
+  auto put = [&](int at, std::int64_t v, int width) {
+    for (int i = at + width - 1; i >= at; --i, v /= 10)
+      out[i] = static_cast<char>('0' + v % 10);
+  };
+  put(0, year, 4);
+  put(5, tm.tm_mon + 1, 2);
+  put(8, tm.tm_mday, 2);
+  put(11, tm.tm_hour, 2);
+  put(14, tm.tm_min, 2);
+  put(17, tm.tm_sec, 2);
+  put(20, frac, 9);
+  return std::string(out, sizeof out - 1);
 }
 
 std::int64_t wall_ns() {
@@ -200,7 +216,9 @@ struct gate::impl {
   ingest_result admitted_result(const request& r, bool duplicate) {
     const auto& s = r.state;
     const char* decision = duplicate ? "DUPLICATE" : "ADMITTED";
-    std::string body = "{\"decision\":\"";
+    std::string body;
+    body.reserve(320);
+    body = "{\"decision\":\"";
     body += decision;
     body += "\",\"event_id\":";
     schemas::append_canonical_string(body, s.tuple.event_id);
@@ -210,8 +228,11 @@ struct gate::impl {
     if (s.eb_ref) {
       body += "{\"topic\":";
       schemas::append_canonical_string(body, s.eb_ref->topic);
-      body += ",\"partition\":" + std::to_string(s.eb_ref->partition);
-      body += ",\"offset\":" + std::to_string(s.eb_ref->offset) + "}";
+      body += ",\"partition\":";
+      body += std::to_string(s.eb_ref->partition);
+      body += ",\"offset\":";
+      body += std::to_string(s.eb_ref->offset);
+      body += '}';
     } else {
       body += "null";
     }
@@ -273,8 +294,12 @@ struct gate::impl {
       c.route.end_offset = ends[{ev.topic, c.route.partition}];
     }
     c.route.record = schemas::encode_msgpack(ev.envelope);
-    if (one_write && r->staged_attempts < max_staged_attempts)
+    if (one_write && r->staged_attempts < max_staged_attempts) {
       c.publish = stage_admission(r, c.route);
+      // The record commits with the tuple's events: the tuple keeps no bytes of it.
+      if (c.publish)
+        c.route.record.clear();
+    }
     bool staged = c.publish.has_value();
     tuples.send(r->dedupe, std::move(c), [this, r, staged](expected<tuple_reply> x) {
       if (!x) {
