@@ -125,7 +125,14 @@ struct gate::impl {
 
   mutable std::mutex slots_mu;
   /// Requests waiting for a tuple's slot (small_queue: nothing allocated while none waits).
-  std::unordered_map<std::string, actors::detail::small_queue<std::function<void()>>> slots;
+  /// Keys are dedupe digests (64 hex digits): their first 16 digits hash as well as all 64.
+  struct digest_hash {
+    std::size_t operator()(const std::string& k) const noexcept {
+      return std::hash<std::string_view>{}(std::string_view(k).substr(0, 16));
+    }
+  };
+  std::unordered_map<std::string, actors::detail::small_queue<std::function<void()>>, digest_hash>
+      slots;
 
   mutable std::mutex ends_mu;
   std::map<std::pair<std::string, std::int32_t>, std::int64_t> ends; ///< known end offsets
