@@ -263,6 +263,32 @@ private:
     return true;
   }
 
+  /// One class atom at the cursor: a character, perhaps escaped, or a shorthand class (`\d \w
+  /// \s`). Adds its characters to `into` and returns the character (-1 for a shorthand), or
+  /// nullopt outside the subset (a `[` may open a POSIX class).
+  std::optional<int> class_atom(std::bitset<256>& into) {
+    if (at_end() || peek() == '[')
+      return std::nullopt;
+    char c = s_[i_++];
+    if (c != '\\') {
+      into.set(static_cast<unsigned char>(c));
+      return static_cast<unsigned char>(c);
+    }
+    if (at_end())
+      return std::nullopt;
+    char e = peek();
+    std::bitset<256> chars;
+    if (!escape(chars))
+      return std::nullopt;
+    into |= chars;
+    if (e == 'd' || e == 'w' || e == 's')
+      return -1;
+    for (int x = 0; x < 256; ++x)
+      if (chars.test(static_cast<std::size_t>(x)))
+        return x;
+    return std::nullopt;
+  }
+
   node_ptr char_class() {
     ++i_; // [
     auto n = make(node::set);
@@ -276,56 +302,24 @@ private:
     while (true) {
       if (at_end())
         return nullptr;
-      char c = peek();
-      if (c == ']' && !first)
+      if (peek() == ']') {
+        if (first)
+          return nullptr; // `[]` and `[^]`: outside the subset
         break;
-      if (c == ']' || c == '[')
-        return nullptr; // `[]`, `[^]` and POSIX classes: outside the subset
-      first = false;
-      // One class atom: a single character (possibly escaped) or a shorthand class.
-      std::bitset<256> atom_chars;
-      int single = -1;
-      if (c == '\\') {
-        ++i_;
-        if (at_end())
-          return nullptr;
-        char e = peek();
-        if (!escape(atom_chars))
-          return nullptr;
-        if (e != 'd' && e != 'w' && e != 's')
-          for (int x = 0; x < 256; ++x)
-            if (atom_chars.test(static_cast<std::size_t>(x)))
-              single = x;
-      } else {
-        ++i_;
-        single = static_cast<unsigned char>(c);
-        atom_chars.set(static_cast<std::size_t>(single));
       }
+      first = false;
+      std::bitset<256> atom_chars;
+      auto lo = class_atom(atom_chars);
+      if (!lo)
+        return nullptr;
       // A range `a-z`: '-' between two single characters, not before the closing ']'.
-      if (single >= 0 && i_ + 1 < s_.size() && peek() == '-' && s_[i_ + 1] != ']') {
+      if (*lo >= 0 && i_ + 1 < s_.size() && peek() == '-' && s_[i_ + 1] != ']') {
         ++i_; // -
-        char h = peek();
-        int hi = -1;
-        if (h == '\\') {
-          ++i_;
-          if (at_end())
-            return nullptr;
-          char e = peek();
-          std::bitset<256> hb;
-          if (e == 'd' || e == 'w' || e == 's' || !escape(hb))
-            return nullptr;
-          for (int x = 0; x < 256; ++x)
-            if (hb.test(static_cast<std::size_t>(x)))
-              hi = x;
-        } else if (h == '[') {
+        std::bitset<256> high;
+        auto hi = class_atom(high);
+        if (!hi || *hi < *lo)
           return nullptr;
-        } else {
-          ++i_;
-          hi = static_cast<unsigned char>(h);
-        }
-        if (hi < single)
-          return nullptr;
-        for (int x = single; x <= hi; ++x)
+        for (int x = *lo; x <= *hi; ++x)
           chars.set(static_cast<std::size_t>(x));
         continue;
       }
