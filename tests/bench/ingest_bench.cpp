@@ -74,9 +74,10 @@ struct config {
   double seconds = 12;
   int slices = 4;
   /// About 4 distinct events a flow. Every admission takes a new one, and a run that spends
-  /// them stops its measurement early (`pool_spent`): 480k events leave room for the single
-  /// and batch runs at over 15k admissions/s each.
-  std::uint64_t flows = 120'000;
+  /// them stops its measurement early (`pool_spent`): 730k events, a quarter of them kept for
+  /// the latency run, leave room for 12 s of single events at 10k/s and 12 s of batches at
+  /// over 30k admissions/s.
+  std::uint64_t flows = 180'000;
   std::string only;
 };
 
