@@ -31,6 +31,16 @@ int stream_index::indexed_through(MDB_txn* txn, MDB_dbi meta, std::uint64_t& out
 
 namespace {
 
+/// A read cursor on one table, closed when it goes out of scope.
+struct scoped_cursor {
+  MDB_cursor* cur = nullptr;
+  int open(MDB_txn* txn, MDB_dbi dbi) { return mdb_cursor_open(txn, dbi, &cur); }
+  ~scoped_cursor() {
+    if (cur)
+      mdb_cursor_close(cur);
+  }
+};
+
 /// Puts `cur` on the last key before `pid`'s end: `pid`'s last entry when it has one (the
 /// caller checks the key's stream). MDB_NOTFOUND when `streams` has nothing there.
 int seek_last_of(MDB_cursor* cur, std::string_view pid, MDB_val& key, MDB_val& val) {
@@ -49,24 +59,21 @@ int seek_last_of(MDB_cursor* cur, std::string_view pid, MDB_val& key, MDB_val& v
 int stream_index::flushed_head(MDB_txn* txn, MDB_dbi streams, std::string_view pid,
                                std::uint64_t& head) {
   head = 0;
-  MDB_cursor* cur = nullptr;
-  if (auto rc = mdb_cursor_open(txn, streams, &cur); rc != 0)
+  scoped_cursor c;
+  if (auto rc = c.open(txn, streams); rc != 0)
     return rc;
   MDB_val key, val;
-  auto rc = seek_last_of(cur, pid, key, val);
+  auto rc = seek_last_of(c.cur, pid, key, val);
   if (rc == 0) {
     std::string_view found_pid;
     std::uint64_t seq = 0;
     if (format::parse_stream_key(as_view(key), found_pid, seq) && found_pid == pid) {
       auto n = format::run_length(val.mv_size);
-      if (n == 0) {
-        mdb_cursor_close(cur);
+      if (n == 0)
         return MDB_CORRUPTED;
-      }
       head = seq + n - 1;
     }
   }
-  mdb_cursor_close(cur);
   return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
@@ -78,12 +85,12 @@ namespace {
 int flushed_seq_before(MDB_txn* txn, MDB_dbi streams, std::string_view pid, std::uint64_t global,
                        std::uint64_t& out) {
   out = 0;
-  MDB_cursor* cur = nullptr;
-  if (auto rc = mdb_cursor_open(txn, streams, &cur); rc != 0)
+  scoped_cursor c;
+  if (auto rc = c.open(txn, streams); rc != 0)
     return rc;
   MDB_val key, val;
-  auto rc = seek_last_of(cur, pid, key, val);
-  for (; rc == 0; rc = mdb_cursor_get(cur, &key, &val, MDB_PREV)) {
+  auto rc = seek_last_of(c.cur, pid, key, val);
+  for (; rc == 0; rc = mdb_cursor_get(c.cur, &key, &val, MDB_PREV)) {
     std::string_view found;
     std::uint64_t first = 0;
     auto n = format::run_length(val.mv_size);
@@ -92,11 +99,9 @@ int flushed_seq_before(MDB_txn* txn, MDB_dbi streams, std::string_view pid, std:
     for (auto i = n; i-- > 0;)
       if (format::read_u64be(as_view(val).substr(8 * i, 8)) < global) {
         out = first + i;
-        mdb_cursor_close(cur);
         return 0;
       }
   }
-  mdb_cursor_close(cur);
   return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
 }
 
