@@ -294,5 +294,17 @@ TEST_CASE_FIXTURE(fixture, "over HTTP: 405 for other methods, 401 without the to
   CHECK(big->status == 413);
   auto counts = (*s)->counts();
   CHECK(counts.size() >= 3);
+  // Handler durations: only the requests a route's handler answered (not the 401s, the 404 or
+  // the 413, which are refused before any route runs), by route with its groups as `*`.
+  c.Get("/admin/journal/counter%2Fa");
+  auto lat = (*s)->latencies();
+  std::map<std::string, std::uint64_t> by_route;
+  for (auto& l : lat) {
+    CHECK(l.server == "admin");
+    CHECK(l.cumulative.back() >= l.cumulative.front());
+    by_route[l.method + " " + l.route] = l.cumulative.back();
+  }
+  CHECK(by_route ==
+        std::map<std::string, std::uint64_t>{{"GET /admin/journal/*", 1}, {"GET /healthz", 1}});
   (*s)->stop();
 }

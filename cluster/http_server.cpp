@@ -20,7 +20,9 @@
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <regex>
+#include <string_view>
 #include <thread>
 
 namespace fp::cluster {
@@ -199,6 +201,46 @@ std::string path_encoding_problem(const httplib::Request& req) {
   return {};
 }
 
+/// A route's path for a metric label: each group of its pattern (`([^/]+)`, `(.+)`) as `*`.
+std::string route_label(std::string_view pattern) {
+  std::string out;
+  int depth = 0;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      if (depth == 0)
+        out += pattern[i + 1];
+      ++i;
+    } else if (c == '(') {
+      if (depth++ == 0)
+        out += '*';
+    } else if (c == ')') {
+      depth = std::max(0, depth - 1);
+    } else if (depth == 0) {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/// One route's handler durations: a count per bucket of http_latency::seconds_le (and one
+/// above them all) and their sum.
+struct route_timing {
+  std::array<std::atomic<std::uint64_t>, http_latency::seconds_le.size() + 1> buckets{};
+  std::atomic<std::uint64_t> sum_ns{0};
+
+  void observe(std::chrono::steady_clock::duration d) {
+    double s = std::chrono::duration<double>(d).count();
+    std::size_t b = 0;
+    while (b < http_latency::seconds_le.size() && s > http_latency::seconds_le[b])
+      ++b;
+    buckets[b].fetch_add(1, std::memory_order_relaxed);
+    sum_ns.fetch_add(
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count()),
+        std::memory_order_relaxed);
+  }
+};
+
 } // namespace
 
 struct http_server::impl {
@@ -209,6 +251,7 @@ struct http_server::impl {
   std::thread thread;
   std::uint16_t port = 0;
   std::array<std::atomic<std::uint64_t>, 600> by_code{};
+  std::unique_ptr<route_timing[]> timings; ///< one per route
   std::atomic<bool> stopped{false};
 
   static void write(const http_response& from, httplib::Response& to) {
@@ -328,14 +371,16 @@ struct http_server::impl {
                        req.path.substr(0, 200).c_str(), what.c_str());
           write(error_response(500, "internal", "the handler failed; see the node's log"), res);
         });
+    timings = std::make_unique<route_timing[]>(routes.size());
     for (std::size_t i = 0; i < routes.size(); ++i) {
       patterns.emplace_back(routes[i].pattern);
       auto h = [this, i](const httplib::Request& req, httplib::Response& res) {
-        if (auto why = media_type_problem(req); !why.empty()) {
+        auto t0 = std::chrono::steady_clock::now();
+        if (auto why = media_type_problem(req); !why.empty())
           write(error_response(415, "unsupported_media_type", why), res);
-          return;
-        }
-        write(routes[i].handler(convert(req)), res);
+        else
+          write(routes[i].handler(convert(req)), res);
+        timings[i].observe(std::chrono::steady_clock::now() - t0);
       };
       auto& m = routes[i].method;
       if (m == "GET")
@@ -405,6 +450,26 @@ std::vector<http_count> http_server::counts() const {
   for (int code = 100; code < 600; ++code)
     if (auto n = impl_->by_code[code].load(); n > 0)
       out.push_back({impl_->opts.name, code, n});
+  return out;
+}
+
+std::vector<http_latency> http_server::latencies() const {
+  std::vector<http_latency> out;
+  auto& routes = impl_->routes;
+  for (std::size_t i = 0; i < routes.size(); ++i) {
+    auto& t = impl_->timings[i];
+    http_latency l;
+    std::uint64_t total = 0;
+    for (std::size_t b = 0; b < l.cumulative.size(); ++b)
+      l.cumulative[b] = total += t.buckets[b].load(std::memory_order_relaxed);
+    if (total == 0)
+      continue;
+    l.server = impl_->opts.name;
+    l.method = routes[i].method;
+    l.route = route_label(routes[i].pattern);
+    l.sum_seconds = static_cast<double>(t.sum_ns.load(std::memory_order_relaxed)) / 1e9;
+    out.push_back(std::move(l));
+  }
   return out;
 }
 

@@ -4,7 +4,8 @@
 // Every server: TCP_NODELAY on, a sized thread pool (one thread per keep-alive connection),
 // a raised keep-alive request count, a body size limit (413), JSON error bodies, 404 for
 // unknown paths and 405 (with `Allow`) for a known path with another method, an optional
-// bearer token (401), and a count of requests per status code.
+// bearer token (401), a count of requests per status code and a histogram of each route's
+// handler durations.
 
 #include "cluster/http_types.hpp"
 #include "cluster/node_view.hpp"
@@ -43,6 +44,8 @@ public:
   void stop();
   /// Requests answered so far, one entry per status code seen.
   std::vector<http_count> counts() const;
+  /// Handler durations of the routes that have answered, one entry per route.
+  std::vector<http_latency> latencies() const;
 
   struct impl;
 

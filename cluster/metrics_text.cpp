@@ -53,6 +53,14 @@ bool is_metric_name(std::string_view name, bool label) {
 metric_family histogram_family(std::string name, std::string help, std::span<const double> bounds,
                                std::span<const std::uint64_t> cumulative, double sum) {
   metric_family f{std::move(name), std::move(help), metric_type::histogram, {}};
+  append_histogram(f, {}, bounds, cumulative, sum);
+  return f;
+}
+
+void append_histogram(metric_family& f,
+                      const std::vector<std::pair<std::string, std::string>>& labels,
+                      std::span<const double> bounds, std::span<const std::uint64_t> cumulative,
+                      double sum) {
   for (std::size_t i = 0; i < cumulative.size(); ++i) {
     std::string le = "+Inf";
     if (i < bounds.size()) {
@@ -60,12 +68,13 @@ metric_family histogram_family(std::string name, std::string help, std::span<con
       std::snprintf(buf, sizeof buf, "%g", bounds[i]); // the shortest form: le="0.00025"
       le = buf;
     }
-    f.samples.push_back({{{"le", std::move(le)}}, static_cast<double>(cumulative[i]), "_bucket"});
+    auto with_le = labels;
+    with_le.emplace_back("le", std::move(le));
+    f.samples.push_back({std::move(with_le), static_cast<double>(cumulative[i]), "_bucket"});
   }
-  f.samples.push_back({{}, sum, "_sum"});
+  f.samples.push_back({labels, sum, "_sum"});
   f.samples.push_back(
-      {{}, cumulative.empty() ? 0.0 : static_cast<double>(cumulative.back()), "_count"});
-  return f;
+      {labels, cumulative.empty() ? 0.0 : static_cast<double>(cumulative.back()), "_count"});
 }
 
 std::string exposition(const std::vector<metric_family>& families) {

@@ -37,6 +37,13 @@ bool is_metric_name(std::string_view name, bool label = false);
 metric_family histogram_family(std::string name, std::string help, std::span<const double> bounds,
                                std::span<const std::uint64_t> cumulative, double sum);
 
+/// Appends one labelled series of a histogram family: its buckets (the labels, then `le`),
+/// `_sum` and `_count`.
+void append_histogram(metric_family& family,
+                      const std::vector<std::pair<std::string, std::string>>& labels,
+                      std::span<const double> bounds, std::span<const std::uint64_t> cumulative,
+                      double sum);
+
 /// The families as exposition text. Label values are escaped (`\\`, `\"`, `\n`); HELP text
 /// escapes `\\` and `\n`. Families without samples still get their HELP and TYPE lines.
 std::string exposition(const std::vector<metric_family>& families);

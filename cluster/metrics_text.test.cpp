@@ -51,3 +51,21 @@ TEST_CASE("exposition: a histogram gives cumulative buckets with le, then _sum a
                          "fp_journal_commit_seconds_sum 0.5\n"
                          "fp_journal_commit_seconds_count 7\n");
 }
+
+TEST_CASE("exposition: a labelled histogram series puts le after its own labels") {
+  const double bounds[] = {0.001, 0.01};
+  const std::uint64_t cumulative[] = {1, 3, 4};
+  metric_family f{"fp_http_request_seconds", "Handler durations", metric_type::histogram, {}};
+  append_histogram(f, {{"server", "admin"}, {"route", "/admin/entities/*"}}, bounds, cumulative,
+                   0.25);
+  CHECK(
+      exposition({f}) ==
+      "# HELP fp_http_request_seconds Handler durations\n"
+      "# TYPE fp_http_request_seconds histogram\n"
+      "fp_http_request_seconds_bucket{server=\"admin\",route=\"/admin/entities/*\",le=\"0.001\"} "
+      "1\n"
+      "fp_http_request_seconds_bucket{server=\"admin\",route=\"/admin/entities/*\",le=\"0.01\"} 3\n"
+      "fp_http_request_seconds_bucket{server=\"admin\",route=\"/admin/entities/*\",le=\"+Inf\"} 4\n"
+      "fp_http_request_seconds_sum{server=\"admin\",route=\"/admin/entities/*\"} 0.25\n"
+      "fp_http_request_seconds_count{server=\"admin\",route=\"/admin/entities/*\"} 4\n");
+}

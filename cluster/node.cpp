@@ -83,6 +83,13 @@ public:
         out.push_back(c);
     return out;
   }
+  std::vector<http_latency> http_latencies() const override {
+    std::vector<http_latency> out;
+    for (auto* s : servers_)
+      for (auto& l : s->latencies())
+        out.push_back(std::move(l));
+    return out;
+  }
   std::vector<metric_family> plane_metrics() const override {
     std::vector<metric_family> out;
     for (auto& h : hooks_)

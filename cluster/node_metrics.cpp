@@ -280,6 +280,15 @@ std::vector<metric_family> node_metrics(const node_view& node) {
     http.samples.push_back(sample({{"server", c.server}, {"code", std::to_string(c.code)}},
                                   static_cast<double>(c.count)));
   out.push_back(std::move(http));
+  metric_family durations{"fp_http_request_seconds",
+                          "HTTP handler durations by server, method and route (the request read "
+                          "to the answer ready; an ingest's includes its durable commit)",
+                          metric_type::histogram,
+                          {}};
+  for (auto& l : node.http_latencies())
+    append_histogram(durations, {{"server", l.server}, {"method", l.method}, {"route", l.route}},
+                     http_latency::seconds_le, l.cumulative, l.sum_seconds);
+  out.push_back(std::move(durations));
   append_bus_metrics(node.bus(), out);
   for (auto& f : node.plane_metrics())
     out.push_back(std::move(f));

@@ -9,6 +9,7 @@
 #include "cluster/metrics_text.hpp"
 #include "journal/journal.hpp"
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -22,6 +23,20 @@ struct http_count {
   std::string server; ///< `admin`, `ingress`
   int code = 0;
   std::uint64_t count = 0;
+};
+
+/// How long a server's handler took on one route's requests (from the request read to the
+/// answer ready; the network time of either is not in it).
+struct http_latency {
+  /// Bucket bounds in seconds (Prometheus `le`).
+  static constexpr std::array<double, 14> seconds_le{
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  std::string server; ///< `admin`, `ingress`
+  std::string method; ///< GET, POST, ...
+  std::string route;  ///< the route's path with each variable part as `*`
+  /// `cumulative[i]`: requests that took at most `seconds_le[i]`; the last is all of them.
+  std::array<std::uint64_t, seconds_le.size() + 1> cumulative{};
+  double sum_seconds = 0;
 };
 
 class node_view {
@@ -47,6 +62,8 @@ public:
   /// An object's ref and bytes, verified against its digest (`not_found` with no store).
   virtual expected<std::pair<artifact_ref, std::string>> object(std::string_view path) const;
   virtual std::vector<http_count> http_counts() const = 0;
+  /// Handler durations by server and route, for the routes that have answered (none by default).
+  virtual std::vector<http_latency> http_latencies() const { return {}; }
   /// The planes' own metric families (none by default).
   virtual std::vector<metric_family> plane_metrics() const { return {}; }
   /// The planes' health reasons, appended to `red` and `amber` (none by default).

@@ -42,6 +42,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <mutex>
 #include <sstream>
 #include <vector>
@@ -235,6 +236,43 @@ run_pins open_run(const node_process& node, std::uint64_t seed) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   fail("IG did not open run " + std::string(platform_run) + " within 30 s");
+}
+
+/// The node's histogram of `POST /v1/ingest` handler times (fp_http_request_seconds):
+/// cumulative counts by bucket bound in seconds (+Inf as infinity).
+std::vector<std::pair<double, double>> ingest_handler_buckets(const node_process& node) {
+  auto admin = client(node.admin_port());
+  auto r = admin->Get("/metrics");
+  if (!r || r->status != 200)
+    fail("GET /metrics: " + (r ? std::to_string(r->status) : std::string("no answer")));
+  const std::string prefix = "fp_http_request_seconds_bucket{server=\"ingress\",method=\"POST\","
+                             "route=\"/v1/ingest\",le=\"";
+  std::vector<std::pair<double, double>> out;
+  std::istringstream in(r->body);
+  for (std::string l; std::getline(in, l);) {
+    if (l.rfind(prefix, 0) != 0)
+      continue;
+    auto q = l.find('"', prefix.size());
+    auto le = l.substr(prefix.size(), q - prefix.size());
+    double bound = le == "+Inf" ? std::numeric_limits<double>::infinity() : std::stod(le);
+    out.emplace_back(bound, std::stod(l.substr(l.rfind(' ') + 1)));
+  }
+  return out;
+}
+
+/// The upper bound (ms) of the bucket holding quantile `q` of the requests counted between two
+/// readings of ingest_handler_buckets; -1 when there are none.
+double bucket_quantile_ms(const std::vector<std::pair<double, double>>& before,
+                          const std::vector<std::pair<double, double>>& after, double q) {
+  if (after.empty() || before.size() != after.size())
+    return -1;
+  double total = after.back().second - before.back().second;
+  if (total <= 0)
+    return -1;
+  for (std::size_t i = 0; i < after.size(); ++i)
+    if (after[i].second - before[i].second >= q * total)
+      return after[i].first * 1000;
+  return -1;
 }
 
 /// Every row of the world's four streamed outputs as an envelope of the run, interleaved
@@ -772,7 +810,9 @@ int main(int argc, char** argv) {
       pool->release_reserve();
       double rate = std::max(50.0, single.ours_eps / 2);
       progress("latency: ", static_cast<int>(rate), " admissions/s (half the measured maximum)");
+      auto before = ingest_handler_buckets(*node);
       auto l = paced_latency(*node, *pool, rate, std::max(1.0, cfg.seconds / 2));
+      auto after = ingest_handler_buckets(*node);
       auto j = line("admit_latency_ms");
       j["value"] = round_to(l.p50_ms, 3);
       j["unit"] = "ms";
@@ -780,8 +820,13 @@ int main(int argc, char** argv) {
       j["p99_ms"] = round_to(l.p99_ms, 3);
       j["rate_per_s"] = round_to(l.rate, 1);
       j["samples"] = l.samples;
+      // The node's own view (fp_http_request_seconds over the same requests): the time in its
+      // handler, without the client's queueing behind a slow answer on the same connection.
+      j["node_p50_le_ms"] = bucket_quantile_ms(before, after, 0.50);
+      j["node_p99_le_ms"] = bucket_quantile_ms(before, after, 0.99);
       j["note"] = "single-event endpoint at half the measured maximum admissions/s; latency from "
-                  "each request's scheduled send time";
+                  "each request's scheduled send time; node_p50/p99_le_ms: the upper bound of the "
+                  "node's handler-time histogram bucket holding that quantile";
       emit(j);
     } catch (const std::exception& e) {
       emit_error("admit_latency_ms", e.what());

@@ -174,6 +174,10 @@ check "metrics carry journal counters" grep -q '^fp_journal_events_appended_tota
 check "metrics report the bus up" grep -q '^fp_bus_up{backend="embedded"} 1$' "$WORK/metrics.txt"
 check "metrics count the AdminEvents produced" grep -q '^fp_bus_produced_total{backend="embedded"} 6$' "$WORK/metrics.txt"
 check "metrics count HTTP requests by server and code" grep -q '^fp_http_requests_total{server="ingress",code="422"} 1$' "$WORK/metrics.txt"
+check "metrics time each route's handler (beta and nobody: two requests on one route)" \
+  grep -q '^fp_http_request_seconds_count{server="admin",method="GET",route="/admin/entities/\*/\*"} 2$' "$WORK/metrics.txt"
+check "a route's +Inf bucket holds all its requests" \
+  grep -q '^fp_http_request_seconds_bucket{server="admin",method="GET",route="/admin/entities/\*/\*",le="+Inf"} 2$' "$WORK/metrics.txt"
 
 stop_node
 check "SIGTERM stops fpnode with exit 0" test $? = 0
