@@ -32,15 +32,6 @@ error corrupt(const journal::impl& j, const std::string& what, format::decode_st
   return error{errc::corrupt, "journal: " + what + ": " + format::to_string(s)};
 }
 
-/// RAII for an LMDB cursor.
-struct cursor {
-  MDB_cursor* c = nullptr;
-  ~cursor() {
-    if (c != nullptr)
-      mdb_cursor_close(c);
-  }
-};
-
 /// One stream of the batch while it is read.
 struct stream_job {
   std::size_t index = 0;
@@ -184,16 +175,16 @@ std::vector<expected<recovery_report>> recover_many(const journal& jr,
       fail_all(lmdb_error(rc, "read the index watermark"));
       return results;
     }
-    cursor snaps, streams, events;
-    if (auto rc = mdb_cursor_open(txn.get(), j.snapshots, &snaps.c); rc != 0) {
+    scoped_cursor snaps, streams, events;
+    if (auto rc = snaps.open(txn.get(), j.snapshots); rc != 0) {
       fail_all(lmdb_error(rc, "open snapshot cursor"));
       return results;
     }
-    if (auto rc = mdb_cursor_open(txn.get(), j.streams, &streams.c); rc != 0) {
+    if (auto rc = streams.open(txn.get(), j.streams); rc != 0) {
       fail_all(lmdb_error(rc, "open stream cursor"));
       return results;
     }
-    if (auto rc = mdb_cursor_open(txn.get(), j.events, &events.c); rc != 0) {
+    if (auto rc = events.open(txn.get(), j.events); rc != 0) {
       fail_all(lmdb_error(rc, "open event cursor"));
       return results;
     }

@@ -318,12 +318,22 @@ expected<std::unique_ptr<journal>> journal::open(options opts) {
       return lmdb_error(rc, "rebuild the object index");
     }
   }
-  MDB_cursor* cur = nullptr;
-  mdb_cursor_open(txn, p->events, &cur);
-  MDB_val key, val;
-  if (mdb_cursor_get(cur, &key, &val, MDB_LAST) == 0 && key.mv_size == 8)
-    p->next_global = format::read_u64be(as_view(key)) + 1;
-  mdb_cursor_close(cur);
+  {
+    // The newest event names the next global seq. The cursor closes before the transaction
+    // ends (a write transaction's cursors must not outlive it).
+    scoped_cursor cur;
+    MDB_val key, val;
+    rc = cur.open(txn, p->events);
+    if (rc == 0)
+      rc = mdb_cursor_get(cur.c, &key, &val, MDB_LAST);
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+      cur.close();
+      mdb_txn_abort(txn);
+      return lmdb_error(rc, "find the newest event");
+    }
+    if (rc == 0 && key.mv_size == 8)
+      p->next_global = format::read_u64be(as_view(key)) + 1;
+  }
   p->index.set_max_slots(o.cached_streams);
   // Events committed after the last index flush are indexed in memory again.
   if (rc = p->index.catch_up(txn, p->events, p->streams, p->meta); rc != 0) {
@@ -585,9 +595,10 @@ void journal::impl::process(std::vector<request>& batch) {
           put_or_abort(txn, snapshots, format::stream_key(s->pid, s->seq), format::encode(r), 0,
                        "put snapshot");
           // Keep the newest `snapshots_keep`: walk this stream's snapshots newest first.
-          MDB_cursor* cur = nullptr;
-          if (auto crc = mdb_cursor_open(txn, snapshots, &cur); crc != 0)
+          scoped_cursor cursor_guard;
+          if (auto crc = cursor_guard.open(txn, snapshots); crc != 0)
             throw batch_abort{crc, "open snapshot cursor"};
+          MDB_cursor* cur = cursor_guard.c;
           auto prefix = format::stream_prefix(s->pid);
           auto probe = format::stream_key(s->pid, UINT64_MAX);
           MDB_val key = as_val(probe), val;
@@ -597,14 +608,11 @@ void journal::impl::process(std::vector<request>& batch) {
           std::uint32_t kept = 0;
           while (crc == 0 && as_view(key).starts_with(prefix) && key.mv_size == prefix.size() + 8) {
             if (++kept > opts.snapshots_keep) {
-              if (auto drc = mdb_cursor_del(cur, 0); drc != 0) {
-                mdb_cursor_close(cur);
+              if (auto drc = mdb_cursor_del(cur, 0); drc != 0)
                 throw batch_abort{drc, "prune snapshot"};
-              }
             }
             crc = mdb_cursor_get(cur, &key, &val, MDB_PREV);
           }
-          mdb_cursor_close(cur);
         } else if (auto* t = std::get_if<txn_req>(&batch[i]); t && !nested_each) {
           run_inline(txn, t->fn);
         } else if (t) {
@@ -839,9 +847,10 @@ expected<std::uint64_t> journal::read_entity(std::string_view pid, std::uint64_t
       return lmdb_error(rc, "read the index watermark");
     // Up to read_chunk (seq, global) pairs from `streams`, then from the delta above it.
     chunk.clear();
-    MDB_cursor* cur = nullptr;
-    if (auto rc = mdb_cursor_open(txn.get(), j.streams, &cur); rc != 0)
+    scoped_cursor cursor_guard;
+    if (auto rc = cursor_guard.open(txn.get(), j.streams); rc != 0)
       return lmdb_error(rc, "open stream cursor");
+    MDB_cursor* cur = cursor_guard.c;
     // The run holding `next` starts at or before it: seek past it, then step back one.
     auto start = format::stream_key(pid, next);
     MDB_val key = as_val(start), val;
@@ -864,7 +873,6 @@ expected<std::uint64_t> journal::read_entity(std::string_view pid, std::uint64_t
         break;
       auto n = format::run_length(val.mv_size);
       if (n == 0) {
-        mdb_cursor_close(cur);
         return error{errc::corrupt, "journal: stream index of \"" + std::string(pid) + "\" seq " +
                                         std::to_string(seq) + " is malformed"};
       }
@@ -873,7 +881,6 @@ expected<std::uint64_t> journal::read_entity(std::string_view pid, std::uint64_t
         if (seq + i >= next)
           chunk.push_back({seq + i, format::read_u64be(globals.substr(8 * i, 8))});
     }
-    mdb_cursor_close(cur);
     if (rc != 0 && rc != MDB_NOTFOUND)
       return lmdb_error(rc, "scan stream \"" + std::string(pid) + "\"");
     auto after = chunk.empty() ? next : chunk.back().seq + 1;
@@ -917,9 +924,10 @@ expected<std::uint64_t> journal::read_global(std::uint64_t from, std::uint64_t l
     read_txn txn{j};
     if (txn.rc() != 0)
       return lmdb_error(txn.rc(), "begin read transaction");
-    MDB_cursor* cur = nullptr;
-    if (auto rc = mdb_cursor_open(txn.get(), j.events, &cur); rc != 0)
+    scoped_cursor cursor_guard;
+    if (auto rc = cursor_guard.open(txn.get(), j.events); rc != 0)
       return lmdb_error(rc, "open event cursor");
+    MDB_cursor* cur = cursor_guard.c;
     auto start = format::u64be(next);
     MDB_val key = as_val(start), val;
     int rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
@@ -930,19 +938,14 @@ expected<std::uint64_t> journal::read_global(std::uint64_t from, std::uint64_t l
       auto st = format::decode(as_view(val), r);
       if (st == format::decode_status::ok && r.global_seq != global)
         st = format::decode_status::bad_lengths;
-      if (st != format::decode_status::ok) {
-        mdb_cursor_close(cur);
+      if (st != format::decode_status::ok)
         return corrupt_record(j, "event at global seq " + std::to_string(global), st);
-      }
       ++delivered;
       next = global + 1;
-      if (!fn(r)) {
-        mdb_cursor_close(cur);
+      if (!fn(r))
         return next;
-      }
       rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
     }
-    mdb_cursor_close(cur);
     if (rc != 0 && rc != MDB_NOTFOUND)
       return lmdb_error(rc, "scan events");
     if (rc == MDB_NOTFOUND)
@@ -990,12 +993,12 @@ expected<bool> journal::read_snapshots(std::string_view pid, const record_fn& fn
   read_txn txn{j};
   if (txn.rc() != 0)
     return lmdb_error(txn.rc(), "begin read transaction");
-  MDB_cursor* cur = nullptr;
-  if (auto rc = mdb_cursor_open(txn.get(), j.snapshots, &cur); rc != 0)
+  scoped_cursor cursor_guard;
+  if (auto rc = cursor_guard.open(txn.get(), j.snapshots); rc != 0)
     return lmdb_error(rc, "open snapshot cursor");
+  MDB_cursor* cur = cursor_guard.c;
   bool accepted = false;
   auto rc = scan_snapshots(j, cur, pid, fn, accepted);
-  mdb_cursor_close(cur);
   if (rc != 0)
     return lmdb_error(rc, "scan snapshots");
   return accepted;
@@ -1048,9 +1051,10 @@ expected<std::uint64_t> list_flushed(const journal::impl& j,
     read_txn txn{j};
     if (txn.rc() != 0)
       return lmdb_error(txn.rc(), "begin read transaction");
-    MDB_cursor* cur = nullptr;
-    if (auto rc = mdb_cursor_open(txn.get(), j.streams, &cur); rc != 0)
+    scoped_cursor cursor_guard;
+    if (auto rc = cursor_guard.open(txn.get(), j.streams); rc != 0)
       return lmdb_error(rc, "open stream cursor");
+    MDB_cursor* cur = cursor_guard.c;
     MDB_val key = as_val(resume), val;
     int rc = resume.empty() ? mdb_cursor_get(cur, &key, &val, MDB_FIRST)
                             : mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
@@ -1058,14 +1062,10 @@ expected<std::uint64_t> list_flushed(const journal::impl& j,
     while (rc == 0 && in_chunk < read_chunk) {
       std::string_view pid;
       std::uint64_t seq = 0;
-      if (!format::parse_stream_key(as_view(key), pid, seq)) {
-        mdb_cursor_close(cur);
+      if (!format::parse_stream_key(as_view(key), pid, seq))
         return error{errc::corrupt, "journal: malformed stream index key"};
-      }
-      if (!pid.starts_with(prefix)) {
-        mdb_cursor_close(cur);
+      if (!pid.starts_with(prefix))
         return count;
-      }
       // Jump to this stream's last key: its seq is the head.
       auto last = format::stream_key(pid, UINT64_MAX);
       MDB_val lk = as_val(last);
@@ -1074,22 +1074,18 @@ expected<std::uint64_t> list_flushed(const journal::impl& j,
                    : mdb_cursor_get(cur, &lk, &val, MDB_LAST);
       if (rc != 0 || !format::parse_stream_key(as_view(lk), pid, seq) ||
           format::run_length(val.mv_size) == 0) {
-        mdb_cursor_close(cur);
         return lmdb_error(rc == 0 ? MDB_CORRUPTED : rc, "scan streams");
       }
       seq += format::run_length(val.mv_size) - 1;
       ++count;
       ++in_chunk;
       std::string pid_copy(pid);
-      if (!fn(pid_copy, seq)) {
-        mdb_cursor_close(cur);
+      if (!fn(pid_copy, seq))
         return count;
-      }
       resume = format::stream_key(pid_copy, UINT64_MAX);
       key = as_val(resume);
       rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
     }
-    mdb_cursor_close(cur);
     if (rc == MDB_NOTFOUND)
       return count;
     if (rc != 0)
@@ -1141,9 +1137,10 @@ expected<std::uint64_t> journal::read_all_snapshots(const record_fn& fn) const {
   read_txn txn{j};
   if (txn.rc() != 0)
     return lmdb_error(txn.rc(), "begin read transaction");
-  MDB_cursor* cur = nullptr;
-  if (auto rc = mdb_cursor_open(txn.get(), j.snapshots, &cur); rc != 0)
+  scoped_cursor cursor_guard;
+  if (auto rc = cursor_guard.open(txn.get(), j.snapshots); rc != 0)
     return lmdb_error(rc, "open snapshot cursor");
+  MDB_cursor* cur = cursor_guard.c;
   MDB_val key, val;
   std::uint64_t count = 0;
   int rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
@@ -1156,15 +1153,12 @@ expected<std::uint64_t> journal::read_all_snapshots(const record_fn& fn) const {
         (!format::parse_stream_key(as_view(key), pid, seq) || r.persistence_id != pid ||
          r.seq != seq || r.kind != record_kind::snapshot))
       st = format::decode_status::bad_lengths;
-    if (st != format::decode_status::ok) {
-      mdb_cursor_close(cur);
+    if (st != format::decode_status::ok)
       return corrupt_record(j, "snapshot record #" + std::to_string(count + 1), st);
-    }
     ++count;
     if (!fn(r))
       break;
   }
-  mdb_cursor_close(cur);
   if (rc != 0 && rc != MDB_NOTFOUND)
     return lmdb_error(rc, "scan snapshots");
   return count;

@@ -56,9 +56,10 @@ int object_index::catch_up(MDB_txn* txn, MDB_dbi log, MDB_dbi meta) {
     through_seen_ = through;
   }
   auto from = std::max(last_seen_, through) + 1;
-  MDB_cursor* cur = nullptr;
-  if (auto rc = mdb_cursor_open(txn, log, &cur); rc != 0)
+  scoped_cursor cursor_guard;
+  if (auto rc = cursor_guard.open(txn, log); rc != 0)
     return rc;
+  MDB_cursor* cur = cursor_guard.c;
   auto start = format::u64be(from);
   MDB_val key = as_val(start), val;
   int rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
@@ -88,7 +89,6 @@ int object_index::catch_up(MDB_txn* txn, MDB_dbi log, MDB_dbi meta) {
     committed_next_ = std::max(committed_next_, through + 1);
     next_ = committed_next_;
   }
-  mdb_cursor_close(cur);
   return rc;
 }
 
@@ -177,9 +177,10 @@ int object_index::flush(MDB_txn* txn, MDB_dbi objects, MDB_dbi meta, std::size_t
   auto chunk =
       std::max<std::size_t>({1, (records + flush_chunks - 1) / flush_chunks, 2 * staged_.size()});
   auto end = std::min(flushing_.size(), flush_done_ + chunk);
-  MDB_cursor* cur = nullptr;
-  if (auto rc = mdb_cursor_open(txn, objects, &cur); rc != 0)
+  scoped_cursor cursor_guard;
+  if (auto rc = cursor_guard.open(txn, objects); rc != 0)
     return rc;
+  MDB_cursor* cur = cursor_guard.c;
   for (auto i = flush_done_; i < end; ++i) {
     auto& [path, seq] = flushing_[i];
     auto v = format::u64be(seq);
@@ -188,14 +189,11 @@ int object_index::flush(MDB_txn* txn, MDB_dbi objects, MDB_dbi meta, std::size_t
       // Written by a flush a crash cut short: the same seq again is fine. Anything else is
       // damage (write-once was checked when the object was written).
       bool same = rc == MDB_KEYEXIST && as_view(val) == std::string_view(v);
-      if (!same) {
-        mdb_cursor_close(cur);
+      if (!same)
         return rc == MDB_KEYEXIST ? MDB_CORRUPTED : rc;
-      }
     }
     ++written;
   }
-  mdb_cursor_close(cur);
   flush_next_ = end;
   if (end < flushing_.size())
     return 0;

@@ -461,9 +461,10 @@ object_store::list(std::string_view prefix,
   read_txn txn{j};
   if (txn.rc() != 0)
     return lmdb_error(txn.rc(), "begin read transaction");
-  MDB_cursor* cur = nullptr;
-  if (auto rc = mdb_cursor_open(txn.get(), j.objects, &cur); rc != 0)
+  scoped_cursor cursor_guard;
+  if (auto rc = cursor_guard.open(txn.get(), j.objects); rc != 0)
     return lmdb_error(rc, "open object cursor");
+  MDB_cursor* cur = cursor_guard.c;
   MDB_val key{prefix.size(), const_cast<char*>(prefix.data())}, val;
   int rc = prefix.empty() ? mdb_cursor_get(cur, &key, &val, MDB_FIRST)
                           : mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
@@ -496,7 +497,6 @@ object_store::list(std::string_view prefix,
     if (found && *found && !decode_entry(**found, e))
       found = error{errc::corrupt, "journal: object \"" + path + "\": entry fails its checksum"};
     if (!found) {
-      mdb_cursor_close(cur);
       if (found.error().is(errc::corrupt))
         j.stat.checksum_failures++;
       return std::move(found).error();
@@ -507,7 +507,6 @@ object_store::list(std::string_view prefix,
     if (!fn(to_ref(std::move(path), e)))
       break;
   }
-  mdb_cursor_close(cur);
   if (rc != 0 && rc != MDB_NOTFOUND)
     return lmdb_error(rc, "scan objects");
   return count;

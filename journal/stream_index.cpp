@@ -31,16 +31,6 @@ int stream_index::indexed_through(MDB_txn* txn, MDB_dbi meta, std::uint64_t& out
 
 namespace {
 
-/// A read cursor on one table, closed when it goes out of scope.
-struct scoped_cursor {
-  MDB_cursor* cur = nullptr;
-  int open(MDB_txn* txn, MDB_dbi dbi) { return mdb_cursor_open(txn, dbi, &cur); }
-  ~scoped_cursor() {
-    if (cur)
-      mdb_cursor_close(cur);
-  }
-};
-
 /// Puts `cur` on the last key before `pid`'s end: `pid`'s last entry when it has one (the
 /// caller checks the key's stream). MDB_NOTFOUND when `streams` has nothing there.
 int seek_last_of(MDB_cursor* cur, std::string_view pid, MDB_val& key, MDB_val& val) {
@@ -63,7 +53,7 @@ int stream_index::flushed_head(MDB_txn* txn, MDB_dbi streams, std::string_view p
   if (auto rc = c.open(txn, streams); rc != 0)
     return rc;
   MDB_val key, val;
-  auto rc = seek_last_of(c.cur, pid, key, val);
+  auto rc = seek_last_of(c.c, pid, key, val);
   if (rc == 0) {
     std::string_view found_pid;
     std::uint64_t seq = 0;
@@ -89,8 +79,8 @@ int flushed_seq_before(MDB_txn* txn, MDB_dbi streams, std::string_view pid, std:
   if (auto rc = c.open(txn, streams); rc != 0)
     return rc;
   MDB_val key, val;
-  auto rc = seek_last_of(c.cur, pid, key, val);
-  for (; rc == 0; rc = mdb_cursor_get(c.cur, &key, &val, MDB_PREV)) {
+  auto rc = seek_last_of(c.c, pid, key, val);
+  for (; rc == 0; rc = mdb_cursor_get(c.c, &key, &val, MDB_PREV)) {
     std::string_view found;
     std::uint64_t first = 0;
     auto n = format::run_length(val.mv_size);
