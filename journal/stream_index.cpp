@@ -44,16 +44,22 @@ int seek_last_of(MDB_cursor* cur, std::string_view pid, MDB_val& key, MDB_val& v
   return rc;
 }
 
+/// seek_last_of on `c`, opened on `streams`.
+int open_at_last_of(scoped_cursor& c, MDB_txn* txn, MDB_dbi streams, std::string_view pid,
+                    MDB_val& key, MDB_val& val) {
+  if (auto rc = c.open(txn, streams); rc != 0)
+    return rc;
+  return seek_last_of(c.c, pid, key, val);
+}
+
 } // namespace
 
 int stream_index::flushed_head(MDB_txn* txn, MDB_dbi streams, std::string_view pid,
                                std::uint64_t& head) {
   head = 0;
   scoped_cursor c;
-  if (auto rc = c.open(txn, streams); rc != 0)
-    return rc;
   MDB_val key, val;
-  auto rc = seek_last_of(c.c, pid, key, val);
+  auto rc = open_at_last_of(c, txn, streams, pid, key, val);
   if (rc == 0) {
     std::string_view found_pid;
     std::uint64_t seq = 0;
@@ -76,10 +82,8 @@ int flushed_seq_before(MDB_txn* txn, MDB_dbi streams, std::string_view pid, std:
                        std::uint64_t& out) {
   out = 0;
   scoped_cursor c;
-  if (auto rc = c.open(txn, streams); rc != 0)
-    return rc;
   MDB_val key, val;
-  auto rc = seek_last_of(c.c, pid, key, val);
+  auto rc = open_at_last_of(c, txn, streams, pid, key, val);
   for (; rc == 0; rc = mdb_cursor_get(c.c, &key, &val, MDB_PREV)) {
     std::string_view found;
     std::uint64_t first = 0;

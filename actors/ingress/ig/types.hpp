@@ -82,6 +82,8 @@ enum class tuple_outcome : std::uint8_t {
 };
 std::string_view to_string(tuple_outcome o);
 
+/// tuple_def::reply_for copies every field but `pending` and `last` into an answer: a field
+/// added here goes there too.
 struct tuple_state {
   tuple_id tuple;
   publish_status status = publish_status::none;
