@@ -3,6 +3,7 @@
 // librdkafka's mock cluster (DESIGN.md §10): real Kafka protocol on random local ports, for
 // tests, the benchmark and `fp devbroker`. It keeps only 5 MiB / 100 k message sets per
 // partition, serves no CreateTopics (topics are made here), and isolates no transactions.
+// Its brokers answer with TCP_NODELAY, as real ones do (set here: see `nodelay_brokers`).
 
 #include "bus/event_bus.hpp"
 
@@ -22,6 +23,10 @@ public:
   /// `host:port,...` of every broker.
   const std::string& bootstrap() const { return bootstrap_; }
   int brokers() const { return brokers_; }
+  /// How many brokers accept with TCP_NODELAY, as a Kafka or Redpanda broker does (the mock
+  /// itself does not set it; `start` sets it on every broker's listener it finds among the
+  /// process's descriptors, normally all of them).
+  int nodelay_brokers() const { return nodelay_listeners_; }
   /// Creates a topic as a broker-side act (what an operator's tooling would do). Retention is
   /// not modelled by the mock. Replication is min(3, brokers).
   expected<void> create_topic(const topic_spec& spec);
@@ -32,6 +37,7 @@ private:
   std::unique_ptr<impl> impl_;
   std::string bootstrap_;
   int brokers_;
+  int nodelay_listeners_;
 };
 
 } // namespace fp::bus

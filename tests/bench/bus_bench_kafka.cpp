@@ -5,6 +5,11 @@
 // round): each line gives the best round of either side (value, baseline, ratio) and the
 // median rounds (median_*). Then produce->consume latency at a fixed moderate rate.
 //
+// The mock's brokers answer with TCP_NODELAY, as Kafka and Redpanda brokers do
+// (`broker_tcp_nodelay` on each line; see mock_cluster.hpp). Without it, about one round in
+// three of either side waited 40 ms at the end of its flush (a response held back by Nagle's
+// algorithm until the client's delayed ACK), half the round's rate.
+//
 // The raw side is the best plain librdkafka program we know for the job: producev in a loop
 // with delivery reports served by rd_kafka_poll every 1k records, rd_kafka_flush, and a
 // reader that takes batches with rd_kafka_consume_batch_queue and only looks at the bytes
@@ -252,8 +257,10 @@ std::optional<rates> run_round(fp::bus::mock_cluster& mock, side& s, const std::
 
 /// The best round of each side (the line's value and baseline), and each side's median round.
 void emit_rate(const std::string& metric, const std::vector<double>& ours,
-               const std::vector<double>& raw) {
-  emit(rounds_line(metric, ours, raw, "records/s", 0.9));
+               const std::vector<double>& raw, bool nodelay) {
+  auto j = rounds_line(metric, ours, raw, "records/s", 0.9);
+  j["broker_tcp_nodelay"] = nodelay;
+  emit(j);
 }
 
 /// Produce->consume latency through the bus at a fixed rate: the producer stamps each value
@@ -377,9 +384,11 @@ int bus_bench_kafka(bool quick) {
         out.push_back(r.*field);
       return out;
     };
-    emit_rate("kafka_produce_consume_rps", of(got_a, &rates::both), of(got_b, &rates::both));
-    emit_rate("kafka_produce_rps", of(got_a, &rates::produce), of(got_b, &rates::produce));
-    emit_rate("kafka_consume_rps", of(got_a, &rates::consume), of(got_b, &rates::consume));
+    bool nodelay = (*mock)->nodelay_brokers() == (*mock)->brokers();
+    emit_rate("kafka_produce_consume_rps", of(got_a, &rates::both), of(got_b, &rates::both),
+              nodelay);
+    emit_rate("kafka_produce_rps", of(got_a, &rates::produce), of(got_b, &rates::produce), nodelay);
+    emit_rate("kafka_consume_rps", of(got_a, &rates::consume), of(got_b, &rates::consume), nodelay);
   } catch (const std::exception& e) {
     emit_error("kafka_produce_consume_rps", e.what());
     return 1;

@@ -7,10 +7,19 @@
 
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <charconv>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 
 using namespace fp::bus;
 using namespace std::chrono_literals;
@@ -59,7 +68,64 @@ admin_context who() {
   return {"test", "kafka backend test", "2026-01-01T00:00:00Z"};
 }
 
+/// This process's connected TCP sockets whose local port is `port`, with their TCP_NODELAY.
+std::vector<int> accepted_nodelay(int port) {
+  std::vector<int> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    int fd = -1;
+    auto name = entry.path().filename().string();
+    if (std::from_chars(name.data(), name.data() + name.size(), fd).ec != std::errc{})
+      continue;
+    int listening = 1;
+    socklen_t len = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || listening != 0)
+      continue;
+    sockaddr_in a{};
+    len = sizeof a;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0 || a.sin_family != AF_INET ||
+        ntohs(a.sin_port) != port)
+      continue;
+    int nodelay = -1;
+    len = sizeof nodelay;
+    getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, &len);
+    out.push_back(nodelay);
+  }
+  return out;
+}
+
 } // namespace
+
+TEST_CASE("the mock's brokers accept with TCP_NODELAY, as a Kafka or Redpanda broker does") {
+  auto m = mock_cluster::start(3);
+  REQUIRE_MESSAGE(m, (m ? "" : m.error().to_string()));
+  CHECK((*m)->nodelay_brokers() == 3);
+  // A plain TCP client on each broker's port: the socket the broker accepts has the option.
+  std::string_view rest = (*m)->bootstrap();
+  int brokers = 0;
+  while (!rest.empty()) {
+    auto one = rest.substr(0, rest.find(','));
+    rest.remove_prefix(std::min(rest.size(), one.size() + 1));
+    int port = 0;
+    auto digits = one.substr(one.rfind(':') + 1);
+    REQUIRE(std::from_chars(digits.data(), digits.data() + digits.size(), port).ec == std::errc{});
+    int client = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(client >= 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<std::uint16_t>(port));
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(connect(client, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
+    std::vector<int> seen;
+    for (int i = 0; i < 200 && seen.empty(); ++i) {
+      std::this_thread::sleep_for(10ms);
+      seen = accepted_nodelay(port);
+    }
+    CHECK(seen == std::vector<int>{1});
+    close(client);
+    brokers++;
+  }
+  CHECK(brokers == 3);
+}
 
 TEST_CASE("keys land on partition_for's partition (Java murmur2), offsets count per partition") {
   cluster_fixture f({{"fp.test.keys", 8}, {std::string(control_topic), 1}});
