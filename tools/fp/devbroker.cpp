@@ -83,6 +83,11 @@ exit_code devbroker(const args& a) {
   auto mock = bus::mock_cluster::start(static_cast<int>(brokers));
   if (!mock)
     return fail(a, exit_code::failed, mock.error().message());
+  if ((*mock)->nodelay_brokers() != (*mock)->brokers())
+    std::fprintf(stderr,
+                 "fp devbroker: WARNING: TCP_NODELAY is set on %d of %d brokers; the others may "
+                 "hold a response up to 40 ms (Nagle's algorithm)\n",
+                 (*mock)->nodelay_brokers(), (*mock)->brokers());
   for (auto& t : topics) {
     if (auto ok = (*mock)->create_topic(t); !ok)
       return fail(a, exit_code::failed, ok.error().message());
