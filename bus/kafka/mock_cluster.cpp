@@ -12,15 +12,14 @@
 #include <array>
 #include <charconv>
 #include <filesystem>
-#include <set>
 
 namespace fp::bus {
 
 namespace {
 
 /// The ports of `host:port,host:port,...`.
-std::set<int> ports_of(std::string_view bootstrap) {
-  std::set<int> out;
+std::vector<int> ports_of(std::string_view bootstrap) {
+  std::vector<int> out;
   while (!bootstrap.empty()) {
     auto comma = bootstrap.find(',');
     auto one = bootstrap.substr(0, comma);
@@ -28,7 +27,7 @@ std::set<int> ports_of(std::string_view bootstrap) {
       int port = 0;
       auto digits = one.substr(colon + 1);
       if (std::from_chars(digits.data(), digits.data() + digits.size(), port).ec == std::errc{})
-        out.insert(port);
+        out.push_back(port);
     }
     bootstrap = comma == std::string_view::npos ? "" : bootstrap.substr(comma + 1);
   }
@@ -55,7 +54,7 @@ int local_port(int fd) {
 /// Linux inherits the option from its listener, and the mock offers no handle on its
 /// listeners: they are found among this process's descriptors by their ports. Returns how
 /// many listeners now have it.
-int set_nodelay_on_listeners(const std::set<int>& ports) {
+int set_nodelay_on_listeners(const std::vector<int>& ports) {
   int done = 0;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
@@ -67,7 +66,7 @@ int set_nodelay_on_listeners(const std::set<int>& ports) {
     socklen_t len = sizeof listening;
     if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || listening == 0)
       continue;
-    if (!ports.contains(local_port(fd)))
+    if (std::find(ports.begin(), ports.end(), local_port(fd)) == ports.end())
       continue;
     int one = 1;
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0)
@@ -91,7 +90,8 @@ mock_cluster::mock_cluster(std::unique_ptr<impl> p, int brokers)
     : impl_(std::move(p))
     , bootstrap_(rd_kafka_mock_cluster_bootstraps(impl_->cluster))
     , brokers_(brokers)
-    , nodelay_listeners_(set_nodelay_on_listeners(ports_of(bootstrap_))) {}
+    , ports_(ports_of(bootstrap_))
+    , nodelay_listeners_(set_nodelay_on_listeners(ports_)) {}
 
 mock_cluster::~mock_cluster() = default;
 

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace fp::bus {
 
@@ -23,6 +24,8 @@ public:
   /// `host:port,...` of every broker.
   const std::string& bootstrap() const { return bootstrap_; }
   int brokers() const { return brokers_; }
+  /// The brokers' ports, as `bootstrap()` names them.
+  const std::vector<int>& ports() const { return ports_; }
   /// How many brokers accept with TCP_NODELAY, as a Kafka or Redpanda broker does (the mock
   /// itself does not set it; `start` sets it on every broker's listener it finds among the
   /// process's descriptors, normally all of them).
@@ -37,6 +40,7 @@ private:
   std::unique_ptr<impl> impl_;
   std::string bootstrap_;
   int brokers_;
+  std::vector<int> ports_;
   int nodelay_listeners_;
 };
 

@@ -351,8 +351,8 @@ int bus_bench_kafka(bool quick) {
   // 200-byte values: 64k records are ~2 MiB per partition, under the mock's 5 MiB.
   std::size_t n = quick ? 16'000 : 64'000;
   // Interleaved rounds, best of each (and the medians): a round is ~0.1 s of a mock broker
-  // sharing 2 cores, and single rounds of either side vary by 10-20%. 21 rounds (about 6 s)
-  // put the produce+consume best-round ratio of seven runs within 0.94-1.03; 11 gave 0.88-1.09.
+  // sharing 2 cores, and single rounds of either side vary by 10-20%. With 21 rounds (about
+  // 6 s) the produce+consume best-round ratio of 16 runs was 0.88-1.03; 11 gave 0.88-1.09.
   int rounds = quick ? 1 : 21;
   try {
     ours a{(*mock)->bootstrap()};
