@@ -32,8 +32,7 @@ void rebalance(core& c, group_mem& g) {
     }
   }
   c.stat_.rebalances++;
-  ++c.changes_;
-  c.cv_.notify_all();
+  c.changed_locked();
 }
 
 namespace {
@@ -130,10 +129,8 @@ expected<void> member::sync_group() {
         g.owner.erase(o);
       std::erase_if(slots_, [&](const slot& s) { return s.tp == tp; });
     }
-    if (!revoke.empty()) {
-      ++c.changes_; // wake the new owners
-      c.cv_.notify_all();
-    }
+    if (!revoke.empty())
+      c.changed_locked(); // wake the new owners
     for (auto& [tp, who] : g.target)
       if (who == this && !g.owner.contains(tp)) {
         g.owner[tp] = this;
@@ -187,6 +184,7 @@ expected<void> member::fetch(std::size_t max, std::vector<message>& out) {
       low = part.low;
       high = part.high;
     }
+    s.high_seen = high;
     if (s.position < low) {
       // Retention removed what this consumer was about to read. A group member moves on by
       // its reset policy; an assigned reader is told, and decides (seek).
@@ -227,7 +225,7 @@ expected<std::vector<message>> member::poll(std::size_t max, std::chrono::millis
       std::lock_guard l{c.mu_};
       if (closed_ || c.closed_)
         return error{errc::closed, "bus: consumer closed"};
-      seen = c.changes_; // taken before reading, so no commit slips between read and wait
+      seen = c.changes_; // taken before reading, so no change slips between read and wait
     }
     if (group_)
       if (auto ok = sync_group(); !ok)
@@ -237,14 +235,56 @@ expected<std::vector<message>> member::poll(std::size_t max, std::chrono::millis
     auto now = steady::now();
     if (!out.empty() || now >= deadline)
       return out;
-    // Wake on a commit or a group change; a member also wakes within a third of its session
-    // timeout to stay in the group and notice peers that stopped polling.
+    // Wake on new records in a partition it reads (their `high` moved past what the fetch saw)
+    // or a change for every consumer; commits to other partitions do not wake it. A member
+    // also wakes within a third of its session timeout to stay in the group and notice peers
+    // that stopped polling.
     auto until = deadline;
     if (group_)
       until = std::min(until, now + group_->session_timeout / 3);
     std::unique_lock l{c.mu_};
-    c.cv_.wait_until(l, until, [&] { return c.changes_ != seen || c.closed_; });
+    c.waiting_.push_back(this);
+    wake_.wait_until(l, until,
+                     [&] { return c.changes_ != seen || c.closed_ || has_records_locked(); });
+    std::erase(c.waiting_, this);
   }
+}
+
+bool member::has_records_locked() const {
+  for (auto& s : slots_) {
+    auto it = core_->topics_mem_.find(s.tp.topic);
+    if (it != core_->topics_mem_.end() &&
+        s.tp.partition < static_cast<std::int32_t>(it->second.parts.size()) &&
+        it->second.parts[static_cast<std::size_t>(s.tp.partition)].high > s.high_seen)
+      return true;
+  }
+  return false;
+}
+
+bool member::reads_any(const touched_map& touched) const {
+  if (touched.size() < slots_.size()) {
+    for (auto& [key, t] : touched)
+      for (auto& s : slots_)
+        if (s.tp.partition == key.second && s.tp.topic == key.first)
+          return true;
+    return false;
+  }
+  for (auto& s : slots_)
+    if (touched.contains({s.tp.topic, s.tp.partition}))
+      return true;
+  return false;
+}
+
+void core::changed_locked() {
+  ++changes_;
+  for (auto* m : waiting_)
+    m->wake_.notify_one();
+}
+
+void core::produced_locked(const touched_map& touched) {
+  for (auto* m : waiting_)
+    if (m->reads_any(touched))
+      m->wake_.notify_one();
 }
 
 expected<void> member::commit(const std::vector<topic_partition_offset>& next) {
@@ -328,10 +368,8 @@ void member::close() {
       o = o->second == this ? g.owner.erase(o) : std::next(o);
     if (std::erase(g.members, this) > 0)
       rebalance(*core_, g);
-    else {
-      ++core_->changes_;
-      core_->cv_.notify_all();
-    }
+    else
+      core_->changed_locked();
   }
   closed_ = true;
   slots_.clear();

@@ -6,6 +6,7 @@
 #include "bus/embedded/core.hpp"
 
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <optional>
 
@@ -32,6 +33,11 @@ public:
 
   // Read by the coordinator under core::mu_.
   const group_options& opts() const { return *group_; }
+  /// True when this consumer reads one of `touched`'s partitions (under core::mu_, while the
+  /// consumer waits in poll).
+  bool reads_any(const touched_map& touched) const;
+  /// Notified (under core::mu_) while the consumer waits in poll.
+  std::condition_variable wake_;
   std::chrono::steady_clock::time_point last_seen_;
   bool expired_ = false;
 
@@ -39,10 +45,13 @@ private:
   struct slot {
     topic_partition tp;
     std::int64_t position = 0;
-    bool rewind_ok = false; ///< seeked below the checkpoint: a lower commit is intended
+    bool rewind_ok = false;     ///< seeked below the checkpoint: a lower commit is intended
+    std::int64_t high_seen = 0; ///< the partition's high as of the last fetch
   };
   expected<void> sync_group();
   expected<void> fetch(std::size_t max, std::vector<message>& out);
+  /// A partition it reads got records since the last fetch (caller holds core::mu_).
+  bool has_records_locked() const;
   slot* find(const std::string& topic, std::int32_t partition);
 
   std::shared_ptr<core> core_;

@@ -85,8 +85,7 @@ void core::close() {
   {
     std::lock_guard g{mu_};
     closed_ = true; // no new produce; consumers return `closed`
-    ++changes_;
-    cv_.notify_all();
+    changed_locked();
   }
   (void)flush(std::chrono::hours(1));
   {
@@ -224,8 +223,7 @@ expected<topic_info> core::admin_write(const topic_spec& spec,
   t.spec = spec;
   apply_touched(*touched, *committed);
   stat_.produced++;
-  ++changes_;
-  cv_.notify_all();
+  changed_locked();
   return info_of(t);
 }
 

@@ -122,11 +122,18 @@ public:
   /// After commit `commit_id` (0: unknown): watermarks in memory. Caller holds mu_.
   void apply_touched(const touched_map& touched, std::uint64_t commit_id);
 
-  // Everything below is guarded by mu_. `changes_` counts durable commits and membership
-  // changes; consumers wait on cv_ for it to move.
+  // Everything below is guarded by mu_. `changes_` counts the changes that concern every
+  // consumer (membership, retention, a new topic, closing); new records move their partitions'
+  // `high`. A consumer with nothing to read waits in `waiting_` for either.
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   std::uint64_t changes_ = 0;
+  std::vector<member*> waiting_;
+  /// A change for every consumer: ++changes_, and every waiting consumer wakes.
+  void changed_locked();
+  /// Records committed to the partitions in `touched` (already applied): only the waiting
+  /// consumers that read one of them wake, so a consumer of a quiet topic sleeps through the
+  /// traffic of the others.
+  void produced_locked(const touched_map& touched);
   bool closed_ = false;
   std::map<std::string, topic_mem, std::less<>> topics_mem_;
   std::map<std::string, group_mem, std::less<>> groups_mem_;

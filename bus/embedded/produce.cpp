@@ -165,8 +165,7 @@ expected<staged_publish> core::stage(std::vector<produce_record> records) {
     {
       std::lock_guard g{self->mu_};
       self->apply_touched(*touched, 0);
-      ++self->changes_;
-      self->cv_.notify_all();
+      self->produced_locked(*touched);
     }
     self->stat_.produced += batch->records.size();
     for (std::size_t i = 0; i < batch->records.size(); ++i)
@@ -225,8 +224,7 @@ void core::submit_produce() {
         if (r) {
           std::lock_guard g{self->mu_};
           self->apply_touched(*touched, *r);
-          ++self->changes_;
-          self->cv_.notify_all();
+          self->produced_locked(*touched);
         }
         self->produce_done(batch, std::move(r));
       });
@@ -246,8 +244,7 @@ void core::run_completions() {
     if (c->result) {
       std::lock_guard g{mu_};
       apply_touched(*c->touched, *c->result);
-      ++changes_;
-      cv_.notify_all();
+      produced_locked(*c->touched);
     }
     produce_done(c->batch, std::move(c->result));
     c->batch->records.clear(); // free the records here, not on the journal's writer

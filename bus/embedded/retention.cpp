@@ -51,8 +51,7 @@ void core::maybe_retention() {
           return;
         self->apply_trim(*touched, *r);
         self->stat_.trimmed += *trimmed;
-        ++self->changes_;
-        self->cv_.notify_all();
+        self->changed_locked();
       });
 }
 
@@ -146,8 +145,7 @@ expected<std::uint64_t> core::enforce_retention() {
   std::lock_guard g{mu_};
   apply_trim(touched, *r);
   stat_.trimmed += trimmed;
-  ++changes_;
-  cv_.notify_all();
+  changed_locked();
   return trimmed;
 }
 

@@ -1,5 +1,6 @@
-// The embedded log's own semantics: checksums, wake-up on new records, batching into the
-// journal's group commit, map growth, events and records in one write, and bad input.
+// The embedded log's own semantics: checksums, wake-up on new records (and only on those a
+// consumer reads), batching into the journal's group commit, map growth, events and records in
+// one write, and bad input.
 
 #include "bus/admin_event.hpp"
 #include "bus/embedded/embedded_bus.hpp"
@@ -11,6 +12,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
 #include <mutex>
@@ -74,6 +76,49 @@ TEST_CASE("embedded: a waiting consumer wakes on a new record") {
   REQUIRE(got.has_value());
   REQUIRE(got->size() == 1);
   CHECK((*got)[0].value == "hello");
+}
+
+namespace {
+/// The calling thread's voluntary context switches so far (each time it blocked).
+long voluntary_switches() {
+  std::ifstream in("/proc/thread-self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("voluntary_ctxt_switches:", 0) == 0)
+      return std::stol(line.substr(line.find(':') + 1));
+  return -1;
+}
+} // namespace
+
+TEST_CASE("embedded: a waiting consumer sleeps through commits to partitions it does not read") {
+  fixture f;
+  REQUIRE(f.bus->create_topic({"busy", 2, -1, -1}, who).has_value());
+  REQUIRE(f.bus->create_topic({"quiet", 1, -1, -1}, who).has_value());
+  // Reads quiet/0 and busy/1; every commit below goes to busy/0 until the last one.
+  auto c = f.bus->assign({{"quiet", 0, 0}, {"busy", 1, 0}});
+  REQUIRE(c.has_value());
+  std::promise<void> waiting;
+  long switches = -1;
+  fp::expected<std::vector<message>> got = std::vector<message>{};
+  std::thread reader([&] {
+    auto before = voluntary_switches();
+    waiting.set_value();
+    got = (*c)->poll(10, std::chrono::seconds(30));
+    switches = voluntary_switches() - before;
+  });
+  waiting.get_future().wait();
+  constexpr int commits = 300;
+  for (int i = 0; i < commits; ++i)
+    f.produce("busy", "other-" + std::to_string(i), 0);
+  f.produce("busy", "mine", 1);
+  reader.join();
+  REQUIRE(got.has_value());
+  REQUIRE(got->size() == 1);
+  CHECK((*got)[0].value == "mine");
+  CHECK((*got)[0].partition == 1);
+  // Woken once per commit, it would have blocked at least `commits` times.
+  REQUIRE(switches >= 0);
+  CHECK(switches < commits / 10);
 }
 
 TEST_CASE("embedded: concurrent async produces share the journal's group commits") {
