@@ -164,14 +164,29 @@ struct gate::impl {
 
   mutable std::mutex counters_mu;
   /// By (platform_run_id, event_class).
-  std::map<std::pair<std::string, std::string>, run_counters> counters;
+  struct run_class_less {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      std::string_view a1 = a.first, b1 = b.first;
+      if (a1 != b1)
+        return a1 < b1;
+      return std::string_view(a.second) < std::string_view(b.second);
+    }
+  };
+  std::map<std::pair<std::string, std::string>, run_counters, run_class_less> counters;
 
   std::int64_t now_ns() const { return opts.clock_ns ? opts.clock_ns() : wall_ns(); }
 
   template <class F>
   void count(const tuple_id& t, F&& f) {
+    // Several times an admission: look the pair up without copying its strings.
+    auto key = std::pair<std::string_view, std::string_view>{t.platform_run_id, t.event_class};
     std::lock_guard lock(counters_mu);
-    f(counters[{t.platform_run_id, t.event_class}]);
+    auto it = counters.lower_bound(key);
+    if (it == counters.end() || run_class_less{}(key, it->first))
+      it = counters.emplace_hint(it, std::pair{t.platform_run_id, t.event_class}, run_counters{});
+    f(it->second);
   }
 
   // -- per-tuple slots --------------------------------------------------------------------------
@@ -914,7 +929,7 @@ std::map<std::string, run_counters> gate::counters() const {
 
 std::map<std::pair<std::string, std::string>, run_counters> gate::class_counters() const {
   std::lock_guard lock(impl_->counters_mu);
-  return impl_->counters;
+  return {impl_->counters.begin(), impl_->counters.end()};
 }
 
 void gate::health(std::vector<std::string>& red, std::vector<std::string>& amber) const {
