@@ -262,16 +262,11 @@ bool member::has_records_locked() const {
 }
 
 bool member::reads_any(const touched_map& touched) const {
-  if (touched.size() < slots_.size()) {
-    for (auto& [key, t] : touched)
-      for (auto& s : slots_)
-        if (s.tp.partition == key.second && s.tp.topic == key.first)
-          return true;
-    return false;
-  }
-  for (auto& s : slots_)
-    if (touched.contains({s.tp.topic, s.tp.partition}))
-      return true;
+  // Both are a handful of partitions: compare in place rather than build lookup keys.
+  for (auto& [key, t] : touched)
+    for (auto& s : slots_)
+      if (s.tp.partition == key.second && s.tp.topic == key.first)
+        return true;
   return false;
 }
 
